@@ -1,0 +1,127 @@
+"""Computing fixes as edits, applying them without conflicts, and re-linting until stable."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+from mfkit_lint.fixers.base import Codemod, FixNotApplicable
+
+from mfkit_lint.engine.diagnostic import Diagnostic, Edit
+from mfkit_lint.engine.source import Source
+
+MAX_PASSES = 10
+
+
+def _codemod_class(spec: str) -> type[Codemod]:
+    module_name, _, class_name = spec.partition(":")
+    module = importlib.import_module(f"mfkit_lint.fixers.{module_name}")
+    return getattr(module, class_name)
+
+
+def _parses(text: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def _edit(source: Source, old: str, new: str) -> Edit:
+    """The smallest single replacement that turns ``old`` into ``new``."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    return Edit(new[start:end_new], source.location_at(start), source.location_at(end_old))
+
+
+def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
+    """Fill ``diag.fix.edits`` for every fixable diagnostic (one libcst parse per file).
+
+    A fix whose codemod changes nothing or whose result does not parse is withdrawn.
+    """
+    fixable = [d for d in diagnostics if d.fix is not None and d.codemod]
+    if not fixable:
+        return
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source.text), unsafe_skip_copy=True)
+    except (cst.ParserSyntaxError, RecursionError):
+        for diag in fixable:
+            diag.fix = None
+        return
+    for diag in fixable:
+        try:
+            codemod = _codemod_class(diag.codemod)(diag)
+            new_text = wrapper.visit(codemod).code
+        except (FixNotApplicable, RecursionError):
+            new_text = source.text
+        if new_text == source.text or not _parses(new_text):
+            diag.fix = None
+            continue
+        diag.fix = replace(diag.fix, edits=(_edit(source, source.text, new_text),))
+
+
+def _offsets(source: Source, edit: Edit) -> tuple[int, int]:
+    return source.offset(edit.location), source.offset(edit.end_location)
+
+
+def apply_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> tuple[str, list[Diagnostic]]:
+    """Apply non-overlapping fixes in one go; the rest wait for the next pass."""
+    chosen: list[tuple[int, int, str, Diagnostic]] = []
+    for diag in sorted(diagnostics, key=lambda d: d.span.start):
+        if diag.fix is None or not diag.fix.edits:
+            continue
+        spans = [(*_offsets(source, e), e.content) for e in diag.fix.edits]
+        if any(
+            (s < ce and cs < e) or (s == e == cs == ce)
+            for s, e, _ in spans
+            for cs, ce, _, _ in chosen
+        ):
+            continue
+        chosen.extend((s, e, c, diag) for s, e, c in spans)
+    text = source.text
+    for start, end, content, _ in sorted(chosen, key=lambda c: c[0], reverse=True):
+        text = text[:start] + content + text[end:]
+    return text, list({id(c[3]): c[3] for c in chosen}.values())
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    fixed: list[Diagnostic]
+    remaining: list[Diagnostic]
+
+
+def fix_text(
+    source: Source,
+    lint: Callable[[Source], list[Diagnostic]],
+    diagnostics: list[Diagnostic],
+    unsafe: bool,
+) -> FixOutcome:
+    """Apply the allowed fixes until none is left (or MAX_PASSES), re-linting after each pass."""
+    fixed: list[Diagnostic] = []
+    current = source
+    for _ in range(MAX_PASSES):
+        allowed = [d for d in diagnostics if d.fix_allowed(unsafe)]
+        if not allowed:
+            break
+        compute_edits(current, allowed)
+        new_text, applied = apply_edits(current, allowed)
+        if not applied or new_text == current.text or not _parses(new_text):
+            break
+        fixed.extend(applied)
+        current = Source(new_text, current.encoding, current.encode(new_text))
+        diagnostics = lint(current)
+    return FixOutcome(current.text, fixed, diagnostics)

@@ -1,0 +1,3 @@
+from mfkit_lint.cli import main
+
+main()

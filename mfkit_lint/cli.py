@@ -1,0 +1,185 @@
+"""The command line: ``mfkit-lint`` and the ``mfkit`` group (``mfkit lint``, ``mfkit rule``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from mfkit_lint import __version__
+from mfkit_lint.engine.config import ConfigError, Settings, load_settings
+from mfkit_lint.engine.docs import pitfall_page
+from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.registry import (
+    RegistryError,
+    Selection,
+    all_rules,
+    parse_selectors,
+    rule_by_code,
+)
+from mfkit_lint.engine.session import STDIN, RunOptions, Session
+from mfkit_lint.report import FORMATS, Report
+from mfkit_lint.report.text import render_statistics
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mfkit-lint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _selection(settings: Settings, select, ignore, extend_select) -> Selection:
+    selection = Selection(
+        parse_selectors(select) or settings.select,
+        settings.ignore + parse_selectors(ignore),
+        settings.extend_select + parse_selectors(extend_select),
+    )
+    selection.validate([r.code for r in all_rules()])
+    return selection
+
+
+def _list_rules() -> str:
+    rows = []
+    for rule in all_rules():
+        fix = rule.fix.applicability.value if rule.fix else "-"
+        rows.append(f"{rule.code}  {rule.name:<28} {fix:<7} {rule.summary}")
+    header = f"{'code':<6}  {'name':<28} {'fix':<7} summary"
+    return "\n".join([header, *rows]) + "\n"
+
+
+def _explain(code: str) -> str:
+    return pitfall_page(rule_by_code(code))
+
+
+@click.command(name="lint", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--fix", is_flag=True, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply unsafe fixes.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (e.g. MFK1).")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--extend-select", multiple=True, help="Codes or prefixes to add to the selection.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(sorted(FORMATS)),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--show-source", is_flag=True, help="Show the source line of each finding.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file with the settings.",
+)
+@click.option("--stdin-filename", help="The name to report for source read from '-' (stdin).")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="CODE", help="Print a rule's pitfall page and exit.")
+@click.version_option(__version__, "--version", prog_name="mfkit-lint")
+def lint_command(
+    paths: tuple[str, ...],
+    fix: bool,
+    unsafe_fixes: Optional[bool],
+    diff: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    output_format: str,
+    output_file: Optional[str],
+    exit_zero: bool,
+    statistics: bool,
+    show_source: bool,
+    config_file: Optional[Path],
+    stdin_filename: Optional[str],
+    list_rules: bool,
+    explain: Optional[str],
+) -> None:
+    """Find, explain and fix the pitfalls of Metaflow extensions in PATHS (default: .)."""
+    try:
+        if list_rules:
+            click.echo(_list_rules(), nl=False)
+            return
+        if explain:
+            click.echo(_explain(explain), nl=False)
+            return
+        if not paths:
+            paths = (STDIN,) if stdin_filename else (".",)
+        first = next((p for p in paths if p != STDIN), None)
+        start = Path(first) if first else Path(stdin_filename or ".").parent
+        settings = load_settings(config_file, start if start.exists() else Path.cwd())
+        selection = _selection(settings, select, ignore, extend_select)
+        linter = Linter(settings, selection)
+    except (ConfigError, RegistryError) as exc:
+        _fail(str(exc))
+    unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+    options = RunOptions(
+        fix=fix,
+        unsafe_fixes=unsafe,
+        diff=diff,
+        need_fix_edits=output_format == "json",
+        stdin_filename=stdin_filename,
+    )
+    stdin = sys.stdin.buffer.read() if STDIN in paths else None
+    outcome = Session(linter, options).run(list(paths), stdin)
+
+    for error in outcome.errors:
+        click.echo(f"mfkit-lint: error: {error}", err=True)
+    if diff:
+        click.echo("".join(outcome.diffs), nl=False)
+        sys.exit(
+            EXIT_ERROR
+            if outcome.errors
+            else EXIT_FINDINGS
+            if outcome.diffs and not exit_zero
+            else EXIT_CLEAN
+        )
+
+    report = Report(
+        outcome.diagnostics,
+        fixed=outcome.fixed,
+        unsafe_fixes=unsafe,
+        show_source=show_source,
+        sources=outcome.sources,
+    )
+    text = render_statistics(report) if statistics else FORMATS[output_format](report)
+    if outcome.stdin_output is not None:
+        # Editors piping a buffer get the fixed text on stdout and the report on stderr.
+        sys.stdout.write(outcome.stdin_output)
+        click.echo(text, nl=False, err=True)
+    elif output_file:
+        try:
+            Path(output_file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+    else:
+        click.echo(text, nl=False)
+    if outcome.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if outcome.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="mfkit")
+def main() -> None:
+    """mfkit: lint, fix and explain Metaflow orchestrator and compute-backend extensions."""
+
+
+@main.command(name="rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Print the pitfall page of rule CODE (e.g. MFK101)."""
+    try:
+        click.echo(_explain(code), nl=False)
+    except RegistryError as exc:
+        _fail(str(exc))
+
+
+main.add_command(lint_command)

@@ -1,0 +1,1 @@
+"""Files -> source -> ast -> module model -> rules -> diagnostics. No rule logic lives here."""

@@ -1,0 +1,119 @@
+"""Which files to lint: walk directories, skip default excludes and what .gitignore ignores."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pathspec
+
+from mfkit_lint.engine.config import Settings
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class Discovered:
+    files: list[Path]
+    errors: list[tuple[Path, str]]  # paths that could not be listed, with the reason
+
+
+def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+class _Ignores:
+    """.gitignore files from the repository root down to each directory being walked."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
+
+    def _load(self, directory: Path) -> Optional[pathspec.GitIgnoreSpec]:
+        if directory not in self._cache:
+            spec = None
+            path = directory / ".gitignore"
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    spec = pathspec.GitIgnoreSpec.from_lines(fh)
+            except OSError:
+                pass
+            self._cache[directory] = spec
+        return self._cache[directory]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        for directory in _repo_dirs(path.parent):
+            spec = self._load(directory)
+            if spec is None:
+                continue
+            rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(rel):
+                return True
+        return False
+
+
+def _repo_dirs(directory: Path) -> list[Path]:
+    """``directory`` and its parents up to the enclosing git repository's root (if any)."""
+    chain = [directory, *directory.parents]
+    for i, d in enumerate(chain):
+        if (d / ".git").exists():
+            return chain[: i + 1]
+    return [directory]
+
+
+class FileFinder:
+    def __init__(self, settings: Settings, respect_gitignore: bool = True) -> None:
+        self.settings = settings
+        self.exclude = _spec([*settings.exclude, *settings.extend_exclude])
+        self.gitignore = _Ignores() if respect_gitignore else None
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        # Exclude patterns match the path relative to the config root, or any of its tails
+        # (so "build" excludes every directory called build, as in ruff and flake8).
+        try:
+            rel = path.resolve().relative_to(self.settings.root)
+            parts = rel.parts
+        except ValueError:
+            parts = path.parts
+        suffix = "/" if is_dir else ""
+        if self.exclude.match_file("/".join(parts) + suffix) or (
+            parts and self.exclude.match_file(parts[-1] + suffix)
+        ):
+            return True
+        return self.gitignore is not None and self.gitignore.ignored(path.resolve(), is_dir)
+
+    def find(self, paths: Sequence[Path]) -> Discovered:
+        files: list[Path] = []
+        errors: list[tuple[Path, str]] = []
+        seen: set[Path] = set()
+        for path in paths:
+            if path.is_dir():
+                for found in self._walk(path, errors):
+                    key = found.resolve()
+                    if key not in seen:
+                        seen.add(key)
+                        files.append(found)
+            elif path.exists() or path.is_symlink():
+                # An explicitly named file is linted even when an exclude pattern matches it.
+                key = path.resolve()
+                if key not in seen:
+                    seen.add(key)
+                    files.append(path)
+            else:
+                errors.append((path, "no such file or directory"))
+        return Discovered(files, errors)
+
+    def _walk(self, root: Path, errors: list[tuple[Path, str]]) -> Iterator[Path]:
+        def onerror(exc: OSError) -> None:
+            errors.append((Path(exc.filename or root), exc.strerror or str(exc)))
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
+            current = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if not self.excluded(current / d, is_dir=True))
+            for name in sorted(filenames):
+                if name.endswith(PYTHON_SUFFIXES):
+                    path = current / name
+                    if not self.excluded(path, is_dir=False):
+                        yield path

@@ -1,0 +1,185 @@
+"""Running the selected rules over sources and files. Knows no rule by name."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pathspec
+
+from mfkit_lint.engine.config import Settings
+from mfkit_lint.engine.diagnostic import Diagnostic, Fix, Location, Span
+from mfkit_lint.engine.noqa import noqa_map, suppressed
+from mfkit_lint.engine.registry import (
+    Selection,
+    SyntaxErrorRule,
+    UndecodableFileRule,
+    all_rules,
+)
+from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.source import DecodeError, Source
+from mfkit_lint.model.module import ModuleModel
+
+
+@dataclass
+class FileResult:
+    filename: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    source: Optional[Source] = None
+    errors: list[str] = field(default_factory=list)  # I/O problems and rule crashes
+
+
+class Linter:
+    def __init__(self, settings: Settings, selection: Optional[Selection] = None) -> None:
+        self.settings = settings
+        self.selection = selection or Selection(
+            settings.select, settings.ignore, settings.extend_select
+        )
+        self.rules: list[type[Rule]] = [
+            r for r in all_rules() if self.selection.enabled(r.code) and r.scope == Scope.FILE
+        ]
+        self._per_file = [
+            (pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), Selection(codes, ()))
+            for pattern, codes in settings.per_file_ignores
+        ]
+
+    # -- entry points --------------------------------------------------------------------------
+    def lint_path(self, path: Path) -> FileResult:
+        filename = str(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return FileResult(filename, errors=[f"cannot read {filename}: {_reason(exc)}"])
+        return self.lint_bytes(raw, filename)
+
+    def lint_bytes(self, raw: bytes, filename: str) -> FileResult:
+        try:
+            source = Source.from_bytes(raw)
+        except DecodeError as exc:
+            diag = self._engine_diagnostic(
+                UndecodableFileRule, f"cannot decode file: {exc}", filename, None
+            )
+            return FileResult(filename, [d for d in (diag,) if d])
+        result = FileResult(filename, source=source)
+        result.diagnostics = self.lint_source(source, filename, result.errors)
+        return result
+
+    def lint_source(
+        self,
+        source: Source,
+        filename: str,
+        errors: Optional[list[str]] = None,
+        tree: Optional[ast.Module] = None,
+        apply_noqa: bool = True,
+    ) -> list[Diagnostic]:
+        """Diagnostics for one decoded module. Front ends that parsed already (flake8) pass
+        their ``tree``; those that apply noqa themselves pass ``apply_noqa=False``."""
+        rules = self._rules_for(filename)
+        try:
+            if tree is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # e.g. invalid escape sequences in user code
+                    tree = ast.parse(source.text, filename=filename)
+        except SyntaxError as exc:
+            return self._syntax_error(exc, source, filename)
+        except (RecursionError, MemoryError, ValueError) as exc:
+            message = (
+                "too deeply nested to parse"
+                if isinstance(exc, (RecursionError, MemoryError))
+                else str(exc)
+            )
+            diag = self._engine_diagnostic(
+                SyntaxErrorRule, f"SyntaxError: {message}", filename, None
+            )
+            return [d for d in (diag,) if d]
+        raw = source.raw or source.text.encode("utf-8", "replace")
+        active = [r for r in rules if r.might_apply(raw)]
+        if not active:
+            return []
+        module = ModuleModel(source, tree)
+        diagnostics: list[Diagnostic] = []
+        for rule in active:
+            try:
+                findings = list(rule().check(module))
+            except RecursionError:
+                findings = []
+                if errors is not None:
+                    errors.append(f"{filename}: {rule.code} skipped: code too deeply nested")
+            except Exception as exc:  # a broken rule must not take the whole run down
+                findings = []
+                if errors is not None:
+                    errors.append(
+                        f"{filename}: internal error in rule {rule.code}: "
+                        f"{type(exc).__name__}: {exc}"
+                    )
+            diagnostics.extend(self._diagnostic(rule, f, module, filename) for f in findings)
+        return self._finish(diagnostics, source.text if apply_noqa else "")
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _rules_for(self, filename: str) -> list[type[Rule]]:
+        ignored = self._ignored_codes(filename)
+        return [r for r in self.rules if r.code not in ignored]
+
+    def _ignored_codes(self, filename: str) -> set[str]:
+        if not self._per_file:
+            return set()
+        path = Path(filename)
+        try:
+            rel = path.resolve().relative_to(self.settings.root).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        codes = set()
+        for spec, selection in self._per_file:
+            if spec.match_file(rel) or spec.match_file(path.name):
+                codes |= {r.code for r in all_rules() if selection.enabled(r.code)}
+        return codes
+
+    def _diagnostic(
+        self, rule: type[Rule], finding: Finding, module: ModuleModel, filename: str
+    ) -> Diagnostic:
+        span = finding.where if isinstance(finding.where, Span) else module.span(finding.where)
+        diag = Diagnostic(rule.code, rule.name, finding.message, filename, span)
+        if rule.fix is not None and finding.fix_data is not None:
+            diag.fix = Fix(rule.fix.applicability, rule.fix.message)
+            diag.codemod = rule.fix.codemod
+            diag.fix_data = finding.fix_data
+        return diag
+
+    def _engine_diagnostic(
+        self, rule: type[Rule], message: str, filename: str, span: Optional[Span]
+    ) -> Optional[Diagnostic]:
+        if not self.selection.enabled(rule.code) or rule.code in self._ignored_codes(filename):
+            return None
+        span = span or Span(Location(1, 1), Location(1, 1))
+        return Diagnostic(rule.code, rule.name, message, filename, span)
+
+    def _syntax_error(self, exc: SyntaxError, source: Source, filename: str) -> list[Diagnostic]:
+        row = max(exc.lineno or 1, 1)
+        column = max(exc.offset or 1, 1)
+        loc = Location(row, column)
+        diag = self._engine_diagnostic(
+            SyntaxErrorRule, f"SyntaxError: {exc.msg}", filename, Span(loc, loc)
+        )
+        return [d for d in (diag,) if d]
+
+    @staticmethod
+    def _finish(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+        noqa = noqa_map(text)
+        seen = set()
+        out = []
+        for diag in sorted(diagnostics, key=Diagnostic.sort_key):
+            key = (diag.code, diag.span, diag.message)
+            if key in seen or suppressed(noqa, diag.location.row, diag.code):
+                continue
+            seen.add(key)
+            out.append(diag)
+        return out
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
+    return exc.strerror or str(exc) or type(exc).__name__

@@ -1,0 +1,133 @@
+"""Finding the rules (through the ``mfkit_lint.rules`` entry point group) and selecting them."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mfkit_lint.engine.rule import Rule
+
+ENTRY_POINT_GROUP = "mfkit_lint.rules"
+_CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
+_SELECTOR = re.compile(r"^(ALL|[A-Z]{2,5}[0-9]{0,3})$")
+
+
+class RegistryError(Exception):
+    """A rule plugin is missing or malformed, or a selector names no rule."""
+
+
+class SyntaxErrorRule(Rule):
+    """Reported by the engine when a file does not parse; no other rule can run on it."""
+
+    code = "MFK001"
+    name = "syntax-error"
+    summary = "the file is not valid Python, so nothing else can be checked"
+
+    def check(self, module):  # pragma: no cover - the engine reports this itself
+        return ()
+
+
+class UndecodableFileRule(Rule):
+    """Reported by the engine when a file's bytes are not text in its declared encoding."""
+
+    code = "MFK002"
+    name = "undecodable-file"
+    summary = "the file's bytes are not text in its declared encoding (PEP 263)"
+
+    def check(self, module):  # pragma: no cover - the engine reports this itself
+        return ()
+
+
+ENGINE_RULES: tuple[type[Rule], ...] = (SyntaxErrorRule, UndecodableFileRule)
+
+
+def _entry_points():
+    from importlib.metadata import entry_points
+
+    eps = entry_points()
+    if hasattr(eps, "select"):
+        return eps.select(group=ENTRY_POINT_GROUP)
+    return eps.get(ENTRY_POINT_GROUP, [])  # Python 3.9
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every known rule class, engine codes first, sorted by code; loaded once per process."""
+    rules: dict[str, type[Rule]] = {r.code: r for r in ENGINE_RULES}
+    for ep in _entry_points():
+        try:
+            rule = ep.load()
+        except Exception as exc:
+            raise RegistryError(f"cannot load rule plugin {ep.name} ({ep.value}): {exc}") from exc
+        _validate(ep.name, rule)
+        if rule.code in rules and rules[rule.code] is not rule:
+            raise RegistryError(f"rule code {rule.code} is registered twice ({ep.value})")
+        rules[rule.code] = rule
+    if len(rules) == len(ENGINE_RULES):
+        raise RegistryError(
+            "no rules are registered under the entry point group "
+            f"{ENTRY_POINT_GROUP!r}: is mfkit-lint installed (pip install mfkit-lint)?"
+        )
+    return tuple(sorted(rules.values(), key=lambda r: r.code))
+
+
+def _validate(ep_name: str, rule: object) -> None:
+    if not (isinstance(rule, type) and issubclass(rule, Rule)):
+        raise RegistryError(f"entry point {ep_name} does not name a Rule subclass")
+    for attr in ("code", "name", "summary"):
+        if not isinstance(getattr(rule, attr, None), str):
+            raise RegistryError(f"rule {ep_name} has no {attr}")
+    if not _CODE.match(rule.code):
+        raise RegistryError(f"rule {ep_name} has a malformed code {rule.code!r}")
+
+
+def rule_by_code(code: str) -> type[Rule]:
+    for rule in all_rules():
+        if rule.code == code.upper():
+            return rule
+    raise RegistryError(f"unknown rule code: {code}")
+
+
+def _prefix_len(code: str, selectors: Iterable[str]) -> int:
+    best = -1
+    for sel in selectors:
+        if sel == "ALL":
+            best = max(best, 0)
+        elif code.startswith(sel):
+            best = max(best, len(sel))
+    return best
+
+
+@dataclass(frozen=True)
+class Selection:
+    """ruff-like selection: the most specific matching selector wins; ignore wins a tie."""
+
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+
+    def enabled(self, code: str) -> bool:
+        selected = _prefix_len(code, self.select + self.extend_select)
+        return selected >= 0 and selected > _prefix_len(code, self.ignore)
+
+    def validate(self, codes: Sequence[str]) -> None:
+        for sel in self.select + self.ignore + self.extend_select:
+            if not _SELECTOR.match(sel):
+                raise RegistryError(f"invalid rule selector {sel!r} (expected e.g. MFK101 or MFK1)")
+            if sel != "ALL" and not any(c.startswith(sel) for c in codes):
+                raise RegistryError(f"rule selector {sel!r} matches no known rule")
+
+
+def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
+    """Split comma-separated selector lists (CLI or config) and normalise them."""
+    out: list[str] = []
+    for value in values:
+        out.extend(part.strip().upper() for part in value.split(",") if part.strip())
+    return tuple(out)
+
+
+def warn(message: str) -> None:
+    print(f"mfkit-lint: warning: {message}", file=sys.stderr)

@@ -1,0 +1,54 @@
+"""The contract between the engine and a rule. Rules know nothing about files or output."""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
+
+from mfkit_lint.engine.diagnostic import FixSpec, Span
+
+if TYPE_CHECKING:
+    from mfkit_lint.contract.capabilities import Cap
+    from mfkit_lint.model.module import ModuleModel
+
+
+class Scope(str, enum.Enum):
+    FILE = "file"
+    PROJECT = "project"
+
+
+@dataclass
+class Finding:
+    """What a rule reports: where, what is wrong, and (optionally) what its codemod needs.
+
+    ``where`` is an ``ast`` node or a Span. A finding offers a fix only when the rule declares
+    a FixSpec *and* passes ``fix_data`` (a rule withholds it when its codemod cannot decide).
+    """
+
+    where: Union[ast.AST, Span]
+    message: str
+    fix_data: Optional[dict[str, Any]] = field(default=None)
+
+
+class Rule:
+    """Base class of every rule; subclasses set the class attributes and implement ``check``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    capability: ClassVar[Optional[Cap]] = None
+    scope: ClassVar[Scope] = Scope.FILE
+    # Byte strings of which at least one must occur in a file for the rule to run at all.
+    # Empty means "always run". This is the cheap prefilter that keeps big trees fast.
+    triggers: ClassVar[tuple[bytes, ...]] = ()
+    fix: ClassVar[Optional[FixSpec]] = None
+
+    def check(self, module: ModuleModel) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def might_apply(cls, raw: bytes) -> bool:
+        return not cls.triggers or any(t in raw for t in cls.triggers)

@@ -1,0 +1,82 @@
+"""Reading a file's bytes and turning them into text the way Python itself would."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from functools import cached_property
+
+from mfkit_lint.engine.diagnostic import Location
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+class DecodeError(Exception):
+    """The bytes are not text in the encoding the file declares (PEP 263) or implies."""
+
+
+@dataclass
+class Source:
+    """A decoded module: the text plus what is needed to write it back byte-for-byte alike."""
+
+    text: str
+    encoding: str = "utf-8"
+    raw: bytes = b""
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Source:
+        try:
+            # detect_encoding implements PEP 263 cookies and the UTF-8 BOM ("utf-8-sig").
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        except SyntaxError as exc:
+            raise DecodeError(str(exc)) from exc
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise DecodeError(f"not valid {encoding}: {exc}") from exc
+        return cls(text=text, encoding=encoding, raw=raw)
+
+    def encode(self, text: str) -> bytes:
+        return text.encode(self.encoding)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """Offsets in ``text`` where each physical line starts (index 0 is line 1)."""
+        return [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Physical lines without their line endings, numbered like ``ast`` numbers them."""
+        return _NEWLINE.split(self.text)
+
+    def line(self, row: int) -> str:
+        lines = self.lines
+        return lines[row - 1] if 0 < row <= len(lines) else ""
+
+    def location(self, lineno: int, byte_col: int) -> Location:
+        """Turn ``ast``'s (1-based line, UTF-8 byte column) into a 1-based character Location."""
+        line = self.line(lineno)
+        if line.isascii():
+            return Location(lineno, byte_col + 1)
+        prefix = line.encode("utf-8")[:byte_col].decode("utf-8", "replace")
+        return Location(lineno, len(prefix) + 1)
+
+    def offset(self, loc: Location) -> int:
+        """Character offset of a Location within ``text``."""
+        starts = self.line_starts
+        row = min(max(loc.row, 1), len(starts))
+        return starts[row - 1] + loc.column - 1
+
+    def location_at(self, offset: int) -> Location:
+        """Location of a character offset within ``text``."""
+        starts = self.line_starts
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return Location(lo + 1, offset - starts[lo] + 1)

@@ -1,0 +1,45 @@
+"""Writing fixed files: atomically, keeping mode, and never over a file that changed meanwhile."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+class WriteError(Exception):
+    """The fixed text was not written; the original file is untouched."""
+
+
+def write_atomic(path: Path, data: bytes, original: bytes) -> None:
+    """Replace ``path`` with ``data`` if it still holds ``original``.
+
+    The new content goes to a temporary file in the same directory, is flushed to disk and
+    renamed over the original, so a crash leaves either the old file or the new one.
+    """
+    target = Path(os.path.realpath(path))  # keep symlinks pointing at the fixed file
+    try:
+        info = target.stat()
+        if not os.access(target, os.W_OK):
+            raise WriteError("file is read-only")
+        with open(target, "rb") as fh:
+            if fh.read() != original:
+                raise WriteError("file changed on disk since it was read")
+    except OSError as exc:
+        raise WriteError(exc.strerror or str(exc)) from exc
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mfkit-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(info.st_mode))
+        os.replace(tmp, target)
+    except BaseException as exc:  # also KeyboardInterrupt: never leave the temp file behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise WriteError(exc.strerror or str(exc)) from exc
+        raise

@@ -1,0 +1,1 @@
+"""What rules query: the module model, constant values, and Metaflow command invocations."""

@@ -1,0 +1,581 @@
+"""Metaflow command lines, however an extension writes them.
+
+Recognises ``python flow.py [TOP-LEVEL OPTIONS] step NAME [OPTIONS]`` (and ``init``, ``run``,
+``resume``) built as list literals, lists grown piece by piece (``+``, ``+=``, ``append``,
+``extend``, ``insert``, ``*`` unpacking, pieces added under ``if``/``for``), lists returned by a
+helper in the same module, and shell command lines inside strings (f-strings, ``%``,
+``.format``, concatenation, multi-line bash templates). Each invocation becomes a Command of
+Tokens that point back to the source, so rules ask questions instead of grepping text.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Optional
+
+from mfkit_lint.contract import cli as contract
+from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.model.shell import split_commands
+from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+
+if TYPE_CHECKING:
+    from mfkit_lint.model.module import FunctionNode, ModuleModel
+
+_MAX_INLINE_DEPTH = 3
+
+
+@dataclass
+class Token:
+    """One argv word of a command.
+
+    ``text`` is the word with HOLE characters for parts known only at run time; it is None for
+    a *spread*: an unknown number of words (``*args``, ``cmd.extend(extra)``, an unknown list).
+    ``expr`` is the expression that produces a whole-word value (a list element or an f-string
+    field standing alone), so rules can ask the value model about it.
+    """
+
+    text: Optional[str]
+    span: Span
+    node: ast.AST
+    expr: Optional[ast.expr] = None
+    conditional: bool = False
+    # The list literal holding this word as element ``index`` (None for words inside strings).
+    container: Optional[ast.List] = None
+    index: Optional[int] = None
+
+    @property
+    def spread(self) -> bool:
+        return self.text is None
+
+    @property
+    def known(self) -> bool:
+        return self.text is not None and HOLE not in self.text
+
+    def is_option(self) -> bool:
+        return self.text is not None and self.text.startswith("--")
+
+    @property
+    def option_name(self) -> Optional[str]:
+        if not self.is_option():
+            return None
+        return self.text.split("=", 1)[0]
+
+
+@dataclass
+class Option:
+    name: str
+    flag: Token
+    value: Optional[Token]  # None for flags, or when the value is not visible
+    inline_value: Optional[str] = None  # the text after "=" in --opt=value
+    top_level: bool = True
+
+    @property
+    def conditional(self) -> bool:
+        return self.flag.conditional
+
+
+@dataclass
+class Command:
+    tokens: list[Token]
+    sub_index: int  # index of the subcommand token in ``tokens``
+    kind: str  # "list" or "string"
+    anchor: ast.AST  # the list variable's defining node, or the string expression
+    function: Optional[FunctionNode] = None
+    template: Optional[Template] = None
+    _options: Optional[list[Option]] = field(default=None, repr=False)
+
+    @property
+    def subcommand(self) -> Token:
+        return self.tokens[self.sub_index]
+
+    @property
+    def name(self) -> str:
+        return self.subcommand.text or ""
+
+    @property
+    def top_level(self) -> list[Token]:
+        return self.tokens[: self.sub_index]
+
+    @property
+    def arguments(self) -> list[Token]:
+        return self.tokens[self.sub_index + 1 :]
+
+    @property
+    def options(self) -> list[Option]:
+        if self._options is None:
+            self._options = list(_parse_options(self.top_level, True)) + list(
+                _parse_options(self.arguments, False)
+            )
+        return self._options
+
+    def option(self, name: str) -> Optional[Option]:
+        return next((o for o in self.options if o.name == name), None)
+
+    def has_option(self, name: str) -> bool:
+        return self.option(name) is not None
+
+    @property
+    def top_level_complete(self) -> bool:
+        """True when every word before the subcommand is visible: no spreads, no unknown words
+        that could be options (a word right after a value-taking option is that option's value)."""
+        expect_value = False
+        for tok in self.top_level:
+            if tok.spread:
+                return False
+            if expect_value:
+                expect_value = False
+                continue
+            if tok.is_option():
+                expect_value = "=" not in tok.text and tok.option_name not in contract.FLAGS
+            elif tok.text.startswith(HOLE) and tok.expr is None:
+                return False
+        return True
+
+    @property
+    def complete(self) -> bool:
+        return self.top_level_complete and not any(t.spread for t in self.arguments)
+
+
+def _parse_options(tokens: list[Token], top_level: bool) -> Iterator[Option]:
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        name = tok.option_name
+        if name is None:
+            i += 1
+            continue
+        if "=" in tok.text:
+            yield Option(name, tok, None, tok.text.split("=", 1)[1], top_level)
+            i += 1
+            continue
+        if name in contract.FLAGS:
+            yield Option(name, tok, None, None, top_level)
+            i += 1
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if nxt is not None and (nxt.spread or nxt.is_option()):
+            nxt = None
+        yield Option(name, tok, nxt, None, top_level)
+        i += 2 if nxt is not None else 1
+
+
+# -- recognising Metaflow invocations ---------------------------------------------------------
+
+
+def _subcommand_index(tokens: list[Token]) -> Optional[int]:
+    """Index of the ``step``/``init``/``run``/``resume`` word when the words are a Metaflow
+    invocation: ``step``/``init`` followed by a task option, ``run``/``resume`` after a .py file."""
+    for i, tok in enumerate(tokens):
+        if i == 0 or tok.text not in contract.SUBCOMMANDS:
+            continue
+        prev = tokens[i - 1]
+        if prev.is_option() and "=" not in prev.text and prev.option_name not in contract.FLAGS:
+            continue  # the word is the value of the option before it
+        rest = tokens[i + 1 :]
+        if tok.text in ("step", "init"):
+            if any(t.option_name in contract.TASK_OPTIONS for t in rest):
+                return i
+        elif any(t.known and t.text.endswith(".py") for t in tokens[:i]):
+            return i
+    return None
+
+
+def _make_command(tokens, kind, anchor, function, template=None) -> Optional[Command]:
+    index = _subcommand_index(tokens)
+    if index is None:
+        return None
+    return Command(list(tokens), index, kind, anchor, function, template)
+
+
+# -- strings ----------------------------------------------------------------------------------
+
+
+def _template_words(module: ModuleModel, template: Template) -> list[list[Token]]:
+    """Shell commands in a template, as lists of Tokens with spans in the real file."""
+    out = []
+    for words in split_commands(template.text):
+        out.append([_word_token(module, template, w.text, w.start, w.end) for w in words])
+    return out
+
+
+def _word_token(module, template: Template, text: str, start: int, end: int) -> Token:
+    node = template.node
+    span = _chars_span(module, template, start, end)
+    expr = None
+    if text == HOLE:
+        expr = template.hole_expr(
+            start if template.text[start] == HOLE else _first_hole(template, start, end)
+        )
+    return Token(text, span, node, expr)
+
+
+def _first_hole(template: Template, start: int, end: int) -> int:
+    found = template.text.find(HOLE, start, end)
+    return found if found >= 0 else start
+
+
+def _chars_span(module, template: Template, start: int, end: int) -> Span:
+    if template.offsets is None or end <= start:
+        return module.span(template.node)
+    source = module.source
+    return Span(
+        source.location_at(template.offsets[start]),
+        source.location_at(template.offsets[end - 1] + 1),
+    )
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+
+class _ListBuilder:
+    """Follows list variables through one function body, statement by statement."""
+
+    def __init__(self, module: ModuleModel, function, depth: int = 0) -> None:
+        self.module = module
+        self.function = function
+        self.depth = depth
+        self.lists: dict[str, tuple[list[Token], ast.AST]] = {}
+        self.line_lists: set[str] = _names_joined_by_newline(function or module.tree)
+        self.found: list[Command] = []
+        self.consumed: set[int] = set()  # ids of list nodes already part of a tracked list
+        self.returned: Optional[list[Token]] = None
+
+    # public ----------------------------------------------------------------------------------
+    def run(self, body: list[ast.stmt]) -> None:
+        self._block(body, False)
+        for name in list(self.lists):
+            self._finish(name)
+
+    # statements ------------------------------------------------------------------------------
+    def _block(self, body: Iterable[ast.stmt], conditional: bool) -> None:
+        for stmt in body:
+            self._statement(stmt, conditional)
+
+    def _statement(self, stmt: ast.stmt, cond: bool) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            self._assign(stmt.targets[0], stmt.value, cond)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            self._assign(stmt.target, stmt.value, cond)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
+            target = stmt.target
+            if isinstance(target, ast.Name) and target.id in self.lists:
+                self._extend(target.id, self._expand(stmt.value, cond), stmt.value)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            if not self._mutation(stmt.value, cond):
+                self._expressions(stmt, cond)
+        elif isinstance(stmt, ast.Return) and stmt.value is not None:
+            if self._listish(stmt.value):
+                self.returned = self._expand(stmt.value, cond)
+                if not (isinstance(stmt.value, ast.Name) and stmt.value.id in self.lists):
+                    self._emit(self.returned, stmt.value)
+                self._mark(stmt.value)
+            self._expressions(stmt, cond)
+        elif isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+            self._expressions_of(
+                stmt.test if isinstance(stmt, (ast.If, ast.While)) else stmt.iter, cond
+            )
+            self._block(stmt.body, True)
+            self._block(stmt.orelse, True)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self._expressions_of(item.context_expr, cond)
+            self._block(stmt.body, cond)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            self._block(stmt.body, cond)
+            for handler in stmt.handlers:
+                self._block(handler.body, True)
+            self._block(stmt.orelse, True)
+            self._block(stmt.finalbody, cond)
+        elif hasattr(ast, "Match") and isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                self._block(case.body, True)
+        else:
+            self._expressions(stmt, cond)
+
+    def _assign(self, target: ast.expr, value: ast.expr, cond: bool) -> None:
+        if not isinstance(target, ast.Name) or target.id in self.line_lists:
+            self._expressions_of(value, cond)
+            return
+        name = target.id
+        if self._listish(value):
+            tokens = self._expand(value, cond)
+            self._mark(value)
+            if name in self.lists and _refers_to(value, name):
+                self.lists[name] = (tokens, self.lists[name][1])
+                return
+            if name in self.lists:
+                self._finish(name)
+            self.lists[name] = (tokens, value)
+            return
+        self._expressions_of(value, cond)
+        if name in self.lists:
+            self._finish(name)
+
+    def _mutation(self, call: ast.Call, cond: bool) -> bool:
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return False
+        name = func.value.id
+        if name not in self.lists or func.attr not in ("append", "extend", "insert"):
+            return False
+        tokens, _ = self.lists[name]
+        if func.attr == "append" and len(call.args) == 1:
+            self._extend(name, self._element(call.args[0], cond, None, None), call.args[0])
+        elif func.attr == "extend" and len(call.args) == 1:
+            self._extend(name, self._expand(call.args[0], cond), call.args[0])
+        elif func.attr == "insert" and len(call.args) == 2:
+            position = self.module.values.const(call.args[0])
+            new = self._element(call.args[1], cond, None, None)
+            if (
+                isinstance(position, int)
+                and not isinstance(position, bool)
+                and 0 <= position <= len(tokens)
+                and not any(t.spread for t in tokens[:position])
+            ):
+                tokens[position:position] = new
+            else:
+                tokens.extend(replace(t, text=None) for t in new)
+        else:
+            return False
+        return True
+
+    def _extend(self, name: str, new: list[Token], value: ast.AST) -> None:
+        self.lists[name][0].extend(new)
+        self._mark(value)
+
+    def _finish(self, name: str) -> None:
+        tokens, anchor = self.lists.pop(name)
+        self._emit(tokens, anchor)
+
+    def _emit(self, tokens: list[Token], anchor: ast.AST) -> bool:
+        command = _make_command(tokens, "list", anchor, self.function)
+        if command is not None:
+            self.found.append(command)
+        return command is not None
+
+    # expressions -----------------------------------------------------------------------------
+    def _expressions(self, stmt: ast.stmt, cond: bool) -> None:
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self._expressions_of(child, cond)
+
+    def _expressions_of(self, expr: Optional[ast.expr], cond: bool) -> None:
+        """Stand-alone list commands inside an expression, e.g. ``subprocess.run([...])``."""
+        if expr is None:
+            return
+        todo = [expr]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.Lambda,)):
+                continue
+            if (
+                id(node) not in self.consumed
+                and isinstance(node, (ast.List, ast.BinOp))
+                and _is_listish(node, self.lists)
+                and not self._is_lines(node)
+            ):
+                emitted = self._emit(self._expand(node, cond), node)
+                self._mark(node)
+                if emitted:
+                    continue
+            todo.extend(ast.iter_child_nodes(node))
+
+    def _is_lines(self, node: ast.AST) -> bool:
+        parent = self.module.parent(node)
+        return _is_newline_join(parent)
+
+    def _listish(self, node: ast.AST) -> bool:
+        """A list literal, list arithmetic, a tracked list, or a helper that returns a list."""
+        if _is_listish(node, self.lists):
+            return True
+        return isinstance(node, ast.Call) and self._inline(node, False) is not None
+
+    def _mark(self, node: ast.AST) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.List, ast.BinOp)):
+                self.consumed.add(id(sub))
+
+    def _expand(self, node: ast.expr, cond: bool) -> list[Token]:
+        """The words of a list-valued expression; unknown parts become spreads."""
+        module = self.module
+        if isinstance(node, ast.List):
+            tokens: list[Token] = []
+            for index, elt in enumerate(node.elts):
+                tokens.extend(self._element(elt, cond, node, index))
+            return tokens
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._expand(node.left, cond) + self._expand(node.right, cond)
+        if isinstance(node, ast.Name) and node.id in self.lists:
+            return [replace(t, conditional=t.conditional or cond) for t in self.lists[node.id][0]]
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name in ("list", "tuple") and len(node.args) == 1:
+                return self._expand(node.args[0], cond)
+            inlined = self._inline(node, cond)
+            if inlined is not None:
+                return inlined
+        if isinstance(node, ast.IfExp):
+            return [replace(t, conditional=True) for t in self._expand(node.body, cond)] + [
+                replace(t, conditional=True) for t in self._expand(node.orelse, cond)
+            ]
+        return [Token(None, module.span(node), node, node, cond)]
+
+    def _element(self, elt: ast.expr, cond: bool, container, index) -> list[Token]:
+        module = self.module
+        if isinstance(elt, ast.Starred):
+            return self._expand(elt.value, cond)
+        if is_stringish(elt):
+            template = template_of(module, elt)
+            if template is not None:
+                commands = _template_words(module, template)
+                words = [w for c in commands for w in c]
+                if len(commands) == 1 and len(words) == 1:
+                    tok = words[0]
+                    return [
+                        replace(
+                            tok,
+                            expr=tok.expr if tok.text == HOLE else elt if tok.known else tok.expr,
+                            conditional=cond,
+                            container=container,
+                            index=index,
+                        )
+                    ]
+                if len(words) <= 2:
+                    return [replace(w, conditional=cond) for w in words]
+                # A whole command line inside one argv word (``bash -c "..."``) is its own command.
+                return [Token(HOLE, module.span(elt), elt, elt, cond, container, index)]
+            if isinstance(elt, ast.Constant):
+                return [Token(elt.value, module.span(elt), elt, elt, cond, container, index)]
+        return [Token(HOLE, module.span(elt), elt, elt, cond, container, index)]
+
+    def _inline(self, call: ast.Call, cond: bool) -> Optional[list[Token]]:
+        """Words a same-module helper (``self._base_command()``) returns, if it returns a list."""
+        if self.depth >= _MAX_INLINE_DEPTH:
+            return None
+        func = call.func
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            name = func.attr
+        else:
+            return None
+        defs = self.module.functions.get(name, [])
+        if len(defs) != 1:
+            return None
+        returned = _returned_words(self.module, defs[0], self.depth + 1)
+        if returned is None:
+            return None
+        return [replace(t, conditional=t.conditional or cond) for t in returned]
+
+
+def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[Token]]:
+    cache = module.__dict__.setdefault("_returned_words", {})
+    if function not in cache:
+        cache[function] = None  # guards against recursion
+        builder = _ListBuilder(module, function, depth)
+        builder.run(function.body)
+        cache[function] = builder.returned
+    return cache[function]
+
+
+def _is_listish(node: ast.AST, lists: dict) -> bool:
+    if isinstance(node, ast.List):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_listish(node.left, lists) or _is_listish(node.right, lists)
+    if isinstance(node, ast.Name):
+        return node.id in lists
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "list":
+        return len(node.args) == 1 and _is_listish(node.args[0], lists)
+    return False
+
+
+def _refers_to(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _is_newline_join(node: Optional[ast.AST]) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("join", "writelines")
+        and (
+            node.func.attr == "writelines"
+            or (isinstance(node.func.value, ast.Constant) and "\n" in str(node.func.value.value))
+        )
+    )
+
+
+def _names_joined_by_newline(scope: ast.AST) -> set[str]:
+    """Variables that hold lines of text (``"\\n".join(lines)``), not argv words."""
+    out = set()
+    for node in ast.walk(scope):
+        if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
+            out.add(node.args[0].id)
+    return out
+
+
+# -- the whole module -------------------------------------------------------------------------
+
+
+def _docstring_nodes(tree: ast.Module) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+    return out
+
+
+def find_commands(module: ModuleModel) -> list[Command]:
+    commands: list[Command] = []
+    consumed: set[int] = set()
+    scopes: list[tuple[Optional[ast.AST], list[ast.stmt]]] = [(None, module.tree.body)]
+    scopes += [(f, f.body) for fs in module.functions.values() for f in fs]
+    for function, body in scopes:
+        builder = _ListBuilder(module, function)
+        builder.run(body)
+        commands.extend(builder.found)
+        consumed |= builder.consumed
+    commands.extend(_string_commands(module, consumed))
+    return commands
+
+
+def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Command]:
+    skip = _docstring_nodes(module.tree)
+    for node in module.nodes:
+        if id(node) in skip or not is_stringish(node):
+            continue
+        parent = module.parent(node)
+        if is_stringish(parent) and not isinstance(parent, ast.JoinedStr):
+            continue  # only the outermost string expression is a template
+        if isinstance(parent, ast.JoinedStr) or (
+            isinstance(parent, ast.Attribute) and is_stringish(module.parent(parent))
+        ):
+            continue
+        if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):
+            continue  # an argv word of a list command
+        template = template_of(module, node)
+        if template is None or not any(s in template.text for s in contract.SUBCOMMANDS):
+            continue
+        function = module.enclosing_function(node)
+        for words in _template_words(module, template):
+            command = _make_command(words, "string", node, function, template)
+            if command is not None:
+                yield command
+
+
+def _single_word(module: ModuleModel, node: ast.expr) -> bool:
+    template = template_of(module, node)
+    if template is None:
+        return True
+    return sum(len(c) for c in split_commands(template.text)) <= 2

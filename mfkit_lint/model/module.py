@@ -1,0 +1,146 @@
+"""The per-module model every rule shares. Parts are computed lazily and only once."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Optional, Union
+
+from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.engine.source import Source
+
+if TYPE_CHECKING:
+    from mfkit_lint.model.commands import Command
+    from mfkit_lint.model.values import Values
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+class ModuleModel:
+    def __init__(self, source: Source, tree: ast.Module) -> None:
+        self.source = source
+        self.tree = tree
+
+    # -- positions ---------------------------------------------------------------------------
+    def span(self, node: ast.AST) -> Span:
+        start = self.source.location(node.lineno, node.col_offset)
+        end_line = getattr(node, "end_lineno", None) or node.lineno
+        end_col = getattr(node, "end_col_offset", None)
+        end = self.source.location(end_line, end_col if end_col is not None else node.col_offset)
+        return Span(start, end)
+
+    def position(self, node: ast.AST) -> tuple[int, int]:
+        """(1-based row, 0-based character column) of a node's start, as libcst counts them."""
+        start = self.span(node).start
+        return (start.row, start.column - 1)
+
+    # -- structure ---------------------------------------------------------------------------
+    @cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node once, in ``ast.walk`` order, with parent links filled in on the way."""
+        parents: dict[ast.AST, ast.AST] = {}
+        self._parent_of = parents
+        out: list[ast.AST] = []
+        todo: list[ast.AST] = [self.tree]
+        while todo:
+            node = todo.pop()
+            out.append(node)
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+                todo.append(child)
+        return out
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        self.nodes  # noqa: B018 - building the node list fills the parent map
+        return self._parent_of.get(node)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        current = self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parent(current)
+
+    def enclosing_function(self, node: ast.AST) -> Optional[FunctionNode]:
+        for anc in self.ancestors(node):
+            if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return anc
+        return None
+
+    def enclosing_statement(self, node: ast.AST) -> Optional[ast.stmt]:
+        if isinstance(node, ast.stmt):
+            return node
+        for anc in self.ancestors(node):
+            if isinstance(anc, ast.stmt):
+                return anc
+        return None
+
+    @cached_property
+    def functions(self) -> dict[str, list[FunctionNode]]:
+        """Functions and methods by name (a name can be defined more than once)."""
+        out: dict[str, list[FunctionNode]] = defaultdict(list)
+        for node in self.nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out[node.name].append(node)
+        return out
+
+    @cached_property
+    def calls_by_name(self) -> dict[str, list[ast.Call]]:
+        """Calls by the called name: ``f(...)``, ``self.f(...)`` and ``obj.f(...)`` all under f."""
+        out: dict[str, list[ast.Call]] = defaultdict(list)
+        for node in self.nodes:
+            if isinstance(node, ast.Call):
+                name = call_name(node)
+                if name:
+                    out[name].append(node)
+        return out
+
+    @cached_property
+    def name_loads(self) -> dict[str, int]:
+        """How often each bare name or attribute name is read anywhere in the module."""
+        counts: dict[str, int] = defaultdict(int)
+        for node in self.nodes:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                counts[node.id] += 1
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                counts[node.attr] += 1
+        return counts
+
+    # -- derived models ----------------------------------------------------------------------
+    @cached_property
+    def values(self) -> Values:
+        from mfkit_lint.model.values import Values
+
+        return Values(self)
+
+    @cached_property
+    def commands(self) -> list[Command]:
+        from mfkit_lint.model.commands import find_commands
+
+        return find_commands(self)
+
+    def contains(self, text: str) -> bool:
+        return text in self.source.text
+
+
+def call_name(call: ast.Call) -> Optional[str]:
+    """The last name of the called expression: ``a.b.c(...)`` -> ``c``."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def dotted_name(node: ast.AST) -> Optional[str]:
+    """``a.b.c`` -> "a.b.c" for names and attribute chains; None otherwise."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None

@@ -1,0 +1,306 @@
+"""String expressions as templates: the text they produce, with holes, mapped to source offsets.
+
+A Template's ``text`` holds the known characters and one HOLE character per part whose value is
+computed at run time (an f-string field, a ``%s`` or ``{}`` argument, a concatenated variable).
+``exprs`` gives, per hole, the expression that fills it (or None), and ``offsets`` gives, per
+character, where it sits in the module text, when that can be worked out from the literal.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from mfkit_lint.model.module import ModuleModel
+
+HOLE = "\ufffc"
+_SIMPLE_ESCAPES = {
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+}
+_PREFIX = re.compile(r"[rRbBuUfF]{0,2}")
+_PERCENT = re.compile(
+    r"%(?:\((?P<key>[^)]*)\))?"  # %(name)s
+    r"[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"  # flags, width, precision
+    r"(?P<conv>[diouxXeEfFgGcrsa%])"
+)
+_FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{(?P<field>[^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@dataclass
+class Template:
+    text: str
+    exprs: list[Optional[ast.expr]]
+    offsets: Optional[list[int]]  # per character of text: offset in the module text
+    node: ast.expr
+
+    def __add__(self, other: Template) -> Template:
+        offsets = (
+            self.offsets + other.offsets
+            if self.offsets is not None and other.offsets is not None
+            else None
+        )
+        return Template(self.text + other.text, self.exprs + other.exprs, offsets, self.node)
+
+    def hole_expr(self, index: int) -> Optional[ast.expr]:
+        """The expression behind the hole at character ``index``."""
+        return self.exprs[self.text.count(HOLE, 0, index)]
+
+
+def is_stringish(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
+        return is_stringish(node.left) or (
+            isinstance(node.op, ast.Add) and is_stringish(node.right)
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "format" and is_stringish(node.func.value)
+    return False
+
+
+def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
+    """The Template for a string-valued expression, or None when it is not one."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return Template(node.value, [], _literal_offsets(module, node, node.value), node)
+    if isinstance(node, ast.JoinedStr):
+        return _fstring(module, node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and is_stringish(node):
+        left = template_of(module, node.left) or _hole(node.left)
+        right = template_of(module, node.right) or _hole(node.right)
+        return left + right
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        base = template_of(module, node.left)
+        return _percent(base, node.right) if base is not None else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        base = template_of(module, node.func.value) if node.func.attr == "format" else None
+        return _format(base, node) if base is not None else None
+    return None
+
+
+def _hole(node: ast.expr) -> Template:
+    return Template(HOLE, [node], None, node)
+
+
+def _substitute(base: Template, pattern: re.Pattern, pick, escapes: dict[str, str]) -> Template:
+    """Replace every match of ``pattern`` in ``base`` by a hole filled by ``pick(match, n)``."""
+    text: list[str] = []
+    exprs: list[Optional[ast.expr]] = []
+    offsets: Optional[list[int]] = [] if base.offsets is not None else None
+    holes_before = 0
+    pos = 0
+    count = 0
+    for match in pattern.finditer(base.text):
+        text.append(base.text[pos : match.start()])
+        exprs.extend(
+            base.exprs[holes_before : holes_before + base.text.count(HOLE, pos, match.start())]
+        )
+        holes_before += base.text.count(HOLE, pos, match.start())
+        if offsets is not None:
+            offsets.extend(base.offsets[pos : match.start()])
+        token = match.group(0)
+        if token in escapes:
+            text.append(escapes[token])
+            if offsets is not None:
+                offsets.append(base.offsets[match.start()])
+        else:
+            text.append(HOLE)
+            exprs.append(pick(match, count))
+            count += 1
+            if offsets is not None:
+                offsets.append(base.offsets[match.start()])
+        pos = match.end()
+    text.append(base.text[pos:])
+    exprs.extend(base.exprs[holes_before:])
+    if offsets is not None:
+        offsets.extend(base.offsets[pos:])
+    return Template("".join(text), exprs, offsets, base.node)
+
+
+def _percent(base: Template, right: ast.expr) -> Template:
+    def pick(match: re.Match, n: int) -> Optional[ast.expr]:
+        key = match.group("key")
+        if key is not None:
+            if isinstance(right, ast.Dict):
+                for k, v in zip(right.keys, right.values):
+                    if isinstance(k, ast.Constant) and k.value == key:
+                        return v
+            return None
+        if isinstance(right, ast.Tuple):
+            return right.elts[n] if n < len(right.elts) else None
+        return right if n == 0 else None
+
+    return _substitute(base, _PERCENT, pick, {"%%": "%"})
+
+
+def _format(base: Template, call: ast.Call) -> Template:
+    def pick(match: re.Match, n: int) -> Optional[ast.expr]:
+        field = match.group("field")
+        if field == "":
+            return call.args[n] if n < len(call.args) else None
+        if field.isdigit():
+            i = int(field)
+            return call.args[i] if i < len(call.args) else None
+        for kw in call.keywords:
+            if kw.arg == field:
+                return kw.value
+        return None
+
+    return _substitute(base, _FORMAT_FIELD, pick, {"{{": "{", "}}": "}"})
+
+
+def _fstring(module: ModuleModel, node: ast.JoinedStr) -> Template:
+    text: list[str] = []
+    exprs: list[Optional[ast.expr]] = []
+    for part in node.values:
+        if isinstance(part, ast.FormattedValue):
+            text.append(HOLE)
+            exprs.append(part.value)
+        elif isinstance(part, ast.Constant):
+            text.append(str(part.value))
+    joined = "".join(text)
+    return Template(joined, exprs, _literal_offsets(module, node, joined), node)
+
+
+# -- mapping literal characters back to the source -------------------------------------------
+
+
+def _literal_offsets(module: ModuleModel, node: ast.expr, expected: str) -> Optional[list[int]]:
+    """Per character of the literal's value, its offset in the module text; None if unsure."""
+    source = module.source
+    end_lineno = getattr(node, "end_lineno", None)
+    if end_lineno is None:
+        return None
+    start = source.offset(source.location(node.lineno, node.col_offset))
+    end = source.offset(source.location(end_lineno, node.end_col_offset))
+    try:
+        chars, offsets = _scan_literals(source.text, start, end)
+    except _ScanError:
+        return None
+    return offsets if "".join(chars) == expected else None
+
+
+class _ScanError(Exception):
+    pass
+
+
+def _scan_literals(src: str, pos: int, end: int) -> tuple[list[str], list[int]]:
+    """Decode one or more adjacent string literals in ``src[pos:end]`` with per-char offsets.
+
+    f-string replacement fields become one HOLE each, located at their opening brace.
+    """
+    chars: list[str] = []
+    offsets: list[int] = []
+    while pos < end:
+        ch = src[pos]
+        if ch in " \t\r\n\\(":
+            pos += 1
+            continue
+        if ch == "#":
+            while pos < end and src[pos] not in "\r\n":
+                pos += 1
+            continue
+        prefix = _PREFIX.match(src, pos).group(0).lower()
+        if "b" in prefix:
+            raise _ScanError
+        pos += len(prefix)
+        quote = src[pos : pos + 3] if src.startswith(('"""', "'''"), pos) else src[pos : pos + 1]
+        if quote not in ('"', "'", '"""', "'''"):
+            raise _ScanError
+        pos = _scan_body(src, pos + len(quote), end, quote, prefix, chars, offsets)
+    return chars, offsets
+
+
+def _scan_body(src, pos, end, quote, prefix, chars, offsets) -> int:
+    raw = "r" in prefix
+    fmt = "f" in prefix
+    while pos < end:
+        if src.startswith(quote, pos):
+            return pos + len(quote)
+        ch = src[pos]
+        if fmt and ch in "{}":
+            if src.startswith(ch * 2, pos):
+                chars.append(ch)
+                offsets.append(pos)
+                pos += 2
+                continue
+            if ch == "}":
+                raise _ScanError
+            chars.append(HOLE)
+            offsets.append(pos)
+            pos = _skip_field(src, pos + 1, end)
+            continue
+        if ch == "\\" and not raw:
+            pos = _scan_escape(src, pos, chars, offsets)
+            continue
+        if ch == "\\" and raw and pos + 1 < end:
+            chars.extend((ch, src[pos + 1]))
+            offsets.extend((pos, pos + 1))
+            pos += 2
+            continue
+        chars.append("\n" if ch == "\r" else ch)
+        offsets.append(pos)
+        pos += 2 if src.startswith("\r\n", pos) else 1
+    raise _ScanError
+
+
+def _skip_field(src: str, pos: int, end: int) -> int:
+    depth = 0
+    while pos < end:
+        ch = src[pos]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                return pos + 1
+            depth -= 1
+        elif ch in "'\"":
+            close = src.find(ch, pos + 1)
+            if close < 0:
+                raise _ScanError
+            pos = close
+        pos += 1
+    raise _ScanError
+
+
+def _scan_escape(src: str, pos: int, chars: list[str], offsets: list[int]) -> int:
+    nxt = src[pos + 1 : pos + 2]
+    if nxt in ("\n", "\r"):
+        return pos + (3 if src.startswith("\r\n", pos + 1) else 2)
+    if nxt in _SIMPLE_ESCAPES:
+        chars.append(_SIMPLE_ESCAPES[nxt])
+        offsets.append(pos)
+        return pos + 2
+    width = {"x": 2, "u": 4, "U": 8}.get(nxt)
+    if width:
+        chars.append(chr(int(src[pos + 2 : pos + 2 + width], 16)))
+        offsets.append(pos)
+        return pos + 2 + width
+    if nxt == "N":
+        close = src.index("}", pos)
+        import unicodedata
+
+        chars.append(unicodedata.lookup(src[pos + 3 : close]))
+        offsets.append(pos)
+        return close + 1
+    if nxt.isdigit() and nxt < "8":
+        digits = re.match(r"[0-7]{1,3}", src[pos + 1 : pos + 4]).group(0)
+        chars.append(chr(int(digits, 8)))
+        offsets.append(pos)
+        return pos + 1 + len(digits)
+    chars.append("\\")
+    offsets.append(pos)
+    return pos + 1

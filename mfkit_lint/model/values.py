@@ -1,0 +1,250 @@
+"""Simple constant propagation: what value an expression always has, when that can be decided.
+
+Follows names through the assignments of their scope, function parameter defaults (when no call
+site in the module passes the parameter) and module constants. Anything else is UNKNOWN; rules
+treat UNKNOWN as "cannot decide" and stay silent.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from mfkit_lint.model.module import FunctionNode, ModuleModel
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+_MAX_DEPTH = 8
+
+# What binds a name in a scope: ("assign", value) or ("param", arg, default) or ("other", node).
+Binding = tuple
+
+
+def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
+    """Name bindings made directly in one function or module body (nested scopes excluded)."""
+    out: dict[str, list[Binding]] = defaultdict(list)
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        args = scope.args
+        positional = [*getattr(args, "posonlyargs", []), *args.args]
+        defaults: list[Optional[ast.expr]] = [None] * (len(positional) - len(args.defaults)) + list(
+            args.defaults
+        )
+        for arg, default in zip(positional, defaults):
+            out[arg.arg].append(("param", arg, default))
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+            out[arg.arg].append(("param", arg, default))
+        for arg in (args.vararg, args.kwarg):
+            if arg is not None:
+                out[arg.arg].append(("other", arg))
+        body: list[ast.AST] = list(scope.body)
+    else:
+        body = list(getattr(scope, "body", []))
+    todo = body
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out[node.name].append(("other", node))
+            continue  # a nested scope binds its own names
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                _bind_target(out, target, node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            _bind_target(out, node.target, node.value)
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor)):
+            _bind_target(out, node.target, None)
+        elif isinstance(node, ast.NamedExpr):
+            _bind_target(out, node.target, node.value)
+        elif isinstance(node, (ast.withitem,)) and node.optional_vars is not None:
+            _bind_target(out, node.optional_vars, None)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                out[(alias.asname or alias.name).split(".")[0]].append(("other", node))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                out[name].append(("other", node))
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            out[node.name].append(("other", node))
+        elif isinstance(node, ast.comprehension):
+            _bind_target(out, node.target, None)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _bind_target(out: dict[str, list[Binding]], target: ast.AST, value: Optional[ast.AST]) -> None:
+    if isinstance(target, ast.Name):
+        out[target.id].append(("assign", value) if value is not None else ("other", target))
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            _bind_target(out, elt, None)
+    elif isinstance(target, ast.Starred):
+        _bind_target(out, target.value, None)
+
+
+class Values:
+    def __init__(self, module: ModuleModel) -> None:
+        self.module = module
+        self._bindings: dict[ast.AST, dict[str, list[Binding]]] = {}
+
+    def bindings(self, scope: ast.AST) -> dict[str, list[Binding]]:
+        if scope not in self._bindings:
+            self._bindings[scope] = _scope_bindings(scope)
+        return self._bindings[scope]
+
+    def scope_of(self, node: ast.AST) -> ast.AST:
+        return self.module.enclosing_function(node) or self.module.tree
+
+    def lookup(self, name: str, at: ast.AST) -> tuple[Optional[ast.AST], list[Binding]]:
+        """The scope that binds ``name`` as seen from ``at``, and the bindings made there."""
+        scope: Optional[ast.AST] = self.scope_of(at)
+        while scope is not None:
+            found = self.bindings(scope).get(name)
+            if found:
+                return scope, found
+            if scope is self.module.tree:
+                break
+            scope = self.module.enclosing_function(scope) or self.module.tree
+        return None, []
+
+    def parameter(self, node: ast.AST) -> Optional[ast.arg]:
+        """The parameter a bare name refers to, if it is a parameter that is never reassigned."""
+        if not isinstance(node, ast.Name):
+            return None
+        _, bindings = self.lookup(node.id, node)
+        if len(bindings) == 1 and bindings[0][0] == "param":
+            return bindings[0][1]
+        return None
+
+    def const(self, node: Optional[ast.AST], depth: int = 0) -> Any:
+        """The constant ``node`` always evaluates to, or UNKNOWN."""
+        if node is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self._name_value(node, depth)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for part in node.values:
+                value = self.const(
+                    part.value if isinstance(part, ast.FormattedValue) else part, depth + 1
+                )
+                if value is UNKNOWN or (isinstance(part, ast.FormattedValue) and part.format_spec):
+                    return UNKNOWN
+                parts.append(str(value))
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.const(node.left, depth + 1), self.const(node.right, depth + 1)
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
+            return UNKNOWN
+        if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
+            return self._converted(node, depth)
+        if isinstance(node, ast.Call) and _is_path_join(node.func) and not node.keywords:
+            parts = [self.const(arg, depth + 1) for arg in node.args]
+            if parts and all(isinstance(p, str) for p in parts):
+                return os.path.join(*parts)
+        return UNKNOWN
+
+    def _converted(self, call: ast.Call, depth: int) -> Any:
+        func = call.func
+        if not isinstance(func, ast.Name) or func.id not in ("str", "int"):
+            return UNKNOWN
+        value = self.const(call.args[0], depth + 1)
+        if value is UNKNOWN or isinstance(value, bool) or value is None:
+            return UNKNOWN
+        try:
+            return str(value) if func.id == "str" else int(value)
+        except (TypeError, ValueError):
+            return UNKNOWN
+
+    def _name_value(self, node: ast.Name, depth: int) -> Any:
+        scope, bindings = self.lookup(node.id, node)
+        return self._bound_value(scope, bindings, depth)
+
+    def value_in(self, scope: ast.AST, name: str) -> Any:
+        """The constant ``name`` always has inside ``scope`` (a function or the module)."""
+        return self._bound_value(scope, self.bindings(scope).get(name, []), 0)
+
+    def _bound_value(self, scope: Optional[ast.AST], bindings: list[Binding], depth: int) -> Any:
+        if not bindings:
+            return UNKNOWN
+        values = []
+        for binding in bindings:
+            if binding[0] == "assign":
+                values.append(self.const(binding[1], depth + 1))
+            elif binding[0] == "param" and len(bindings) == 1:
+                values.append(self.parameter_value(scope, binding[1], binding[2], depth))
+            else:
+                return UNKNOWN
+        first = values[0]
+        if first is UNKNOWN or any(v is UNKNOWN or v != first for v in values[1:]):
+            return UNKNOWN
+        return first
+
+    def parameter_value(
+        self, func: FunctionNode, arg: ast.arg, default: Optional[ast.expr], depth: int = 0
+    ) -> Any:
+        """The value a parameter always has: every call site in the module agrees on it.
+
+        With no call site in the module the parameter could come from anywhere: UNKNOWN.
+        """
+        calls = self._call_sites(func)
+        if not calls:
+            return UNKNOWN
+        positional = [*getattr(func.args, "posonlyargs", []), *func.args.args]
+        index = next((i for i, a in enumerate(positional) if a is arg), None)
+        values = []
+        for call, offset in calls:
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords
+            ):
+                return UNKNOWN
+            passed = next((k.value for k in call.keywords if k.arg == arg.arg), None)
+            if passed is None and index is not None and 0 <= index - offset < len(call.args):
+                passed = call.args[index - offset]
+            values.append(self.const(passed if passed is not None else default, depth + 1))
+        first = values[0]
+        if first is UNKNOWN or any(v is UNKNOWN or v != first for v in values[1:]):
+            return UNKNOWN
+        return first
+
+    def _call_sites(self, func: FunctionNode) -> list[tuple[ast.Call, int]]:
+        """Calls of ``func`` in this module with the positional offset of their arguments.
+
+        Empty (cannot decide) when the name is defined twice or used other than by calling it.
+        """
+        module = self.module
+        if len(module.functions.get(func.name, ())) != 1:
+            return []
+        calls = module.calls_by_name.get(func.name, [])
+        if module.name_loads.get(func.name, 0) != len(calls):
+            return []
+        args = func.args.args
+        is_method = bool(args) and args[0].arg in ("self", "cls")
+        out = []
+        for call in calls:
+            bound = isinstance(call.func, ast.Attribute)
+            out.append((call, 1 if is_method and bound else 0))
+        return out
+
+
+def _is_path_join(func: ast.AST) -> bool:
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "join"
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "path"
+    )

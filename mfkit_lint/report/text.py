@@ -1,0 +1,85 @@
+"""ruff-like text: ``path:row:col: CODE [*] message``, optional source, and a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from mfkit_lint.engine.diagnostic import Diagnostic
+from mfkit_lint.report.base import Report
+
+
+def _line(report: Report, diag: Diagnostic) -> str:
+    marker = "[*] " if report.shows_fix(diag) else ""
+    loc = diag.location
+    return f"{diag.filename}:{loc.row}:{loc.column}: {diag.code} {marker}{diag.message}"
+
+
+def _source_block(report: Report, diag: Diagnostic) -> list[str]:
+    text = report.source_line(diag)
+    if text is None:
+        return []
+    row = diag.location.row
+    gutter = " " * len(str(row))
+    start = diag.location.column - 1
+    end = diag.end_location.column - 1 if diag.end_location.row == row else len(text)
+    width = max(end - start, 1)
+    return [
+        f"{gutter} |",
+        f"{row} | {text}",
+        f"{gutter} | {' ' * start}{'^' * width}",
+        "",
+    ]
+
+
+def render_concise(report: Report) -> str:
+    return "".join(_line(report, d) + "\n" for d in report.diagnostics)
+
+
+def render_text(report: Report) -> str:
+    out: list[str] = []
+    for diag in report.diagnostics:
+        out.append(_line(report, diag))
+        if report.show_source:
+            out.extend(_source_block(report, diag))
+    out.extend(summary(report))
+    return "\n".join(out) + "\n"
+
+
+def summary(report: Report) -> list[str]:
+    count = len(report.diagnostics)
+    fixable = sum(1 for d in report.diagnostics if report.shows_fix(d))
+    lines = []
+    if count == 0:
+        lines.append(
+            f"Fixed {report.fixed} error{'s' * (report.fixed != 1)}."
+            if report.fixed
+            else "All checks passed!"
+        )
+        return lines
+    if report.fixed:
+        lines.append(
+            f"Found {count + report.fixed} errors ({report.fixed} fixed, {count} remaining)."
+        )
+    else:
+        lines.append(f"Found {count} error{'s' * (count != 1)}.")
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with the `--fix` option.")
+    hidden = report.hidden_unsafe()
+    if hidden:
+        lines.append(
+            f"{hidden} hidden fix{'es' * (hidden != 1)} can be enabled with the "
+            "`--unsafe-fixes` option."
+        )
+    return lines
+
+
+def render_statistics(report: Report) -> str:
+    counts = Counter(d.code for d in report.diagnostics)
+    names = {d.code: d.name for d in report.diagnostics}
+    fixable = {d.code for d in report.diagnostics if report.shows_fix(d)}
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    rows = [
+        f"{n:>{width}}\t{code}\t{'[*] ' if code in fixable else '    '}{names[code]}"
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return "\n".join(rows) + ("\n" if rows else "")

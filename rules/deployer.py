@@ -1,0 +1,313 @@
+"""Rules on the Deployer side of an orchestrator: DeployedFlow, TriggeredRun, trigger (MFK3xx)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name, dotted_name
+
+RUN_PARAMS = "run_params"
+ATTRIBUTE_FILE = "deployer_attribute_file"
+
+
+class RunParamsTuple(Rule):
+    """Run parameters are handed on as a tuple where Metaflow expects a list.
+
+    ``DeployedFlow.trigger`` passes ``run_params`` to the extension's ``trigger`` command
+    through Metaflow's click API, which checks it against ``List[str]`` or a *one-element*
+    ``Tuple[str]``. Two or more parameters in a tuple fail with
+    ``TypeError: Invalid type for 'run_params'``; a one-element tuple passes the check and
+    then reaches the command as the text ``"('alpha=1',)"``.
+    """
+
+    code = "MFK301"
+    name = "run-params-tuple"
+    summary = "run params kept or passed as a tuple instead of a list"
+    capability = Cap.RUN_PARAMS
+    triggers = (b"run_params",)
+    fix = FixSpec(Applicability.SAFE, "Pass run params as a list", "run_params:RunParamsAsList")
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        for value in _run_params_values(module):
+            origin = _tuple_origin(module, value)
+            if origin is None:
+                continue
+            yield Finding(
+                value,
+                f"run_params is a tuple ({origin}): Metaflow's click API rejects two or more "
+                "and stringifies one; pass a list",
+                {},
+            )
+
+
+def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
+    """Expressions handed on as run params: ``f(run_params=X)``, ``d["run_params"] = X``,
+    ``{"run_params": X}``."""
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == RUN_PARAMS:
+                    yield kw.value
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript):
+                    key = target.slice
+                    if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
+                        yield node.value
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
+                    yield value
+
+
+def _tuple_origin(module: ModuleModel, value: ast.expr, depth: int = 0) -> Optional[str]:
+    """Why ``value`` is always a tuple, or None when it is not (or cannot be told)."""
+    if isinstance(value, ast.Tuple):
+        return "a tuple literal" if value.elts else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        if value.func.id == "tuple":
+            return "built with tuple(...)"
+        return None
+    if isinstance(value, ast.Name) and depth < 3:
+        scope, bindings = module.values.lookup(value.id, value)
+        if not bindings:
+            return None
+        origins = []
+        for binding in bindings:
+            if binding[0] == "assign":
+                origins.append(_tuple_origin(module, binding[1], depth + 1))
+            elif binding[0] == "param" and _is_click_multiple(module, scope, binding[1].arg):
+                origins.append("click returns multiple=True options as tuples")
+            else:
+                return None
+        if origins and all(origins):
+            return origins[0]
+    return None
+
+
+def _is_click_multiple(module: ModuleModel, function: Optional[ast.AST], param: str) -> bool:
+    """The parameter is filled by a ``@click.option(..., multiple=True)`` of a click command."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for decorator in function.decorator_list:
+        if not (isinstance(decorator, ast.Call) and call_name(decorator) == "option"):
+            continue
+        multiple = any(
+            kw.arg == "multiple" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+            for kw in decorator.keywords
+        )
+        if multiple and param in _click_dest(decorator):
+            return True
+    return False
+
+
+def _click_dest(option: ast.Call) -> set[str]:
+    names = [
+        a.value for a in option.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    ]
+    explicit = [n for n in names if not n.startswith("-")]
+    if explicit:
+        return {explicit[0]}
+    longest = max(names, key=len, default="")
+    return {longest.lstrip("-").replace("-", "_")}
+
+
+# -- MFK303 -----------------------------------------------------------------------------------
+
+_BLOCKING_SUBPROCESS = {
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "os.system",
+}
+# In-process executors that return only when the whole run has finished.
+_BLOCKING_EXECUTORS = {"execute_job", "execute_in_process"}
+_SLEEPS = {"time.sleep", "sleep", "asyncio.sleep"}
+
+
+class AttributeFileAfterRun(Rule):
+    """``trigger`` writes the deployer attribute file only after the run has finished.
+
+    ``Deployer.trigger()`` starts the extension's ``trigger`` command and waits until the
+    attribute file is written, and then until the command's stdout and stderr close. Writing
+    the file after running or waiting for the steps, or leaving a background runner holding
+    those pipes, makes ``trigger()`` block for the whole run, and fail with
+    ``TimeoutError: Timeout while waiting for the file content`` when the run outlasts the
+    deployer's timeout.
+    """
+
+    code = "MFK303"
+    name = "attribute-file-after-run"
+    summary = "trigger writes deployer_attribute_file after running or waiting for the steps"
+    capability = Cap.TRIGGER
+    triggers = (ATTRIBUTE_FILE.encode(),)
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        "Write the deployer attribute file before starting the run",
+        "attribute_file:WriteAttributeFileFirst",
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        for function in _trigger_functions(module):
+            yield from self._check_order(module, function)
+            yield from _inherited_pipes(module, function)
+
+    def _check_order(self, module: ModuleModel, function: FunctionNode) -> Iterator[Finding]:
+        body = function.body
+        write_at = next((i for i, s in enumerate(body) if _writes_attribute_file(s)), None)
+        if write_at is None:
+            return
+        for i, stmt in enumerate(body[:write_at]):
+            reason = _blocking_reason(module, stmt)
+            if reason is None:
+                continue
+            movable = _independent(body[i:write_at], body[write_at])
+            yield Finding(
+                body[write_at],
+                f"{ATTRIBUTE_FILE} is written only after the run ({reason}, line "
+                f"{stmt.lineno}): Deployer.trigger() blocks until then; write it first",
+                {"statement": body[write_at].lineno, "before": stmt.lineno} if movable else None,
+            )
+            return
+
+
+def _trigger_functions(module: ModuleModel) -> Iterator[FunctionNode]:
+    for functions in module.functions.values():
+        for function in functions:
+            args = function.args
+            names = {a.arg for a in (*args.args, *args.kwonlyargs)}
+            if ATTRIBUTE_FILE in names:
+                yield function
+
+
+def _writes_attribute_file(stmt: ast.stmt) -> bool:
+    """The statement opens the attribute file for writing or hands it to a writer."""
+    for node in ast.walk(stmt):
+        if not isinstance(node, ast.Call):
+            continue
+        if any(isinstance(a, ast.Name) and a.id == ATTRIBUTE_FILE for a in node.args):
+            name = call_name(node) or ""
+            if name == "open":
+                mode = node.args[1] if len(node.args) > 1 else None
+                mode = mode or next((k.value for k in node.keywords if k.arg == "mode"), None)
+                if isinstance(mode, ast.Constant) and "w" in str(mode.value):
+                    return True
+            elif "write" in name or "dump" in name or name == "Path":
+                return True
+    return False
+
+
+def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Optional[str]:
+    """Why ``stmt`` runs or waits for the whole flow, or None."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.While) and any(
+            isinstance(n, ast.Call) and dotted_name(n.func) in _SLEEPS for n in ast.walk(node)
+        ):
+            return "a polling loop"
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node) or ""
+        if name in _BLOCKING_EXECUTORS:
+            return f"{name}() runs the whole job in-process"
+        if name.lstrip("_").startswith("wait_for") or name.lstrip("_").startswith("wait_until"):
+            return f"{name}() waits for the run"
+        if dotted_name(node.func) in _BLOCKING_SUBPROCESS and _runs_steps(module, node):
+            return "the steps run in a subprocess"
+        helper = _same_module_helper(module, node)
+        if helper is not None and depth < 2:
+            for inner in helper.body:
+                reason = _blocking_reason(module, inner, depth + 1)
+                if reason is not None:
+                    return f"{name}() -> {reason}"
+    return None
+
+
+def _runs_steps(module: ModuleModel, call: ast.Call) -> bool:
+    """The subprocess call runs a Metaflow command: one the command model recognises, or one
+    made by a builder whose name says it builds step/init commands (``compiler.step_command``)."""
+    if not call.args:
+        return False
+    argument = call.args[0]
+    if isinstance(argument, ast.Name):
+        _, bindings = module.values.lookup(argument.id, argument)
+        if len(bindings) == 1 and bindings[0][0] == "assign":
+            argument = bindings[0][1]
+    inside = {id(n) for n in ast.walk(argument)}
+    if any(id(c.anchor) in inside for c in module.commands):
+        return True
+    return any(
+        isinstance(n, ast.Call) and _builds_task_command(call_name(n) or "")
+        for n in ast.walk(argument)
+    )
+
+
+def _builds_task_command(name: str) -> bool:
+    words = set(name.lower().strip("_").split("_"))
+    return bool(words & {"step", "init"}) and bool(words & {"cmd", "command", "args", "argv"})
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _same_module_helper(module: ModuleModel, call: ast.Call) -> Optional[FunctionNode]:
+    func = call.func
+    if isinstance(func, ast.Name) or (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    ):
+        defs = module.functions.get(call_name(call) or "", [])
+        if len(defs) == 1:
+            return defs[0]
+    return None
+
+
+def _independent(between: list[ast.stmt], write: ast.stmt) -> bool:
+    """The write reads nothing that the statements it would move ahead of assign."""
+    assigned = set()
+    for stmt in between:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                assigned.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                assigned.add(node.name)
+    return not (assigned & _names(write))
+
+
+def _inherited_pipes(module: ModuleModel, function: FunctionNode) -> Iterator[Finding]:
+    """A background ``Popen`` that keeps trigger's stdout/stderr open and is never waited for."""
+    waited = {
+        n.func.value.id
+        for n in ast.walk(function)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in ("wait", "communicate")
+        and isinstance(n.func.value, ast.Name)
+    }
+    for node in ast.walk(function):
+        if not (
+            isinstance(node, ast.Call) and dotted_name(node.func) in ("subprocess.Popen", "Popen")
+        ):
+            continue
+        redirected = {k.arg for k in node.keywords if k.arg in ("stdout", "stderr")}
+        if redirected == {"stdout", "stderr"} or any(k.arg is None for k in node.keywords):
+            continue
+        parent = module.parent(node)
+        target = None
+        if isinstance(parent, ast.Assign) and isinstance(parent.targets[0], ast.Name):
+            target = parent.targets[0].id
+        if target in waited or isinstance(parent, ast.withitem):
+            continue
+        missing = " and ".join(sorted({"stdout", "stderr"} - redirected))
+        yield Finding(
+            node,
+            f"background process inherits trigger's {missing}: Deployer.trigger() waits for "
+            "those pipes to close, i.e. for the whole run; redirect them (e.g. to a log file)",
+        )
