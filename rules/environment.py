@@ -104,10 +104,7 @@ def _shell_assignments(module: ModuleModel, node: ast.expr) -> Iterator[EnvAssig
             elif HOLE not in value and template.offsets is not None:
                 unquoted = template.text[word.start : word.end] == word.text
                 start = word.end - len(value) if unquoted else word.start
-                span = Span(
-                    module.source.location_at(template.offsets[start]),
-                    module.source.location_at(template.offsets[word.end - 1] + 1),
-                )
+                span = template.span(module, start, word.end)
                 yield EnvAssignment(True, None, value, span, unquoted)
 
 

@@ -217,13 +217,7 @@ def _first_hole(template: Template, start: int, end: int) -> int:
 
 
 def _chars_span(module, template: Template, start: int, end: int) -> Span:
-    if template.offsets is None or end <= start:
-        return module.span(template.node)
-    source = module.source
-    return Span(
-        source.location_at(template.offsets[start]),
-        source.location_at(template.offsets[end - 1] + 1),
-    )
+    return template.span(module, start, end) or module.span(template.node)
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -438,6 +432,7 @@ class _ListBuilder:
                     return [
                         replace(
                             tok,
+                            span=module.span(elt),  # the word is the whole element
                             expr=tok.expr if tok.text == HOLE else elt if tok.known else tok.expr,
                             conditional=cond,
                             container=container,

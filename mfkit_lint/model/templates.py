@@ -3,15 +3,19 @@
 A Template's ``text`` holds the known characters and one HOLE character per part whose value is
 computed at run time (an f-string field, a ``%s`` or ``{}`` argument, a concatenated variable).
 ``exprs`` gives, per hole, the expression that fills it (or None), and ``offsets`` gives, per
-character, where it sits in the module text, when that can be worked out from the literal.
+character, the range of module text it comes from (a hole: its whole ``{...}`` or ``%s``), when
+that can be worked out from the literal.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
+
+from mfkit_lint.engine.diagnostic import Span
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
@@ -42,7 +46,7 @@ _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{(?P<field>[^{}!:]*)(?:![rsa])?(?::[^{}]
 class Template:
     text: str
     exprs: list[Optional[ast.expr]]
-    offsets: Optional[list[int]]  # per character of text: offset in the module text
+    offsets: Optional[list[tuple[int, int]]]  # per character: its (start, end) in the module text
     node: ast.expr
 
     def __add__(self, other: Template) -> Template:
@@ -52,6 +56,16 @@ class Template:
             else None
         )
         return Template(self.text + other.text, self.exprs + other.exprs, offsets, self.node)
+
+    def span(self, module: ModuleModel, start: int, end: int) -> Optional[Span]:
+        """Where the characters ``text[start:end]`` come from in the module, if known."""
+        if self.offsets is None or end <= start:
+            return None
+        source = module.source
+        return Span(
+            source.location_at(self.offsets[start][0]),
+            source.location_at(self.offsets[end - 1][1]),
+        )
 
     def hole_expr(self, index: int) -> Optional[ast.expr]:
         """The expression behind the hole at character ``index``."""
@@ -79,8 +93,8 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     if isinstance(node, ast.JoinedStr):
         return _fstring(module, node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and is_stringish(node):
-        left = template_of(module, node.left) or _hole(node.left)
-        right = template_of(module, node.right) or _hole(node.right)
+        left = template_of(module, node.left) or _hole(module, node.left)
+        right = template_of(module, node.right) or _hole(module, node.right)
         return left + right
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         base = template_of(module, node.left)
@@ -91,15 +105,17 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     return None
 
 
-def _hole(node: ast.expr) -> Template:
-    return Template(HOLE, [node], None, node)
+def _hole(module: ModuleModel, node: ast.expr) -> Template:
+    span = module.span(node)
+    source = module.source
+    return Template(HOLE, [node], [(source.offset(span.start), source.offset(span.end))], node)
 
 
 def _substitute(base: Template, pattern: re.Pattern, pick, escapes: dict[str, str]) -> Template:
     """Replace every match of ``pattern`` in ``base`` by a hole filled by ``pick(match, n)``."""
     text: list[str] = []
     exprs: list[Optional[ast.expr]] = []
-    offsets: Optional[list[int]] = [] if base.offsets is not None else None
+    offsets: Optional[list[tuple[int, int]]] = [] if base.offsets is not None else None
     holes_before = 0
     pos = 0
     count = 0
@@ -114,14 +130,12 @@ def _substitute(base: Template, pattern: re.Pattern, pick, escapes: dict[str, st
         token = match.group(0)
         if token in escapes:
             text.append(escapes[token])
-            if offsets is not None:
-                offsets.append(base.offsets[match.start()])
         else:
             text.append(HOLE)
             exprs.append(pick(match, count))
             count += 1
-            if offsets is not None:
-                offsets.append(base.offsets[match.start()])
+        if offsets is not None:
+            offsets.append((base.offsets[match.start()][0], base.offsets[match.end() - 1][1]))
         pos = match.end()
     text.append(base.text[pos:])
     exprs.extend(base.exprs[holes_before:])
@@ -178,8 +192,10 @@ def _fstring(module: ModuleModel, node: ast.JoinedStr) -> Template:
 # -- mapping literal characters back to the source -------------------------------------------
 
 
-def _literal_offsets(module: ModuleModel, node: ast.expr, expected: str) -> Optional[list[int]]:
-    """Per character of the literal's value, its offset in the module text; None if unsure."""
+def _literal_offsets(
+    module: ModuleModel, node: ast.expr, expected: str
+) -> Optional[list[tuple[int, int]]]:
+    """Per character of the literal's value, its source range; None if unsure."""
     source = module.source
     end_lineno = getattr(node, "end_lineno", None)
     if end_lineno is None:
@@ -197,13 +213,13 @@ class _ScanError(Exception):
     pass
 
 
-def _scan_literals(src: str, pos: int, end: int) -> tuple[list[str], list[int]]:
+def _scan_literals(src: str, pos: int, end: int) -> tuple[list[str], list[tuple[int, int]]]:
     """Decode one or more adjacent string literals in ``src[pos:end]`` with per-char offsets.
 
     f-string replacement fields become one HOLE each, located at their opening brace.
     """
     chars: list[str] = []
-    offsets: list[int] = []
+    offsets: list[tuple[int, int]] = []
     while pos < end:
         ch = src[pos]
         if ch in " \t\r\n\\(":
@@ -234,26 +250,28 @@ def _scan_body(src, pos, end, quote, prefix, chars, offsets) -> int:
         if fmt and ch in "{}":
             if src.startswith(ch * 2, pos):
                 chars.append(ch)
-                offsets.append(pos)
+                offsets.append((pos, pos + 2))
                 pos += 2
                 continue
             if ch == "}":
                 raise _ScanError
             chars.append(HOLE)
-            offsets.append(pos)
-            pos = _skip_field(src, pos + 1, end)
+            field_end = _skip_field(src, pos + 1, end)
+            offsets.append((pos, field_end))
+            pos = field_end
             continue
         if ch == "\\" and not raw:
             pos = _scan_escape(src, pos, chars, offsets)
             continue
         if ch == "\\" and raw and pos + 1 < end:
             chars.extend((ch, src[pos + 1]))
-            offsets.extend((pos, pos + 1))
+            offsets.extend(((pos, pos + 1), (pos + 1, pos + 2)))
             pos += 2
             continue
         chars.append("\n" if ch == "\r" else ch)
-        offsets.append(pos)
-        pos += 2 if src.startswith("\r\n", pos) else 1
+        step = 2 if src.startswith("\r\n", pos) else 1
+        offsets.append((pos, pos + step))
+        pos += step
     raise _ScanError
 
 
@@ -276,31 +294,29 @@ def _skip_field(src: str, pos: int, end: int) -> int:
     raise _ScanError
 
 
-def _scan_escape(src: str, pos: int, chars: list[str], offsets: list[int]) -> int:
+def _scan_escape(src: str, pos: int, chars: list[str], offsets: list[tuple[int, int]]) -> int:
     nxt = src[pos + 1 : pos + 2]
     if nxt in ("\n", "\r"):
         return pos + (3 if src.startswith("\r\n", pos + 1) else 2)
     if nxt in _SIMPLE_ESCAPES:
         chars.append(_SIMPLE_ESCAPES[nxt])
-        offsets.append(pos)
+        offsets.append((pos, pos + 2))
         return pos + 2
     width = {"x": 2, "u": 4, "U": 8}.get(nxt)
     if width:
         chars.append(chr(int(src[pos + 2 : pos + 2 + width], 16)))
-        offsets.append(pos)
+        offsets.append((pos, pos + 2 + width))
         return pos + 2 + width
     if nxt == "N":
         close = src.index("}", pos)
-        import unicodedata
-
         chars.append(unicodedata.lookup(src[pos + 3 : close]))
-        offsets.append(pos)
+        offsets.append((pos, close + 1))
         return close + 1
     if nxt.isdigit() and nxt < "8":
         digits = re.match(r"[0-7]{1,3}", src[pos + 1 : pos + 4]).group(0)
         chars.append(chr(int(digits, 8)))
-        offsets.append(pos)
+        offsets.append((pos, pos + 1 + len(digits)))
         return pos + 1 + len(digits)
     chars.append("\\")
-    offsets.append(pos)
+    offsets.append((pos, pos + 1))
     return pos + 1
