@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
-from mfkit_lint.fixers.base import Codemod, FixNotApplicable
 
 from mfkit_lint.engine.diagnostic import Diagnostic, Edit
 from mfkit_lint.engine.source import Source
+from mfkit_lint.fixers.base import Codemod, FixNotApplicable
 
 MAX_PASSES = 10
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from mfkit_lint.fixers.base import Codemod
 
 

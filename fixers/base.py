@@ -38,6 +38,21 @@ class Codemod(cst.CSTTransformer):
     def range_of(self, node: cst.CSTNode) -> CodeRange:
         return self.get_metadata(PositionProvider, node)
 
+    def outer_range(self, node: cst.CSTNode) -> tuple[Position, Position]:
+        """The node's range including its own parentheses, the way ``ast`` reports it."""
+        rng = self.range_of(node)
+        start = (rng.start.line, rng.start.column)
+        end = (rng.end.line, rng.end.column)
+        for lpar in reversed(getattr(node, "lpar", ())):
+            start = (start[0], start[1] - len(self.module.code_for_node(lpar)))
+        for rpar in getattr(node, "rpar", ()):
+            end = (end[0], end[1] + len(self.module.code_for_node(rpar)))
+        return start, end
+
+    def is_reported(self, node: cst.CSTNode) -> bool:
+        """The node is exactly the reported expression."""
+        return self.outer_range(node) == (self.start, self.end)
+
     def starts_at(self, node: cst.CSTNode, position: Sequence[int]) -> bool:
         start = self.range_of(node).start
         return (start.line, start.column) == tuple(position)

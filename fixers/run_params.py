@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from mfkit_lint.fixers.base import Codemod
 
 
@@ -12,15 +13,11 @@ class RunParamsAsList(Codemod):
     def on_leave(self, original, updated):
         if self.applied or not isinstance(original, cst.BaseExpression):
             return super().on_leave(original, updated)
-        rng = self.range_of(original)
-        if ((rng.start.line, rng.start.column), (rng.end.line, rng.end.column)) != (
-            self.start,
-            self.end,
-        ):
+        if not self.is_reported(original):
             return super().on_leave(original, updated)
         self.mark(original)
         if isinstance(updated, cst.Tuple):
-            return cst.List(elements=updated.elements, lpar=[], rpar=[])
+            return cst.List(elements=updated.elements)
         if (
             isinstance(updated, cst.Call)
             and isinstance(updated.func, cst.Name)

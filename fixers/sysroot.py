@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable
 
 _SUFFIX = re.compile(r"/?\.metaflow/?(?=['\"]*$)")
@@ -23,13 +24,9 @@ class StripDatastoreDir(Codemod):
                 original, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
             ) and self.covers(original, self.start, self.end):
                 return self._strip_in_template(original)
-        elif self.starts_at(original, self.start) and self._is_reported(original):
+        elif self.is_reported(original):
             return self._strip(original)
         return super().on_leave(original, updated)
-
-    def _is_reported(self, node: cst.BaseExpression) -> bool:
-        rng = self.range_of(node)
-        return (rng.end.line, rng.end.column) == self.end
 
     def _strip(self, node: cst.BaseExpression) -> cst.BaseExpression:
         self.mark(node)

@@ -305,7 +305,7 @@ def _inherited_pipes(module: ModuleModel, function: FunctionNode) -> Iterator[Fi
             target = parent.targets[0].id
         if target in waited or isinstance(parent, ast.withitem):
             continue
-        missing = " and ".join(sorted({"stdout", "stderr"} - redirected))
+        missing = " and ".join(p for p in ("stdout", "stderr") if p not in redirected)
         yield Finding(
             node,
             f"background process inherits trigger's {missing}: Deployer.trigger() waits for "

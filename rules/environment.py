@@ -94,9 +94,11 @@ def _shell_assignments(module: ModuleModel, node: ast.expr) -> Iterator[EnvAssig
     if template is None or SYSROOT_LOCAL + "=" not in template.text:
         return
     for words in split_commands(template.text):
-        for word in words:
+        for position, word in enumerate(words):
             if not _ASSIGN_WORD.match(word.text):
                 continue
+            if not all(_is_assignment_prefix(w.text) for w in words[:position]):
+                continue  # prose such as help text, not a shell assignment
             value = word.text[len(SYSROOT_LOCAL) + 1 :]
             if value == HOLE:
                 index = template.text.find(HOLE, word.start)
@@ -106,6 +108,14 @@ def _shell_assignments(module: ModuleModel, node: ast.expr) -> Iterator[EnvAssig
                 start = word.end - len(value) if unquoted else word.start
                 span = template.span(module, start, word.end)
                 yield EnvAssignment(True, None, value, span, unquoted)
+
+
+def _is_assignment_prefix(word: str) -> bool:
+    """Words that may precede ``NAME=value`` in a shell command: export, env, other NAME=x."""
+    return word in ("export", "env", "declare", "-x") or bool(_ENV_WORD.match(word))
+
+
+_ENV_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def _ends_in_datastore_dir(path: str) -> bool:

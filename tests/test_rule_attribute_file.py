@@ -1,0 +1,141 @@
+"""MFK303 attribute-file-after-run."""
+
+import pytest
+from conftest import codes, fix, lint
+
+POSITIVE = {
+    "in-process executor, then the write (Dagster shape)": """
+        import json
+        def trigger(obj, run_params, deployer_attribute_file=None):
+            result = execute_job(obj.job, run_config=build(run_params))
+            if deployer_attribute_file:
+                with open(deployer_attribute_file, "w") as f:
+                    json.dump({"pathspec": obj.pathspec}, f)
+    """,
+    "polling loop until the run ends (remote poll shape)": """
+        import json, time
+        def trigger(obj, deployer_attribute_file=None):
+            execution = obj.remote.execute(obj.workflow)
+            while not execution.is_done:
+                time.sleep(5)
+                execution = obj.remote.sync(execution)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": execution.id}, f)
+    """,
+    "steps run in a same-module helper": """
+        import json, subprocess, sys
+        def _run_all(flow, run_id):
+            for step in ("start", "end"):
+                subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
+                                "--task-id", "1", "--input-paths", run_id + "/_parameters/1"], check=True)
+        def trigger(obj, run_id, deployer_attribute_file=None):
+            _run_all(obj.flow_file, run_id)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": obj.name + "/" + run_id}, f)
+    """,
+    "waits through a wait_for helper, writes with a helper": """
+        def trigger(obj, deployer_attribute_file=None):
+            run = obj.client.start()
+            obj.client.wait_for_completion(run)
+            write_attribute_file(deployer_attribute_file, run)
+    """,
+    "background runner keeps the pipes": """
+        import json, subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": obj.pathspec}, f)
+            subprocess.Popen([sys.executable, obj.runner_file])
+    """,
+}
+
+NEGATIVE = {
+    "submit, then write (REST scheduler)": """
+        import json
+        def trigger(obj, run_params, deployer_attribute_file=None):
+            run = obj.client.create_flow_run(obj.deployment_id, parameters=dict(run_params))
+            if deployer_attribute_file:
+                with open(deployer_attribute_file, "w") as f:
+                    json.dump({"pathspec": run.id}, f)
+    """,
+    "write first, then run synchronously": """
+        import json
+        def trigger(obj, deployer_attribute_file=None):
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": obj.pathspec}, f)
+            execute_job(obj.job)
+    """,
+    "asyncio.run of a start call": """
+        import asyncio, json
+        def trigger(obj, deployer_attribute_file=None):
+            handle = asyncio.run(obj.client.start_workflow("wf", {}))
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": handle.id}, f)
+    """,
+    "background runner with output redirected": """
+        import subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            subprocess.Popen([sys.executable, obj.worker], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            open(deployer_attribute_file, "w").write("{}")
+    """,
+    "a foreground Popen that is waited for": """
+        import subprocess
+        def trigger(obj, deployer_attribute_file=None):
+            open(deployer_attribute_file, "w").write("{}")
+            proc = subprocess.Popen(["pyflyte", "run", "--remote", obj.file])
+            proc.wait()
+    """,
+    "a subprocess that is not the flow (a quick CLI call)": """
+        import subprocess
+        def trigger(obj, deployer_attribute_file=None):
+            subprocess.run(["kubectl", "apply", "-f", obj.manifest], check=True)
+            open(deployer_attribute_file, "w").write("{}")
+    """,
+    "not a trigger command": """
+        import subprocess
+        def build(obj, out_file):
+            subprocess.run(["python", "flow.py", "step", "start", "--run-id", "1"], check=True)
+            open(out_file, "w").write("{}")
+    """,
+}
+
+
+@pytest.mark.parametrize("code", POSITIVE.values(), ids=POSITIVE.keys())
+def test_reports(code):
+    assert codes(code, "MFK303") == ["MFK303"]
+
+
+@pytest.mark.parametrize("code", NEGATIVE.values(), ids=NEGATIVE.keys())
+def test_silent(code):
+    assert codes(code, "MFK303") == []
+
+
+def test_message_names_the_blocking_call():
+    (diag,) = lint(POSITIVE["in-process executor, then the write (Dagster shape)"], "MFK303")
+    assert "execute_job() runs the whole job in-process, line 4" in diag.message
+    assert diag.location.row == 5
+
+
+def test_fix_moves_the_write_before_the_run():
+    after = fix(POSITIVE["steps run in a same-module helper"], "MFK303", unsafe=True)
+    body = after.split("def trigger", 1)[1]
+    assert body.index('open(deployer_attribute_file, "w")') < body.index("_run_all(")
+    assert codes(after, "MFK303") == []
+    assert fix(after, "MFK303", unsafe=True) == after
+
+
+def test_no_fix_when_the_write_needs_the_result():
+    (diag,) = lint(POSITIVE["polling loop until the run ends (remote poll shape)"], "MFK303")
+    assert diag.fix is None  # execution is reassigned inside the loop the write would pass
+
+
+def test_no_fix_for_inherited_pipes():
+    (diag,) = lint(POSITIVE["background runner keeps the pipes"], "MFK303")
+    assert "stdout and stderr" in diag.message
+    assert diag.fix is None
+
+
+def test_fix_is_unsafe():
+    text = POSITIVE["steps run in a same-module helper"]
+    assert fix(text, "MFK303", unsafe=False).index("_run_all(obj") < fix(text, "MFK303").index(
+        "open("
+    )

@@ -1,0 +1,143 @@
+"""MFK202 sysroot-vs-datastore-root."""
+
+import pytest
+from conftest import codes, fix, lint
+
+POSITIVE = {
+    "literal ending in .metaflow in an env dict": """
+        env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data/mf/.metaflow", "PATH": "/usr/bin"}
+    """,
+    "os.environ subscript with os.path.join": """
+        import os
+        def setup(root):
+            os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = os.path.join(root, ".metaflow")
+    """,
+    "the flow datastore's root (through a variable, TYPE-formatted key)": """
+        def step_env(self):
+            env = {}
+            datastore_root = getattr(self.flow_datastore, "datastore_root", None)
+            if datastore_root:
+                env["METAFLOW_DATASTORE_SYSROOT_%s" % self.flow_datastore.TYPE.upper()] = datastore_root
+            return env
+    """,
+    "the same value as --datastore-root": """
+        import sys
+        def run_step(root, step, run_id):
+            env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": root}
+            cmd = [sys.executable, "flow.py", "--datastore-root", root, "step", step,
+                   "--run-id", run_id, "--task-id", "1"]
+            return cmd, env
+    """,
+    "export in a bash template": '''
+        SCRIPT = """#!/bin/bash
+        export METAFLOW_DATASTORE_SYSROOT_LOCAL=/tmp/mf/.metaflow
+        python flow.py step start --run-id "$RUN_ID" --task-id 1
+        """
+    ''',
+    "f-string suffix and setdefault": """
+        import os
+        def env_for(base):
+            env = dict(os.environ)
+            env.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", f"{base}/.metaflow")
+            return env
+    """,
+    "dict() keyword": """
+        def env_for(root):
+            return dict(METAFLOW_DATASTORE_SYSROOT_LOCAL=root + "/.metaflow")
+    """,
+}
+
+NEGATIVE = {
+    "the parent directory": """
+        import os
+        env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": os.path.expanduser("~")}
+    """,
+    "dirname of the datastore root": """
+        import os
+        def env_for(datastore_root):
+            return {"METAFLOW_DATASTORE_SYSROOT_LOCAL": os.path.dirname(datastore_root)}
+    """,
+    "a private attribute that holds the sysroot (naming trap)": """
+        import os
+        class Compiler:
+            def __init__(self):
+                self._datastore_root = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL", "")
+            def env(self):
+                return {"METAFLOW_DATASTORE_SYSROOT_LOCAL": self._datastore_root}
+            def cmd(self):
+                return ["python", "flow.py", "--datastore-root", self._datastore_root + "/.metaflow",
+                        "step", "start", "--run-id", "1", "--task-id", "1"]
+    """,
+    "S3 sysroot equal to the root is right": """
+        def env_for(root):
+            return {"METAFLOW_DATASTORE_SYSROOT_S3": root}
+    """,
+    "reading the variable, not setting it": """
+        import os
+        sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL", "/tmp/.metaflow")
+    """,
+    "sysroot joined to .metaflow for --datastore-root": """
+        import os
+        def cmd(sysroot, run_id):
+            env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot}
+            return ["python", "flow.py", "--datastore-root", os.path.join(sysroot, ".metaflow"),
+                    "step", "start", "--run-id", run_id, "--task-id", "1"], env
+    """,
+    "a sentence in a string, not a shell assignment": """
+        NOTE = "The runner sets METAFLOW_DATASTORE_SYSROOT_LOCAL=/tmp/x/.metaflow for you."
+    """,
+    "help text mentioning the variable": """
+        import click
+        @click.option("--container-sysroot", help="sets METAFLOW_DATASTORE_SYSROOT_LOCAL=<path>/.metaflow inside pods")
+        def trigger(container_sysroot):
+            pass
+    """,
+}
+
+
+@pytest.mark.parametrize("code", POSITIVE.values(), ids=POSITIVE.keys())
+def test_reports(code):
+    assert codes(code, "MFK202") == ["MFK202"]
+
+
+@pytest.mark.parametrize("code", NEGATIVE.values(), ids=NEGATIVE.keys())
+def test_silent(code):
+    assert codes(code, "MFK202") == []
+
+
+def test_message_explains_the_nesting():
+    (diag,) = lint(POSITIVE["literal ending in .metaflow in an env dict"], "MFK202")
+    assert ".metaflow/.metaflow" in diag.message
+    assert (diag.location.row, diag.location.column) == (2, 44)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "literal ending in .metaflow in an env dict",
+            '"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data/mf",',
+        ),
+        ("os.environ subscript with os.path.join", '["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = root\n'),
+        ("export in a bash template", "export METAFLOW_DATASTORE_SYSROOT_LOCAL=/tmp/mf\n"),
+        ("f-string suffix and setdefault", '"METAFLOW_DATASTORE_SYSROOT_LOCAL", base)'),
+        ("dict() keyword", "dict(METAFLOW_DATASTORE_SYSROOT_LOCAL=root)"),
+    ],
+)
+def test_safe_fix_strips_the_literal_suffix(name, expected):
+    after = fix(POSITIVE[name], "MFK202")
+    assert expected in after
+    assert codes(after, "MFK202") == []
+    assert fix(after, "MFK202") == after
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "the flow datastore's root (through a variable, TYPE-formatted key)",
+        "the same value as --datastore-root",
+    ],
+)
+def test_no_fix_when_the_value_is_not_a_literal(name):
+    (diag,) = lint(POSITIVE[name], "MFK202")
+    assert diag.fix is None
