@@ -128,7 +128,6 @@ _BLOCKING_SUBPROCESS = {
 }
 # In-process executors that return only when the whole run has finished.
 _BLOCKING_EXECUTORS = {"execute_job", "execute_in_process"}
-_SLEEPS = {"time.sleep", "sleep", "asyncio.sleep"}
 
 
 class AttributeFileAfterRun(Rule):
@@ -159,22 +158,69 @@ class AttributeFileAfterRun(Rule):
             yield from _inherited_pipes(module, function)
 
     def _check_order(self, module: ModuleModel, function: FunctionNode) -> Iterator[Finding]:
-        body = function.body
-        write_at = next((i for i, s in enumerate(body) if _writes_attribute_file(s)), None)
-        if write_at is None:
+        writing = [s for s in _statements(function) if _writes_attribute_file(s)]
+        for leaf in writing:
+            if any(module.parent(w) is leaf for w in writing):
+                continue  # not the innermost statement that writes
+            write = leaf
+            parent = module.parent(write)
+            # `if deployer_attribute_file: with open(...)` moves as one unit.
+            while isinstance(parent, ast.If) and ATTRIBUTE_FILE in _names(parent.test):
+                write, parent = parent, module.parent(parent)
+            finding = self._blocked_write(module, function, write)
+            if finding is not None:
+                yield finding
+
+    def _blocked_write(
+        self, module: ModuleModel, function: FunctionNode, write: ast.stmt
+    ) -> Optional[Finding]:
+        for block, index in _enclosing_blocks(module, write, function):
+            for stmt in block[:index]:
+                reason = _blocking_reason(module, stmt)
+                if reason is None:
+                    continue
+                movable = block[index] is write and _independent(
+                    block[block.index(stmt) : index], write
+                )
+                return Finding(
+                    write,
+                    f"{ATTRIBUTE_FILE} is written only after the run ({reason}, line "
+                    f"{stmt.lineno}): Deployer.trigger() blocks until then; write it first",
+                    {"statement": write.lineno, "before": stmt.lineno} if movable else None,
+                )
+        return None
+
+
+def _statements(function: FunctionNode) -> Iterator[ast.stmt]:
+    """Statements of the function body, outer before inner, nested functions excluded."""
+    todo = list(function.body)
+    while todo:
+        stmt = todo.pop(0)
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.stmt):
+                todo.append(child)
+            elif isinstance(child, ast.excepthandler):
+                todo.extend(child.body)
+
+
+def _enclosing_blocks(
+    module: ModuleModel, stmt: ast.stmt, function: FunctionNode
+) -> Iterator[tuple[list[ast.stmt], int]]:
+    """For ``stmt`` and each statement around it: the block it sits in and its index there.
+    The statements before that index run before ``stmt`` does."""
+    current: ast.AST = stmt
+    while current is not function:
+        parent = module.parent(current)
+        if parent is None:
             return
-        for i, stmt in enumerate(body[:write_at]):
-            reason = _blocking_reason(module, stmt)
-            if reason is None:
-                continue
-            movable = _independent(body[i:write_at], body[write_at])
-            yield Finding(
-                body[write_at],
-                f"{ATTRIBUTE_FILE} is written only after the run ({reason}, line "
-                f"{stmt.lineno}): Deployer.trigger() blocks until then; write it first",
-                {"statement": body[write_at].lineno, "before": stmt.lineno} if movable else None,
-            )
-            return
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and current in block:
+                yield block, block.index(current)
+        current = parent
 
 
 def _trigger_functions(module: ModuleModel) -> Iterator[FunctionNode]:
@@ -207,7 +253,7 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
     """Why ``stmt`` runs or waits for the whole flow, or None."""
     for node in ast.walk(stmt):
         if isinstance(node, ast.While) and any(
-            isinstance(n, ast.Call) and dotted_name(n.func) in _SLEEPS for n in ast.walk(node)
+            isinstance(n, ast.Call) and call_name(n) == "sleep" for n in ast.walk(node)
         ):
             return "a polling loop"
         if not isinstance(node, ast.Call):

@@ -39,6 +39,28 @@ POSITIVE = {
             obj.client.wait_for_completion(run)
             write_attribute_file(deployer_attribute_file, run)
     """,
+    "nested: poll inside try, write after it in one branch; the other branch is fine": """
+        import json, subprocess, time as _time
+        def trigger(obj, endpoint=None, deployer_attribute_file=None):
+            if endpoint:
+                try:
+                    ex = obj.remote.fetch(endpoint)
+                    while True:
+                        ex = obj.remote.sync(ex)
+                        if ex.is_done:
+                            break
+                        _time.sleep(10)
+                except Exception as err:
+                    raise RuntimeError(err) from err
+                if deployer_attribute_file:
+                    with open(deployer_attribute_file, "w") as f:
+                        json.dump({"pathspec": obj.pathspec}, f)
+            else:
+                if deployer_attribute_file:
+                    with open(deployer_attribute_file, "w") as f:
+                        json.dump({"pathspec": obj.pathspec}, f)
+                subprocess.run(["pyflyte", "run", obj.file], check=True)
+    """,
     "background runner keeps the pipes": """
         import json, subprocess, sys
         def trigger(obj, deployer_attribute_file=None):
@@ -139,3 +161,21 @@ def test_fix_is_unsafe():
     assert fix(text, "MFK303", unsafe=False).index("_run_all(obj") < fix(text, "MFK303").index(
         "open("
     )
+
+
+def test_nested_write_is_reported_where_it_is():
+    (diag,) = lint(
+        POSITIVE["nested: poll inside try, write after it in one branch; the other branch is fine"],
+        "MFK303",
+    )
+    assert diag.location.row == 14
+    assert "a polling loop, line 5" in diag.message
+    assert diag.fix is not None  # the write reads nothing the try block computes
+
+
+def test_fix_moves_the_guarded_write_inside_its_branch():
+    name = "nested: poll inside try, write after it in one branch; the other branch is fine"
+    after = fix(POSITIVE[name], "MFK303", unsafe=True)
+    branch = after.split("if endpoint:", 1)[1].split("else:", 1)[0]
+    assert branch.index("if deployer_attribute_file:") < branch.index("try:")
+    assert codes(after, "MFK303") == []
