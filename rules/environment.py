@@ -62,7 +62,11 @@ def env_assignments(module: ModuleModel) -> Iterator[EnvAssignment]:
                         yield EnvAssignment(local, node.value)
         elif isinstance(node, ast.Call):
             yield from _call_assignments(module, node)
-        elif is_stringish(node) and not is_stringish(module.parent(node)):
+        elif (
+            isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call))
+            and is_stringish(node)
+            and not is_stringish(module.parent(node))
+        ):
             yield from _shell_assignments(module, node)
 
 
@@ -90,6 +94,11 @@ _ASSIGN_WORD = re.compile(re.escape(SYSROOT_LOCAL) + "=")
 
 
 def _shell_assignments(module: ModuleModel, node: ast.expr) -> Iterator[EnvAssignment]:
+    if not any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and SYSROOT_LOCAL in n.value
+        for n in ast.walk(node)
+    ):
+        return
     template = template_of(module, node)
     if template is None or SYSROOT_LOCAL + "=" not in template.text:
         return

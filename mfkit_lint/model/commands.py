@@ -231,7 +231,7 @@ class _ListBuilder:
         self.function = function
         self.depth = depth
         self.lists: dict[str, tuple[list[Token], ast.AST]] = {}
-        self.line_lists: set[str] = _names_joined_by_newline(function or module.tree)
+        self.line_lists: set[str] = _lines_variables(module).get(function, set())
         self.found: list[Command] = []
         self.consumed: set[int] = set()  # ids of list nodes already part of a tracked list
         self.returned: Optional[list[Token]] = None
@@ -509,21 +509,26 @@ def _is_newline_join(node: Optional[ast.AST]) -> bool:
     )
 
 
-def _names_joined_by_newline(scope: ast.AST) -> set[str]:
-    """Variables that hold lines of text (``"\\n".join(lines)``), not argv words."""
-    out = set()
-    for node in ast.walk(scope):
-        if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
-            out.add(node.args[0].id)
-    return out
+def _lines_variables(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
+    """Per function (None: module level), variables that hold lines of text
+    (``"\\n".join(lines)``), not argv words. Computed once per module."""
+    cache = module.__dict__.get("_lines_variables")
+    if cache is None:
+        cache = {}
+        for node in module.nodes:
+            if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
+                scope = module.enclosing_function(node)
+                cache.setdefault(scope, set()).add(node.args[0].id)
+        module.__dict__["_lines_variables"] = cache
+    return cache
 
 
 # -- the whole module -------------------------------------------------------------------------
 
 
-def _docstring_nodes(tree: ast.Module) -> set[int]:
+def _docstring_nodes(module: ModuleModel) -> set[int]:
     out = set()
-    for node in ast.walk(tree):
+    for node in module.nodes:
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -546,17 +551,15 @@ def find_commands(module: ModuleModel) -> list[Command]:
 
 
 def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Command]:
-    skip = _docstring_nodes(module.tree)
+    skip = _docstring_nodes(module)
     for node in module.nodes:
-        if id(node) in skip or not is_stringish(node):
+        if id(node) in skip or not is_stringish(node) or not _may_hold_command(node):
             continue
         parent = module.parent(node)
-        if is_stringish(parent) and not isinstance(parent, ast.JoinedStr):
-            continue  # only the outermost string expression is a template
-        if isinstance(parent, ast.JoinedStr) or (
+        if is_stringish(parent) or (
             isinstance(parent, ast.Attribute) and is_stringish(module.parent(parent))
         ):
-            continue
+            continue  # only the outermost string expression is a template
         if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):
             continue  # an argv word of a list command
         template = template_of(module, node)
@@ -567,6 +570,18 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
             command = _make_command(words, "string", node, function, template)
             if command is not None:
                 yield command
+
+
+def _may_hold_command(node: ast.expr) -> bool:
+    """Cheap test before building a template: a command has an option or a .py file."""
+    for sub in ast.walk(node):
+        if (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, str)
+            and ("--" in sub.value or ".py" in sub.value)
+        ):
+            return True
+    return False
 
 
 def _single_word(module: ModuleModel, node: ast.expr) -> bool:
