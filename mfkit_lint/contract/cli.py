@@ -16,9 +16,11 @@ SUBCOMMANDS_WITH_ARGUMENT = frozenset({"step"})
 TOP_LEVEL_OPTIONS = frozenset(
     {
         "--quiet",
+        "--not-quiet",
         "--metadata",
         "--environment",
         "--force-rebuild-environments",
+        "--no-force-rebuild-environments",
         "--datastore",
         "--datastore-root",
         "--package-suffixes",
@@ -40,7 +42,9 @@ TOP_LEVEL_OPTIONS = frozenset(
 FLAGS = frozenset(
     {
         "--quiet",
+        "--not-quiet",
         "--force-rebuild-environments",
+        "--no-force-rebuild-environments",
         "--pylint",
         "--no-pylint",
         "--production",
