@@ -17,7 +17,8 @@ from mfkit_lint.model.values import UNKNOWN
 COMMAND_TRIGGERS = (b"--run-id", b"--task-id", b"--retry-count", b"--input-paths")
 
 # Names under which extensions keep the scheduler's 0-based attempt counter.
-ATTEMPT_NAMES = ("retry_count", "attempt", "attempt_number", "retry_number", "retries")
+# ("retries" is left out: extensions use it for the maximum number of retries as often.)
+ATTEMPT_NAMES = ("retry_count", "attempt", "attempt_number", "retry_number")
 # Names under which extensions keep the raw, user-given @project branch.
 BRANCH_NAMES = ("branch", "_branch", "project_branch", "_project_branch", "PROJECT_BRANCH")
 
@@ -210,7 +211,7 @@ class MissingBranch(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if module.contains("METAFLOW_FLOW_BRANCH") or module.contains("METAFLOW_BRANCH"):
+        if _sets_branch_env(module):
             return  # the branch travels through the environment (click's envvar)
         commands = list(task_commands(module, "step", "init"))
         known = _branch_values(module, commands)
@@ -228,6 +229,20 @@ class MissingBranch(Rule):
                 f"as {branch!r}: @project runs it on the user.<name> branch instead",
                 _branch_fix_data(module, command, branch),
             )
+
+
+BRANCH_ENV_VARS = ("METAFLOW_FLOW_BRANCH", "METAFLOW_BRANCH")
+
+
+def _sets_branch_env(module: ModuleModel) -> bool:
+    """The code (not a comment) names click's environment variable for --branch."""
+    for node in module.nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(v in node.value for v in BRANCH_ENV_VARS):
+                return True
+        elif isinstance(node, ast.keyword) and node.arg in BRANCH_ENV_VARS:
+            return True
+    return False
 
 
 def _branch_values(module: ModuleModel, commands: list[Command]) -> list[ast.expr]:

@@ -20,7 +20,7 @@ class RunParamsTuple(Rule):
 
     ``DeployedFlow.trigger`` passes ``run_params`` to the extension's ``trigger`` command
     through Metaflow's click API, which checks it against ``List[str]`` or a *one-element*
-    ``Tuple[str]``. Two or more parameters in a tuple fail with
+    ``Tuple[str]``. An empty tuple or one of two or more parameters fails with
     ``TypeError: Invalid type for 'run_params'``; a one-element tuple passes the check and
     then reaches the command as the text ``"('alpha=1',)"``.
     """
@@ -39,8 +39,8 @@ class RunParamsTuple(Rule):
                 continue
             yield Finding(
                 value,
-                f"run_params is a tuple ({origin}): Metaflow's click API rejects two or more "
-                "and stringifies one; pass a list",
+                f"run_params is a tuple ({origin}): Metaflow's click API rejects it, or turns a "
+                "one-element tuple into the text \"('k=v',)\"; pass a list",
                 {},
             )
 
@@ -68,7 +68,7 @@ def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
 def _tuple_origin(module: ModuleModel, value: ast.expr, depth: int = 0) -> Optional[str]:
     """Why ``value`` is always a tuple, or None when it is not (or cannot be told)."""
     if isinstance(value, ast.Tuple):
-        return "a tuple literal" if value.elts else None
+        return "a tuple literal"
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
         if value.func.id == "tuple":
             return "built with tuple(...)"
@@ -185,7 +185,8 @@ class AttributeFileAfterRun(Rule):
                 return Finding(
                     write,
                     f"{ATTRIBUTE_FILE} is written only after the run ({reason}, line "
-                    f"{stmt.lineno}): Deployer.trigger() blocks until then; write it first",
+                    f"{stmt.lineno}): Deployer.trigger() waits for the file and times out on long "
+                    "runs; write it first and run the steps in a detached process",
                     {"statement": write.lineno, "before": stmt.lineno} if movable else None,
                 )
         return None

@@ -229,8 +229,13 @@ class SysrootVsDatastoreRoot(Rule):
                     {} if _suffix_form(module, value) is not None else None,
                 )
             if _same_as_datastore_root_option(module, value):
-                return Finding(value, self._message("is the same value as --datastore-root"))
-        if _is_flow_datastore_root(resolved):
+                return Finding(
+                    value,
+                    f"{SYSROOT_LOCAL} is the same value as --datastore-root: the option is the "
+                    "full root (<sysroot>/.metaflow), so steps write to X/<Flow> while the Client "
+                    "reads X/.metaflow/<Flow>; give the sysroot the parent directory",
+                )
+        if _is_flow_datastore_root(resolved) and not _only_for_remote_datastores(module, value):
             detail = "is flow_datastore.datastore_root, which already ends in .metaflow"
             if not assignment.key_is_local:
                 detail += " (for the local datastore)"
@@ -243,6 +248,19 @@ class SysrootVsDatastoreRoot(Rule):
             f"{SYSROOT_LOCAL} {detail}: Metaflow appends .metaflow to the sysroot, so steps and "
             "the Client look in .metaflow/.metaflow; give it the parent directory"
         )
+
+
+def _only_for_remote_datastores(module: ModuleModel, node: ast.AST) -> bool:
+    """The assignment sits under an ``if`` that tells the local datastore apart (its test
+    mentions "local"): there the sysroot of S3/GS/Azure really is the root."""
+    for anc in module.ancestors(node):
+        if isinstance(anc, (ast.If, ast.IfExp)) and any(
+            isinstance(n, ast.Constant) and n.value == "local" for n in ast.walk(anc.test)
+        ):
+            return True
+        if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+    return False
 
 
 def _follow(module: ModuleModel, expr: ast.expr) -> ast.expr:

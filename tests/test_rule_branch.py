@@ -4,6 +4,11 @@ import pytest
 from conftest import codes, fix, lint
 
 POSITIVE = {
+    "env var only mentioned in a comment": """
+        # TODO: maybe use METAFLOW_FLOW_BRANCH one day
+        def cmd(step, run_id, branch):
+            return ["python", "flow.py", "step", step, "--run-id", run_id]
+    """,
     "branch parameter unused by the step command": """
         import sys
         def step_cmd(flow_file, step, run_id, task_id, paths, branch=None):

@@ -163,6 +163,16 @@ def test_fix_is_unsafe_only():
     assert fix(before, "MFK101", unsafe=False) == textwrap.dedent(before)
 
 
+def test_no_fix_with_retries_meaning_the_maximum():
+    code = """
+        def build(step, run_id, retries):
+            return ["python", "flow.py", "step", step, "--run-id", run_id,
+                    "--retry-count", "0", "--max-user-code-retries", str(retries)]
+    """
+    (diag,) = lint(code, "MFK101")
+    assert diag.fix is None
+
+
 def test_no_fix_for_a_parameter_default():
     (diag,) = lint(
         POSITIVE["parameter default that no caller overrides (the kit scaffold)"], "MFK101"

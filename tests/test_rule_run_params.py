@@ -28,6 +28,10 @@ POSITIVE = {
         def trigger(run_params):
             start(run_params=run_params)
     """,
+    "empty tuple literal (Metaflow rejects it too)": """
+        def go(d):
+            return d.trigger(run_params=())
+    """,
     "dict literal value": """
         def kwargs_for(params):
             return {"run_params": tuple(params), "deployer_attribute_file": "x"}
@@ -60,9 +64,9 @@ NEGATIVE = {
         def trigger(self, run_params=None):
             return self._api.trigger(run_params=run_params)
     """,
-    "an empty tuple default": """
+    "an empty tuple as a parameter default, converted": """
         def trigger(deployer, run_params=()):
-            return deployer.trigger(run_params=())
+            return deployer.trigger(run_params=list(run_params))
     """,
     "click option without multiple": """
         import click

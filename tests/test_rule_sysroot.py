@@ -68,6 +68,17 @@ NEGATIVE = {
                 return ["python", "flow.py", "--datastore-root", self._datastore_root + "/.metaflow",
                         "step", "start", "--run-id", "1", "--task-id", "1"]
     """,
+    "non-local datastores in the else branch of a local check": """
+        import os
+        def env_for(self):
+            env = {}
+            root = self.flow_datastore.datastore_root
+            if self.flow_datastore.TYPE == "local":
+                env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = os.path.dirname(root)
+            else:
+                env["METAFLOW_DATASTORE_SYSROOT_%s" % self.flow_datastore.TYPE.upper()] = root
+            return env
+    """,
     "S3 sysroot equal to the root is right": """
         def env_for(root):
             return {"METAFLOW_DATASTORE_SYSROOT_S3": root}
@@ -103,6 +114,12 @@ def test_reports(code):
 @pytest.mark.parametrize("code", NEGATIVE.values(), ids=NEGATIVE.keys())
 def test_silent(code):
     assert codes(code, "MFK202") == []
+
+
+def test_same_value_message_says_where_each_side_looks():
+    (diag,) = lint(POSITIVE["the same value as --datastore-root"], "MFK202")
+    assert "same value as --datastore-root" in diag.message
+    assert "X/.metaflow/<Flow>" in diag.message
 
 
 def test_message_explains_the_nesting():
