@@ -37,7 +37,13 @@ def _selection(settings: Settings, select, ignore, extend_select) -> Selection:
         settings.ignore + parse_selectors(ignore),
         settings.extend_select + parse_selectors(extend_select),
     )
-    selection.validate([r.code for r in all_rules()])
+    known = [r.code for r in all_rules()]
+    selection.validate(known)
+    for pattern, codes in settings.per_file_ignores:
+        try:
+            Selection((), codes).validate(known)
+        except RegistryError as exc:
+            raise RegistryError(f"per-file-ignores {pattern!r}: {exc}") from exc
     return selection
 
 
@@ -148,19 +154,19 @@ def lint_command(
         unsafe_fixes=unsafe,
         show_source=show_source,
         sources=outcome.sources,
+        errors=len(outcome.errors),
     )
     text = render_statistics(report) if statistics else FORMATS[output_format](report)
     if outcome.stdin_output is not None:
-        # Editors piping a buffer get the fixed text on stdout and the report on stderr.
+        # Editors piping a buffer get the fixed text on stdout and the report elsewhere.
         sys.stdout.write(outcome.stdin_output)
-        click.echo(text, nl=False, err=True)
-    elif output_file:
+    if output_file:
         try:
             Path(output_file).write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output_file}: {exc.strerror or exc}")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, err=outcome.stdin_output is not None)
     if outcome.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if outcome.diagnostics and not exit_zero else EXIT_CLEAN)

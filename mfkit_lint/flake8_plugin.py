@@ -1,4 +1,4 @@
-"""flake8 front end: ``flake8 --select MFK``. flake8 applies its own select, ignore and noqa.
+"""flake8 front end: ``flake8 --select MFK``. flake8 applies its own select and ignore.
 
 Importing this module stays cheap (flake8 loads it on every run, MFK selected or not); the
 engine is imported on the first file.
@@ -6,6 +6,7 @@ engine is imported on the first file.
 
 from __future__ import annotations
 
+import argparse
 import ast
 from collections.abc import Iterator
 
@@ -16,6 +17,14 @@ class MfkitChecker:
     name = "mfkit-lint"
     version = __version__
     _linter = None
+    # flake8's own noqa covers only the physical line (or a multi-line string); ours covers
+    # the whole statement, e.g. a noqa on any line of a multi-line list literal, as the CLI
+    # does. Both apply unless the user runs flake8 with --disable-noqa.
+    _apply_noqa = True
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls._apply_noqa = not getattr(options, "disable_noqa", False)
 
     def __init__(self, tree: ast.Module, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -37,7 +46,7 @@ class MfkitChecker:
         text = "".join(self.lines)
         source = Source(text, "utf-8", text.encode("utf-8", "surrogatepass"))
         diagnostics = self._get_linter().lint_source(
-            source, self.filename, tree=self.tree, apply_noqa=False
+            source, self.filename, tree=self.tree, apply_noqa=self._apply_noqa
         )
         for diag in diagnostics:
             yield (

@@ -63,6 +63,38 @@ def run_cli(
     )
 
 
+def invoke(
+    *args: str, cwd: Optional[Path] = None, stdin: Optional[bytes] = None, tool: str = "mfkit-lint"
+) -> subprocess.CompletedProcess:
+    """Like run_cli, but in-process through click's test runner: for large option matrices,
+    where starting a process per case would make the suite slow. Crashes propagate."""
+    from click.testing import CliRunner
+
+    from mfkit_lint.cli import lint_command, main
+
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        runner = CliRunner()  # click >= 8.2 always keeps stderr apart
+    previous = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = runner.invoke(
+            main if tool == "mfkit" else lint_command,
+            list(args),
+            input=stdin,
+            env={"NO_COLOR": "1"},
+        )
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        [tool, *args], result.exit_code, result.stdout_bytes, result.stderr_bytes
+    )
+
+
 @pytest.fixture
 def write(tmp_path: Path):
     """write("name.py", code) -> path, with the code dedented."""
@@ -77,3 +109,102 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+# -- small realistic extension files with known findings (CLI, config, flake8, bad-input tests) --
+
+# MFK301 (safe fix) at 7:40: run params handed on as a tuple.
+TUPLE_RUN_PARAMS = """\
+from metaflow.runner.deployer import DeployedFlow
+
+
+class MyDeployedFlow(DeployedFlow):
+    def run(self, **kwargs):
+        run_params = tuple("%s=%s" % (k, v) for k, v in kwargs.items())
+        return self.trigger(run_params=run_params)
+"""
+TUPLE_RUN_PARAMS_FIXED = TUPLE_RUN_PARAMS.replace(
+    "trigger(run_params=run_params)", "trigger(run_params=list(run_params))"
+)
+
+# MFK103 (safe fix) at 9:9: --tag before the step subcommand.
+TAG_BEFORE_STEP = """\
+import subprocess
+import sys
+
+
+def run_step(flow_file, step_name, run_id, task_id, tag, input_paths, attempt):
+    cmd = [
+        sys.executable,
+        flow_file,
+        "--tag",
+        tag,
+        "step",
+        step_name,
+        "--run-id",
+        run_id,
+        "--task-id",
+        task_id,
+        "--input-paths",
+        input_paths,
+        "--retry-count",
+        str(attempt),
+    ]
+    subprocess.run(cmd, check=True)
+"""
+TAG_BEFORE_STEP_FIXED = TAG_BEFORE_STEP.replace(
+    '        "--tag",\n        tag,\n        "step",\n        step_name,\n',
+    '        "step",\n        step_name,\n        "--tag",\n        tag,\n',
+)
+
+# MFK101 at 18:9, no fix offered: no attempt counter in scope.
+RETRY_ZERO = """\
+import subprocess
+import sys
+
+
+def run_step(flow_file, step_name, run_id, task_id, input_paths):
+    cmd = [
+        sys.executable,
+        flow_file,
+        "step",
+        step_name,
+        "--run-id",
+        run_id,
+        "--task-id",
+        task_id,
+        "--input-paths",
+        input_paths,
+        "--retry-count",
+        "0",
+    ]
+    subprocess.run(cmd, check=True)
+"""
+
+# MFK101 at 18:9 with an unsafe fix: the enclosing function has an attempt counter.
+RETRY_ZERO_UNSAFE = RETRY_ZERO.replace("input_paths):", "input_paths, attempt):")
+RETRY_ZERO_UNSAFE_FIXED = RETRY_ZERO_UNSAFE.replace('        "0",\n', "        str(attempt),\n")
+
+CLEAN = """\
+import subprocess
+
+
+def run_step(flow_file, step_name, attempt):
+    subprocess.run(["python", flow_file, "step", step_name, "--retry-count", str(attempt)])
+"""
+
+
+@pytest.fixture
+def bad_project(tmp_path: Path) -> Path:
+    """A directory ``ext/`` with one file per snippet above: 4 findings, 2 safe fixes, 1 unsafe."""
+    root = tmp_path / "ext"
+    root.mkdir()
+    for name, text in (
+        ("deployer.py", TUPLE_RUN_PARAMS),
+        ("steps.py", TAG_BEFORE_STEP),
+        ("retry.py", RETRY_ZERO),
+        ("unsafe.py", RETRY_ZERO_UNSAFE),
+        ("clean.py", CLEAN),
+    ):
+        (root / name).write_text(text, encoding="utf-8")
+    return root

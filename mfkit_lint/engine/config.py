@@ -65,8 +65,10 @@ def find_config(start: Path) -> Optional[Path]:
     start = start.resolve()
     for directory in (start, *start.parents) if start.is_dir() else start.parents:
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and SECTION in _read_toml(candidate).get("tool", {}):
-            return candidate
+        if candidate.is_file():
+            tool = _read_toml(candidate).get("tool", {})
+            if isinstance(tool, dict) and SECTION in tool:
+                return candidate
     return None
 
 
@@ -89,7 +91,8 @@ def load_settings(config_file: Optional[Path], start: Path) -> Settings:
             return Settings(root=(start if start.is_dir() else start.parent).resolve())
     data = _read_toml(config_file)
     if config_file.name == "pyproject.toml":
-        table = data.get("tool", {}).get(SECTION, {})
+        tool = data.get("tool", {})
+        table = tool.get(SECTION, {}) if isinstance(tool, dict) else {}
         where = f"[tool.{SECTION}] in {config_file}"
     else:
         table = data

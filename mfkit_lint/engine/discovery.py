@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -22,7 +23,8 @@ class Discovered:
 
 
 def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    # GitIgnoreSpec: gitignore semantics without the "gitwildmatch" factory pathspec 1.x deprecates.
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 class _Ignores:
@@ -54,13 +56,15 @@ class _Ignores:
         return False
 
 
-def _repo_dirs(directory: Path) -> list[Path]:
+@lru_cache(maxsize=4096)
+def _repo_dirs(directory: Path) -> tuple[Path, ...]:
     """``directory`` and its parents up to the enclosing git repository's root (if any)."""
-    chain = [directory, *directory.parents]
-    for i, d in enumerate(chain):
-        if (d / ".git").exists():
-            return chain[: i + 1]
-    return [directory]
+    if (directory / ".git").exists() or directory.parent == directory:
+        return (directory,)
+    parents = _repo_dirs(directory.parent)
+    if (parents[-1] / ".git").exists():
+        return (directory, *parents)
+    return (directory,)
 
 
 class FileFinder:
@@ -69,18 +73,16 @@ class FileFinder:
         self.exclude = _spec([*settings.exclude, *settings.extend_exclude])
         self.gitignore = _Ignores() if respect_gitignore else None
 
-    def excluded(self, path: Path, is_dir: bool) -> bool:
-        # Exclude patterns match the path relative to the config root, or any of its tails
-        # (so "build" excludes every directory called build, as in ruff and flake8).
+    def excluded(self, path: Path, is_dir: bool, base: Optional[Path] = None) -> bool:
+        # Exclude patterns are gitignore patterns matched against the path relative to the
+        # config root: "build" excludes every directory called build, "/build" only the top one.
+        # A path outside the root is matched relative to ``base``, the directory being walked
+        # (never by its absolute path, where a parent named e.g. "build" would exclude it).
         try:
-            rel = path.resolve().relative_to(self.settings.root)
-            parts = rel.parts
+            rel = path.resolve().relative_to(self.settings.root).as_posix()
         except ValueError:
-            parts = path.parts
-        suffix = "/" if is_dir else ""
-        if self.exclude.match_file("/".join(parts) + suffix) or (
-            parts and self.exclude.match_file(parts[-1] + suffix)
-        ):
+            rel = path.relative_to(base).as_posix() if base is not None else path.name
+        if self.exclude.match_file(rel + ("/" if is_dir else "")):
             return True
         return self.gitignore is not None and self.gitignore.ignored(path.resolve(), is_dir)
 
@@ -111,9 +113,11 @@ class FileFinder:
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
             current = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if not self.excluded(current / d, is_dir=True))
+            dirnames[:] = sorted(
+                d for d in dirnames if not self.excluded(current / d, is_dir=True, base=root)
+            )
             for name in sorted(filenames):
                 if name.endswith(PYTHON_SUFFIXES):
                     path = current / name
-                    if not self.excluded(path, is_dir=False):
+                    if not self.excluded(path, is_dir=False, base=root):
                         yield path

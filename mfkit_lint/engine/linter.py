@@ -42,7 +42,7 @@ class Linter:
             r for r in all_rules() if self.selection.enabled(r.code) and r.scope == Scope.FILE
         ]
         self._per_file = [
-            (pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), Selection(codes, ()))
+            (pathspec.GitIgnoreSpec.from_lines([pattern]), Selection(codes, ()))
             for pattern, codes in settings.per_file_ignores
         ]
 
@@ -151,7 +151,9 @@ class Linter:
     def _engine_diagnostic(
         self, rule: type[Rule], message: str, filename: str, span: Optional[Span]
     ) -> Optional[Diagnostic]:
-        if not self.selection.enabled(rule.code) or rule.code in self._ignored_codes(filename):
+        # Like ruff: a file that cannot be checked is reported even when --select leaves these
+        # codes out; only an explicit ignore (or per-file ignore) silences it.
+        if self.selection.ignores(rule.code) or rule.code in self._ignored_codes(filename):
             return None
         span = span or Span(Location(1, 1), Location(1, 1))
         return Diagnostic(rule.code, rule.name, message, filename, span)
@@ -167,6 +169,8 @@ class Linter:
 
     @staticmethod
     def _finish(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+        if not diagnostics:
+            return diagnostics
         noqa = noqa_map(text)
         seen = set()
         out = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -113,6 +112,11 @@ class Selection:
         selected = _prefix_len(code, self.select + self.extend_select)
         return selected >= 0 and selected > _prefix_len(code, self.ignore)
 
+    def ignores(self, code: str) -> bool:
+        """An ignore selector matches ``code`` at least as specifically as any select does."""
+        ignored = _prefix_len(code, self.ignore)
+        return ignored >= 0 and ignored >= _prefix_len(code, self.select + self.extend_select)
+
     def validate(self, codes: Sequence[str]) -> None:
         for sel in self.select + self.ignore + self.extend_select:
             if not _SELECTOR.match(sel):
@@ -127,7 +131,3 @@ def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
     for value in values:
         out.extend(part.strip().upper() for part in value.split(",") if part.strip())
     return tuple(out)
-
-
-def warn(message: str) -> None:
-    print(f"mfkit-lint: warning: {message}", file=sys.stderr)

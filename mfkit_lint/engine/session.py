@@ -63,13 +63,26 @@ class Session:
             outcome.sources[result.filename] = source
             fixing = self.options.fix or self.options.diff
             if fixing and any(d.fix_allowed(self.options.unsafe_fixes) for d in diagnostics):
-                diagnostics = self._fix(result, path, outcome)
+                try:
+                    diagnostics = self._fix(result, path, outcome)
+                except Exception as exc:  # a broken fixer must not take the whole run down
+                    outcome.errors.append(
+                        f"{result.filename}: fixes not applied: internal error: {_describe(exc)}"
+                    )
+                    if path is None and self.options.fix:
+                        outcome.stdin_output = source.text
             elif path is None and self.options.fix:
                 outcome.stdin_output = source.text
             if self.options.need_fix_edits and any(d.fix for d in diagnostics):
                 from mfkit_lint.fixers.apply import compute_edits
 
-                compute_edits(outcome.sources[result.filename], diagnostics)
+                try:
+                    compute_edits(outcome.sources[result.filename], diagnostics)
+                except Exception as exc:
+                    outcome.errors.append(
+                        f"{result.filename}: fix edits not computed: internal error: "
+                        f"{_describe(exc)}"
+                    )
         outcome.diagnostics.extend(diagnostics)
 
     def _fix(
@@ -115,3 +128,14 @@ def _unified_diff(filename: str, old: str, new: str) -> str:
             tofile=filename,
         )
     )
+
+
+def _describe(exc: Exception) -> str:
+    """``Type: message`` for an internal error, short, even when ``str(exc)`` itself fails."""
+    try:
+        detail = str(exc)
+    except Exception:
+        detail = ""
+    if len(detail) > 200:
+        detail = detail[:200] + "..."
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

@@ -8,6 +8,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
 
 class WriteError(Exception):
     """The fixed text was not written; the original file is untouched."""
@@ -22,7 +24,9 @@ def write_atomic(path: Path, data: bytes, original: bytes) -> None:
     target = Path(os.path.realpath(path))  # keep symlinks pointing at the fixed file
     try:
         info = target.stat()
-        if not os.access(target, os.W_OK):
+        # The rename below only needs a writable directory, so check the file itself; and
+        # root passes os.access() for any mode, so a file nobody may write counts as read-only.
+        if not os.access(target, os.W_OK) or not info.st_mode & WRITE_BITS:
             raise WriteError("file is read-only")
         with open(target, "rb") as fh:
             if fh.read() != original:

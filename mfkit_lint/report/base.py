@@ -16,6 +16,7 @@ class Report:
     unsafe_fixes: bool = False
     show_source: bool = False
     sources: dict[str, Source] = field(default_factory=dict)  # for --show-source
+    errors: int = 0  # problems reported on stderr: unreadable paths, internal errors
 
     def shows_fix(self, diag: Diagnostic) -> bool:
         """``[*]``: the fix would be applied by --fix with the current unsafe-fixes setting."""

@@ -50,11 +50,16 @@ def summary(report: Report) -> list[str]:
     fixable = sum(1 for d in report.diagnostics if report.shows_fix(d))
     lines = []
     if count == 0:
-        lines.append(
-            f"Fixed {report.fixed} error{'s' * (report.fixed != 1)}."
-            if report.fixed
-            else "All checks passed!"
-        )
+        if report.fixed:
+            lines.append(f"Fixed {report.fixed} error{'s' * (report.fixed != 1)}.")
+        elif report.errors:
+            # Never "All checks passed!" when some paths could not be checked at all.
+            lines.append(
+                f"No findings, but {report.errors} error{'s' * (report.errors != 1)} "
+                "stopped a full check (see stderr)."
+            )
+        else:
+            lines.append("All checks passed!")
         return lines
     if report.fixed:
         lines.append(
