@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from mfkit_lint.engine.diagnostic import Diagnostic, Edit
 from mfkit_lint.engine.source import Source
@@ -57,7 +57,8 @@ def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
         return
     try:
         wrapper = MetadataWrapper(cst.parse_module(source.text), unsafe_skip_copy=True)
-    except (cst.ParserSyntaxError, RecursionError):
+        wrapper.resolve(PositionProvider)
+    except Exception:  # libcst cannot take this file (e.g. nesting deeper than it handles)
         for diag in fixable:
             diag.fix = None
         return

@@ -317,6 +317,19 @@ def test_gitignore_above_the_linted_directory_applies_inside_the_repo(project: P
     }
 
 
+def test_an_ignored_directory_named_explicitly_is_linted(project: Path):
+    git_init(project)
+    (project / ".gitignore").write_text("generated/\n")
+    (project / "generated" / "__pycache__").mkdir(parents=True)
+    (project / "generated" / "flow.py").write_text(RETRY_ZERO)
+    (project / "generated" / "__pycache__" / "flow.py").write_text(RETRY_ZERO)
+    assert "generated/flow.py" not in linted_files(project)
+    result = run_cli("--format", "concise", "generated", cwd=project)
+    assert result.returncode == 1
+    files = {line.split(":")[0] for line in result.stdout.decode().splitlines()}
+    assert files == {"generated/flow.py"}  # default excludes still apply inside it
+
+
 def test_gitignore_outside_the_repository_is_not_used(tmp_path: Path, project: Path):
     # project/ is the repository; a .gitignore in the directory above it is not ours
     git_init(project)

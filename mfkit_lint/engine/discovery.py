@@ -11,7 +11,7 @@ from typing import Optional
 
 import pathspec
 
-from mfkit_lint.engine.config import Settings
+from mfkit_lint.engine.config import DEFAULT_EXCLUDE, Settings
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -25,6 +25,9 @@ class Discovered:
 def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
     # GitIgnoreSpec: gitignore semantics without the "gitwildmatch" factory pathspec 1.x deprecates.
     return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+_DEFAULTS = _spec(DEFAULT_EXCLUDE)
 
 
 class _Ignores:
@@ -111,13 +114,19 @@ class FileFinder:
         def onerror(exc: OSError) -> None:
             errors.append((Path(exc.filename or root), exc.strerror or str(exc)))
 
+        # A directory the user names is linted even when it is itself excluded or ignored
+        # (e.g. a gitignored build tree); inside it only the default excludes still apply,
+        # matched by name, since every other pattern matching it would skip it all.
+        forced = self.excluded(root, is_dir=True, base=root.parent)
+
+        def skip(path: Path, is_dir: bool) -> bool:
+            if forced:
+                return _DEFAULTS.match_file(path.name + ("/" if is_dir else ""))
+            return self.excluded(path, is_dir, base=root)
+
         for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
             current = Path(dirpath)
-            dirnames[:] = sorted(
-                d for d in dirnames if not self.excluded(current / d, is_dir=True, base=root)
-            )
+            dirnames[:] = sorted(d for d in dirnames if not skip(current / d, True))
             for name in sorted(filenames):
-                if name.endswith(PYTHON_SUFFIXES):
-                    path = current / name
-                    if not self.excluded(path, is_dir=False, base=root):
-                        yield path
+                if name.endswith(PYTHON_SUFFIXES) and not skip(current / name, False):
+                    yield current / name

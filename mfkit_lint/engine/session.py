@@ -52,6 +52,7 @@ class Session:
         if STDIN in paths:
             name = self.options.stdin_filename or STDIN
             self._one(self.linter.lint_bytes(stdin or b"", name), outcome, None)
+        outcome.diagnostics.sort(key=Diagnostic.sort_key)
         return outcome
 
     def _one(self, result: FileResult, outcome: RunOutcome, path: Optional[Path]) -> None:
