@@ -32,11 +32,17 @@ def _fail(message: str) -> None:
 
 
 def _selection(settings: Settings, select, ignore, extend_select) -> Selection:
-    selection = Selection(
-        parse_selectors(select) or settings.select,
-        settings.ignore + parse_selectors(ignore),
-        settings.extend_select + parse_selectors(extend_select),
-    )
+    cli_select = parse_selectors(select)
+    if cli_select:
+        # As in ruff, --select on the command line starts over: the configuration's
+        # select, ignore and extend-select no longer apply.
+        selection = Selection(cli_select, parse_selectors(ignore), parse_selectors(extend_select))
+    else:
+        selection = Selection(
+            settings.select,
+            settings.ignore + parse_selectors(ignore),
+            settings.extend_select + parse_selectors(extend_select),
+        )
     known = [r.code for r in all_rules()]
     selection.validate(known)
     for pattern, codes in settings.per_file_ignores:

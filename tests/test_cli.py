@@ -509,6 +509,18 @@ def test_command_line_selection_overrides_config_select(bad_project: Path, tmp_p
     assert found_codes(result) == {"MFK301"}
 
 
+def test_command_line_select_starts_over_from_the_config_ignore(bad_project: Path, tmp_path: Path):
+    config = tmp_path / "lint.toml"
+    config.write_text('ignore = ["MFK301"]\n')
+    without = run_cli("--config", str(config), "--format", "concise", cwd=bad_project)
+    assert "MFK301" not in found_codes(without)
+    result = run_cli(
+        "--config", str(config), "--select", "MFK301", "--format", "concise", cwd=bad_project
+    )
+    assert_ok(result, 1)
+    assert found_codes(result) == {"MFK301"}
+
+
 def test_config_file_missing(bad_project: Path):
     result = run_cli("--config", "missing.toml", cwd=bad_project)
     assert_ok(result, 2)
