@@ -211,8 +211,6 @@ class MissingBranch(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if _sets_branch_env(module):
-            return  # the branch travels through the environment (click's envvar)
         commands = list(task_commands(module, "step", "init"))
         known = _branch_values(module, commands)
         for command in commands:
@@ -223,6 +221,8 @@ class MissingBranch(Rule):
             branch = _branch_in_scope(module, command, known)
             if branch is None:
                 continue
+            if _sets_branch_env(module):
+                return  # the branch travels through the environment (click's envvar)
             yield Finding(
                 command.subcommand.span,
                 f"{command.name!r} command without --branch although the branch is available "
