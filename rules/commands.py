@@ -213,6 +213,7 @@ class MissingBranch(Rule):
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         commands = list(task_commands(module, "step", "init"))
         known = _branch_values(module, commands)
+        via_env: Optional[bool] = None
         for command in commands:
             if command.has_option("--branch") or command.has_option("--production"):
                 continue
@@ -221,7 +222,9 @@ class MissingBranch(Rule):
             branch = _branch_in_scope(module, command, known)
             if branch is None:
                 continue
-            if _sets_branch_env(module):
+            if via_env is None:
+                via_env = _sets_branch_env(module)
+            if via_env:
                 return  # the branch travels through the environment (click's envvar)
             yield Finding(
                 command.subcommand.span,
