@@ -18,9 +18,8 @@ interleaved round by round so that a noisy machine affects them alike.
 * ``mfkit-lint``: ``mfkit-lint --exit-zero --format concise FILES`` (no cache exists yet, so
   every run is cold). Its findings are the lines of that output.
 * ``mfkit-lint DIR``: the same on the corpus directory rather than the file list, which adds
-  discovery. Note: mfkit-lint honours ``.gitignore`` files up to the repository root, and
-  ``bench/.corpus/`` is gitignored in this repository; that is why every other row names the
-  files explicitly (named files are always linted).
+  discovery. (``bench/.corpus/`` is gitignored; a directory named on the command line is
+  linted all the same.)
 * ``flake8 --select F`` and ``flake8 --select MFK``: flake8 with its default ``--jobs``. flake8
   runs every installed plugin whatever ``--select`` says (pycodestyle and mccabe as well as
   pyflakes and the mfkit-lint plugin) and filters the reports afterwards, so these two rows do
