@@ -1,78 +1,94 @@
 """The shape of Metaflow's flow command line (``python flow.py [TOP OPTIONS] SUBCOMMAND ...``).
 
-Checked against the installed metaflow's click objects by ``tests/test_contract.py``.
+Read from ``metaflow_cli.json``, the snapshot ``python -m mfkit_lint.contract.generate`` takes
+of the installed metaflow's click objects (``tests/test_contract.py`` fails when it drifts).
 """
 
 from __future__ import annotations
 
-# Subcommands that run or register Metaflow work and so take the options the rules check.
-SUBCOMMANDS = frozenset({"step", "init", "run", "resume"})
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Optional
 
-# Subcommands whose first argument is a name (``step NAME``, ``resume [STEP]``).
-SUBCOMMANDS_WITH_ARGUMENT = frozenset({"step"})
-
-# Top-level options (before the subcommand). ``--branch``/``--production`` exist only when the
-# flow has @project; ``--config``/``--config-value`` only when it has configs.
-TOP_LEVEL_OPTIONS = frozenset(
-    {
-        "--quiet",
-        "--not-quiet",
-        "--metadata",
-        "--environment",
-        "--force-rebuild-environments",
-        "--no-force-rebuild-environments",
-        "--datastore",
-        "--datastore-root",
-        "--package-suffixes",
-        "--with",
-        "--pylint",
-        "--no-pylint",
-        "--event-logger",
-        "--monitor",
-        "--local-config-file",
-        "--mode",
-        "--branch",
-        "--production",
-        "--config",
-        "--config-value",
-    }
+_DATA: dict[str, Any] = json.loads(
+    resources.files("mfkit_lint.contract").joinpath("metaflow_cli.json").read_text("utf-8")
 )
 
-# Options that take no value, wherever they appear.
+METAFLOW_VERSION: str = _DATA["metaflow_version"]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    flag: bool
+    nargs: int
+    multiple: bool
+    required: bool
+    envvar: str
+    decorator: Optional[str] = None  # the flow decorator that adds it (e.g. "project")
+
+    @classmethod
+    def from_data(cls, name: str, data: dict[str, Any]) -> OptionSpec:
+        return cls(
+            name,
+            data["flag"],
+            data["nargs"],
+            data["multiple"],
+            data["required"],
+            data["envvar"],
+            data.get("decorator"),
+        )
+
+
+def _specs(table: dict[str, Any]) -> dict[str, OptionSpec]:
+    return {name: OptionSpec.from_data(name, data) for name, data in table.items()}
+
+
+# Options before the subcommand: the command group's own, plus those that exist only for
+# flows using them (@project's --branch/--production, configs' --config/--config-value).
+ALWAYS_TOP_LEVEL: dict[str, OptionSpec] = _specs(_DATA["top_level"])
+FLOW_DECORATOR_OPTIONS: dict[str, OptionSpec] = _specs(_DATA["flow_decorator_options"])
+CONFIG_OPTIONS: dict[str, OptionSpec] = _specs(_DATA["config_options"])
+TOP_LEVEL: dict[str, OptionSpec] = {**ALWAYS_TOP_LEVEL, **FLOW_DECORATOR_OPTIONS, **CONFIG_OPTIONS}
+# Every flow decorator's top-level option name, with the decorator that adds it.
+DECORATOR_OPTION_OWNERS: dict[str, str] = dict(_DATA["flow_decorator_option_owners"])
+
+SUBCOMMANDS = frozenset(_DATA["subcommands"])
+SUBCOMMAND_OPTIONS: dict[str, dict[str, OptionSpec]] = {
+    name: _specs(data["options"]) for name, data in _DATA["subcommands"].items()
+}
+SUBCOMMAND_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    name: tuple(data["arguments"]) for name, data in _DATA["subcommands"].items()
+}
+# Subcommands that also take one option per flow Parameter (``init --alpha 0.5``), whose
+# environment variable is METAFLOW_INIT_<NAME>.
+INIT_PARAMETER_EXAMPLE: dict[str, OptionSpec] = _specs(_DATA["init_parameter_example"])
+
+TOP_LEVEL_OPTIONS = frozenset(TOP_LEVEL) | frozenset(DECORATOR_OPTION_OWNERS)
 FLAGS = frozenset(
-    {
-        "--quiet",
-        "--not-quiet",
-        "--force-rebuild-environments",
-        "--no-force-rebuild-environments",
-        "--pylint",
-        "--no-pylint",
-        "--production",
-        "--reentrant",
-    }
+    name
+    for table in (TOP_LEVEL, *SUBCOMMAND_OPTIONS.values())
+    for name, spec in table.items()
+    if spec.flag
 )
-
-SUBCOMMAND_OPTIONS: dict[str, frozenset[str]] = {
-    "step": frozenset(
-        {
-            "--run-id",
-            "--task-id",
-            "--input-paths",
-            "--input-paths-filename",
-            "--split-index",
-            "--tag",
-            "--namespace",
-            "--retry-count",
-            "--max-user-code-retries",
-            "--clone-only",
-            "--clone-run-id",
-            "--ubf-context",
-            "--num-parallel",
-        }
-    ),
-    "init": frozenset({"--run-id", "--task-id", "--tag"}),
+# How many values an option takes (``--config NAME PATH`` takes two).
+NARGS: dict[str, int] = {
+    name: spec.nargs
+    for table in (TOP_LEVEL, *SUBCOMMAND_OPTIONS.values())
+    for name, spec in table.items()
+    if not spec.flag
 }
 
-# Options that a ``step``/``init`` command line needs to be recognised as one: a command that
-# names the subcommand and at least one of these is a Metaflow task invocation.
+# Subcommands whose first argument is a name (``step NAME``).
+SUBCOMMANDS_WITH_ARGUMENT = frozenset(
+    n for n, args in SUBCOMMAND_ARGUMENTS.items() if args and n == "step"
+)
+
+# Options that make a ``step``/``init`` command line recognisable as a Metaflow task
+# invocation: a command that names the subcommand and one of these is one.
 TASK_OPTIONS = frozenset({"--run-id", "--task-id", "--input-paths", "--retry-count"})
+
+
+def subcommand_option(subcommand: str, name: str) -> Optional[OptionSpec]:
+    return SUBCOMMAND_OPTIONS.get(subcommand, {}).get(name)

@@ -70,6 +70,7 @@ class Option:
     value: Optional[Token]  # None for flags, or when the value is not visible
     inline_value: Optional[str] = None  # the text after "=" in --opt=value
     top_level: bool = True
+    values: list[Token] = field(default_factory=list)  # all values (``nargs`` > 1)
 
     @property
     def conditional(self) -> bool:
@@ -118,20 +119,16 @@ class Command:
 
     @property
     def top_level_complete(self) -> bool:
-        """True when every word before the subcommand is visible: no spreads, no unknown words
-        that could be options (a word right after a value-taking option is that option's value)."""
-        expect_value = False
-        for tok in self.top_level:
-            if tok.spread:
-                return False
-            if expect_value:
-                expect_value = False
-                continue
-            if tok.is_option():
-                expect_value = "=" not in tok.text and tok.option_name not in contract.FLAGS
-            elif tok.text.startswith(HOLE) and tok.expr is None:
-                return False
-        return True
+        """True when every word before the subcommand is visible: no spreads, and no unknown
+        word that could hold options (a word taken as an option's value is fine)."""
+        if any(t.spread for t in self.top_level):
+            return False
+        values = {id(v) for o in self.options if o.top_level for v in o.values}
+        return not any(
+            tok.text.startswith(HOLE) and tok.expr is None and id(tok) not in values
+            for tok in self.top_level
+            if not tok.is_option()
+        )
 
     @property
     def complete(self) -> bool:
@@ -139,26 +136,29 @@ class Command:
 
 
 def _parse_options(tokens: list[Token], top_level: bool) -> Iterator[Option]:
+    """Options the way click reads them: ``--opt=value``, flags, and options that take one
+    value (or ``nargs`` values, like ``--config NAME PATH``)."""
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         name = tok.option_name
+        i += 1
         if name is None:
-            i += 1
             continue
         if "=" in tok.text:
             yield Option(name, tok, None, tok.text.split("=", 1)[1], top_level)
-            i += 1
             continue
         if name in contract.FLAGS:
             yield Option(name, tok, None, None, top_level)
-            i += 1
             continue
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        if nxt is not None and (nxt.spread or nxt.is_option()):
-            nxt = None
-        yield Option(name, tok, nxt, None, top_level)
-        i += 2 if nxt is not None else 1
+        values: list[Token] = []
+        while len(values) < contract.NARGS.get(name, 1) and i < len(tokens):
+            nxt = tokens[i]
+            if nxt.spread or nxt.is_option():
+                break
+            values.append(nxt)
+            i += 1
+        yield Option(name, tok, values[0] if values else None, None, top_level, values)
 
 
 # -- recognising Metaflow invocations ---------------------------------------------------------
