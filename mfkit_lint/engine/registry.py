@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from mfkit_lint.engine.rule import Rule
+
+if TYPE_CHECKING:
+    from mfkit_lint.engine.config import Settings
 
 ENTRY_POINT_GROUP = "mfkit_lint.rules"
 _CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
@@ -58,13 +63,13 @@ def all_rules() -> tuple[type[Rule], ...]:
     rules: dict[str, type[Rule]] = {r.code: r for r in ENGINE_RULES}
     for ep in _entry_points():
         try:
-            rule = ep.load()
+            target = ep.load()
         except Exception as exc:
             raise RegistryError(f"cannot load rule plugin {ep.name} ({ep.value}): {exc}") from exc
-        _validate(ep.name, rule)
-        if rule.code in rules and rules[rule.code] is not rule:
-            raise RegistryError(f"rule code {rule.code} is registered twice ({ep.value})")
-        rules[rule.code] = rule
+        for rule in _rules_of(ep.name, target):
+            if rule.code in rules and rules[rule.code] is not rule:
+                raise RegistryError(f"rule code {rule.code} is registered twice ({ep.value})")
+            rules[rule.code] = rule
     if len(rules) == len(ENGINE_RULES):
         raise RegistryError(
             "no rules are registered under the entry point group "
@@ -73,9 +78,27 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(sorted(rules.values(), key=lambda r: r.code))
 
 
+def _rules_of(ep_name: str, target: object) -> list[type[Rule]]:
+    """An entry point names one Rule class, or a module: then every Rule class it defines."""
+    if isinstance(target, types.ModuleType):
+        found = [
+            obj
+            for obj in vars(target).values()
+            if isinstance(obj, type)
+            and issubclass(obj, Rule)
+            and obj.__module__ == target.__name__
+            and "code" in vars(obj)
+        ]
+    else:
+        found = [target]  # type: ignore[list-item]
+    for rule in found:
+        _validate(ep_name, rule)
+    return found
+
+
 def _validate(ep_name: str, rule: object) -> None:
     if not (isinstance(rule, type) and issubclass(rule, Rule)):
-        raise RegistryError(f"entry point {ep_name} does not name a Rule subclass")
+        raise RegistryError(f"entry point {ep_name} names neither a Rule subclass nor a module")
     for attr in ("code", "name", "summary"):
         if not isinstance(getattr(rule, attr, None), str):
             raise RegistryError(f"rule {ep_name} has no {attr}")
@@ -88,6 +111,18 @@ def rule_by_code(code: str) -> type[Rule]:
         if rule.code == code.upper():
             return rule
     raise RegistryError(f"unknown rule code: {code}")
+
+
+def check_settings(settings: Settings) -> None:
+    """Raise RegistryError when the configuration's selectors (``select``, ``ignore``,
+    ``extend-select``, ``per-file-ignores``) are malformed or match no known rule."""
+    known = [r.code for r in all_rules()]
+    Selection(settings.select, settings.ignore, settings.extend_select).validate(known)
+    for pattern, codes in settings.per_file_ignores:
+        try:
+            Selection((), codes).validate(known)
+        except RegistryError as exc:
+            raise RegistryError(f"per-file-ignores {pattern!r}: {exc}") from exc
 
 
 def _prefix_len(code: str, selectors: Iterable[str]) -> int:

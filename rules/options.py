@@ -1,0 +1,1 @@
+"""Rules on the options of Metaflow command lines: known, on the right side, right values."""

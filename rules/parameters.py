@@ -1,0 +1,1 @@
+"""Rules on how flow parameters and configs travel from trigger to ``init`` and the steps."""
