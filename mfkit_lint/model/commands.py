@@ -168,10 +168,15 @@ def _subcommand_index(tokens: list[Token]) -> Optional[int]:
     """Index of the ``step``/``init``/``run``/``resume`` word when the words are a Metaflow
     invocation: ``step``/``init`` followed by a task option, ``run``/``resume`` after a .py file."""
     for i, tok in enumerate(tokens):
-        if i == 0 or tok.text not in contract.SUBCOMMANDS:
+        if tok.text not in contract.SUBCOMMANDS:
             continue
-        prev = tokens[i - 1]
-        if prev.is_option() and "=" not in prev.text and prev.option_name not in contract.FLAGS:
+        prev = tokens[i - 1] if i else None
+        if (
+            prev is not None
+            and prev.is_option()
+            and "=" not in prev.text
+            and prev.option_name not in contract.FLAGS
+        ):
             continue  # the word is the value of the option before it
         rest = tokens[i + 1 :]
         if tok.text in ("step", "init"):
@@ -186,7 +191,13 @@ def _make_command(tokens, kind, anchor, function, template=None) -> Optional[Com
     index = _subcommand_index(tokens)
     if index is None:
         return None
-    return Command(list(tokens), index, kind, anchor, function, template)
+    tokens = list(tokens)
+    if index == 0:
+        # Only the subcommand part is built here (``step_args = ["step", name, ...]``); the
+        # program and top-level options come from elsewhere: unknown, not absent.
+        tokens.insert(0, Token(None, tokens[0].span, tokens[0].node))
+        index = 1
+    return Command(tokens, index, kind, anchor, function, template)
 
 
 # -- strings ----------------------------------------------------------------------------------
