@@ -57,6 +57,10 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    "only the subcommand part is built here": """
+        def step_args(step, run_id, branch):
+            return ["step", step, "--run-id", run_id, "--task-id", "1"]
+    """,
     "branch passed before the subcommand": """
         def cmd(step, run_id, branch=None):
             cmd = ["python", "flow.py"]

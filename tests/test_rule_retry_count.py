@@ -56,6 +56,12 @@ POSITIVE = {
         def line(flow, run_id):
             return "python %s step start --run-id %s --task-id 1 --retry-count %d" % (flow, run_id, 0)
     """,
+    "Python-literal fragments for a generated script": """
+        def step_args(step_name, max_retries):
+            args = ['"step"', '"%s"' % step_name, '"--run-id"', 'run_id',
+                    '"--retry-count"', '"0"', '"--max-user-code-retries"', '"%d"' % max_retries]
+            return ", ".join(args)
+    """,
     "a module constant": """
         RETRIES = "0"
         def cmd(run_id):
