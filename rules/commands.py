@@ -262,9 +262,7 @@ def _branch_in_scope(module: ModuleModel, command: Command, known: list[ast.expr
     function = command.function
     local = module.values.bindings(function) if function is not None else {}
     for expr in known:
-        if isinstance(expr, ast.Name) and (
-            expr.id in local or expr.id in module.values.bindings(module.tree)
-        ):
+        if isinstance(expr, ast.Name) and (expr.id in local or _is_global(module, expr)):
             return expr.id
         if (
             isinstance(expr, ast.Attribute)
@@ -281,6 +279,13 @@ def _branch_in_scope(module: ModuleModel, command: Command, known: list[ast.expr
             if _assigns_self_attribute(module, name):
                 return f"self.{name}"
     return None
+
+
+def _is_global(module: ModuleModel, name: ast.Name) -> bool:
+    """The name is a module global where it is used (bound at module level, or free in its
+    function, as in generated code whose globals are defined in another template)."""
+    scope, _ = module.values.lookup(name.id, name)
+    return scope is None or scope is module.tree
 
 
 def _assigns_self_attribute(module: ModuleModel, attr: str) -> bool:

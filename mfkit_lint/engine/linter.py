@@ -14,6 +14,7 @@ from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Diagnostic, Fix, Location, Span
 from mfkit_lint.engine.noqa import noqa_map, suppressed
 from mfkit_lint.engine.registry import (
+    ENGINE_RULES,
     Selection,
     SyntaxErrorRule,
     UndecodableFileRule,
@@ -30,6 +31,15 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     source: Optional[Source] = None
     errors: list[str] = field(default_factory=list)  # I/O problems and rule crashes
+    cached: bool = False  # diagnostics from the cache: no fix data (see engine/cache.py)
+
+
+def read_source_bytes(path: Path) -> tuple[bytes, Optional[str]]:
+    """A file's bytes, or ``b""`` and the error message to report."""
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return b"", f"cannot read {path}: {_reason(exc)}"
 
 
 class Linter:
@@ -48,12 +58,10 @@ class Linter:
 
     # -- entry points --------------------------------------------------------------------------
     def lint_path(self, path: Path) -> FileResult:
-        filename = str(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return FileResult(filename, errors=[f"cannot read {filename}: {_reason(exc)}"])
-        return self.lint_bytes(raw, filename)
+        raw, error = read_source_bytes(path)
+        if error is not None:
+            return FileResult(str(path), errors=[error])
+        return self.lint_bytes(raw, str(path))
 
     def lint_bytes(self, raw: bytes, filename: str) -> FileResult:
         try:
@@ -100,8 +108,26 @@ class Linter:
         if not active:
             return []
         module = ModuleModel(source, tree)
+        diagnostics = self._run_rules(active, module, filename, errors)
+        # Code the extension generates (scheduler files from templates) is linted as well,
+        # with its findings placed on the real lines of the template. No fixes there.
+        for embedded in module.embedded:
+            virtual = ModuleModel(embedded.source, embedded.tree, placeholders=True)
+            for diag in self._run_rules(active, virtual, filename, errors):
+                diag.span = embedded.real_span(source, diag.span)
+                diag.fix, diag.fix_data, diag.codemod = None, {}, None
+                diagnostics.append(diag)
+        return self._finish(diagnostics, source.text if apply_noqa else "")
+
+    def _run_rules(
+        self,
+        rules: list[type[Rule]],
+        module: ModuleModel,
+        filename: str,
+        errors: Optional[list[str]],
+    ) -> list[Diagnostic]:
         diagnostics: list[Diagnostic] = []
-        for rule in active:
+        for rule in rules:
             try:
                 findings = list(rule().check(module))
             except RecursionError:
@@ -116,7 +142,19 @@ class Linter:
                         f"{type(exc).__name__}: {exc}"
                     )
             diagnostics.extend(self._diagnostic(rule, f, module, filename) for f in findings)
-        return self._finish(diagnostics, source.text if apply_noqa else "")
+        return diagnostics
+
+    def checked_codes(self, filename: str) -> tuple[str, ...]:
+        """Every code that can be reported for ``filename``: the rules run on it and the engine
+        codes not ignored for it. Two files with the same bytes and the same checked codes get
+        the same diagnostics (the cache relies on it)."""
+        ignored = self._ignored_codes(filename)
+        engine = [
+            r.code
+            for r in ENGINE_RULES
+            if not self.selection.ignores(r.code) and r.code not in ignored
+        ]
+        return (*engine, *(r.code for r in self.rules if r.code not in ignored))
 
     # -- helpers -------------------------------------------------------------------------------
     def _rules_for(self, filename: str) -> list[type[Rule]]:

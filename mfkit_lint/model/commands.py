@@ -433,6 +433,8 @@ class _ListBuilder:
         module = self.module
         if isinstance(elt, ast.Starred):
             return self._expand(elt.value, cond)
+        if module.is_placeholder(elt):
+            return [Token(None, module.span(elt), elt, elt, cond)]  # a hole: any number of words
         if is_stringish(elt):
             template = template_of(module, elt)
             if template is not None:
@@ -535,6 +537,62 @@ def _lines_variables(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
 
 
 # -- the whole module -------------------------------------------------------------------------
+
+
+def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
+    """Per list variable of a scope that is filled with strings (``x = [...]``, ``append``,
+    ``extend``, ``+=``), and per ``"\\n".join([...])`` literal: the string expressions, in
+    source order. Lines of generated code are among them (argv lists too: callers tell)."""
+    out: list[list[ast.expr]] = []
+    for scope in (module.tree, *(f for fs in module.functions.values() for f in fs)):
+        pieces: dict[str, list[ast.expr]] = {}
+        for node in _scope_nodes(scope):
+            added = _strings_added(node)
+            if added is not None:
+                pieces.setdefault(added[0], []).extend(added[1])
+        for elements in pieces.values():
+            strings = [e for e in elements if is_stringish(e)]
+            if len(strings) >= 2:
+                out.append(sorted(strings, key=lambda n: (n.lineno, n.col_offset)))
+    for node in module.nodes:
+        if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.List):
+            out.append(list(node.args[0].elts))
+    return out
+
+
+def _scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of one function or module body, nested functions and classes excluded."""
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.List):
+            return target.id, list(value.elts)
+    if (
+        isinstance(node, (ast.AnnAssign, ast.AugAssign))
+        and isinstance(node.target, ast.Name)
+        and isinstance(node.value, ast.List)
+    ):
+        return node.target.id, list(node.value.elts)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and len(node.args) == 1
+    ):
+        if node.func.attr == "append":
+            return node.func.value.id, [node.args[0]]
+        if node.func.attr == "extend" and isinstance(node.args[0], ast.List):
+            return node.func.value.id, list(node.args[0].elts)
+    return None
 
 
 def _docstring_nodes(module: ModuleModel) -> set[int]:

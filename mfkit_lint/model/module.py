@@ -13,15 +13,18 @@ from mfkit_lint.engine.source import Source
 
 if TYPE_CHECKING:
     from mfkit_lint.model.commands import Command
+    from mfkit_lint.model.embedded import EmbeddedSource
     from mfkit_lint.model.values import Values
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 class ModuleModel:
-    def __init__(self, source: Source, tree: ast.Module) -> None:
+    def __init__(self, source: Source, tree: ast.Module, placeholders: bool = False) -> None:
         self.source = source
         self.tree = tree
+        # A virtual module of generated code: the name ``_`` stands for a template hole.
+        self.placeholders = placeholders
 
     # -- positions ---------------------------------------------------------------------------
     def span(self, node: ast.AST) -> Span:
@@ -119,6 +122,19 @@ class ModuleModel:
         from mfkit_lint.model.commands import find_commands
 
         return find_commands(self)
+
+    @cached_property
+    def embedded(self) -> list[EmbeddedSource]:
+        """Generated Python inside this module's string templates (none inside those)."""
+        if self.placeholders:
+            return []
+        from mfkit_lint.model.embedded import embedded_sources
+
+        return embedded_sources(self)
+
+    def is_placeholder(self, node: ast.AST) -> bool:
+        """A template hole in generated code: it may stand for any number of words."""
+        return self.placeholders and isinstance(node, ast.Name) and node.id == "_"
 
     def contains(self, text: str) -> bool:
         return text in self.source.text

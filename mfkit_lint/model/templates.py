@@ -93,8 +93,8 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     if isinstance(node, ast.JoinedStr):
         return _fstring(module, node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and is_stringish(node):
-        left = template_of(module, node.left) or _hole(module, node.left)
-        right = template_of(module, node.right) or _hole(module, node.right)
+        left = template_of(module, node.left) or _named(module, node.left)
+        right = template_of(module, node.right) or _named(module, node.right)
         return left + right
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         base = template_of(module, node.left)
@@ -105,10 +105,23 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     return None
 
 
+def _named(module: ModuleModel, node: ast.expr) -> Template:
+    """A concatenated name: its text when it is a string constant (``_INDENT + "x = 1"``),
+    else a hole."""
+    if isinstance(node, ast.Name):
+        value = module.values.const(node)
+        if isinstance(value, str) and HOLE not in value:
+            return Template(value, [], [_node_range(module, node)] * len(value), node)
+    return _hole(module, node)
+
+
 def _hole(module: ModuleModel, node: ast.expr) -> Template:
+    return Template(HOLE, [node], [_node_range(module, node)], node)
+
+
+def _node_range(module: ModuleModel, node: ast.expr) -> tuple[int, int]:
     span = module.span(node)
-    source = module.source
-    return Template(HOLE, [node], [(source.offset(span.start), source.offset(span.end))], node)
+    return (module.source.offset(span.start), module.source.offset(span.end))
 
 
 def _substitute(base: Template, pattern: re.Pattern, pick, escapes: dict[str, str]) -> Template:

@@ -1,0 +1,96 @@
+"""Generated code (helper templates, lists of generated lines) is linted where it is written."""
+
+from conftest import codes, lint
+
+HELPERS_AND_LINES = '''
+import textwrap
+
+_HELPERS = """
+import subprocess, sys
+
+def _step_cmd(step_name, run_id, task_id, input_paths, retry_count=0):
+    cmd = [sys.executable, FLOW_FILE, "--no-pylint"]
+    if PROJECT_BRANCH:
+        cmd += ["--branch", PROJECT_BRANCH]
+    cmd += ["step", step_name, "--run-id", run_id, "--task-id", task_id,
+            "--retry-count", str(retry_count), "--input-paths", input_paths]
+    return cmd
+"""
+
+_INDENT = "    "
+
+
+def task_lines(step_name):
+    lines = []
+    lines.append("cmd = _step_cmd(")
+    lines.append(_INDENT + "%r, run_id, task_id, input_paths," % step_name)
+    lines.append(")")
+    lines.append("subprocess.run(cmd, check=True)")
+    return lines
+
+
+def init_lines():
+    return "\\n".join([
+        "_init_cmd = [sys.executable, FLOW_FILE, '--no-pylint']",
+        "_init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']",
+        "subprocess.run(_init_cmd, check=True)",
+    ])
+'''
+
+
+def test_findings_in_generated_code_land_on_the_real_lines():
+    found = {(d.code, d.location.row) for d in lint(HELPERS_AND_LINES)}
+    # the helper's retry_count default is never overridden by the generated call
+    assert ("MFK101", 12) in found
+    # the generated init misses the branch the generated step command passes
+    assert ("MFK102", 31) in found
+
+
+def test_no_fixes_inside_templates():
+    assert all(d.fix is None for d in lint(HELPERS_AND_LINES))
+
+
+def test_noqa_on_the_real_line_applies():
+    code = HELPERS_AND_LINES.replace(
+        """"_init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']",""",
+        """"_init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']",  # noqa: MFK102""",
+    )
+    assert "MFK102" not in codes(code)
+
+
+def test_template_holes_are_unknown_words_not_missing_options():
+    code = '''
+SCRIPT = """
+import subprocess, sys
+cmd = [
+    sys.executable, FLOW_FILE,
+    %(top_args)s,
+    "init", "--run-id", run_id, "--task-id", "params",
+]
+subprocess.run(cmd, check=True)
+""" % {"top_args": ", ".join(TOP)}
+
+def build(branch):
+    return SCRIPT
+'''
+    assert codes(code, "MFK102") == []
+
+
+def test_prose_and_shell_are_not_parsed_as_python():
+    code = '''
+HELP = """Usage:
+    python flow.py step start --run-id 1 --retry-count 0 --max-user-code-retries 0
+and so on.
+"""
+'''
+    assert codes(code) == []
+
+
+def test_generated_code_with_a_syntax_error_is_skipped_silently():
+    code = '''
+BROKEN = """
+def _cmd(run_id):
+    return ["python", "flow.py", "step", "start", "--run-id", run_id, "--retry-count", "0"
+"""
+'''
+    assert codes(code) == []
