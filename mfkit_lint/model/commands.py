@@ -543,32 +543,20 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
     """Per list variable of a scope that is filled with strings (``x = [...]``, ``append``,
     ``extend``, ``+=``), and per ``"\\n".join([...])`` literal: the string expressions, in
     source order. Lines of generated code are among them (argv lists too: callers tell)."""
+    pieces: dict[tuple[Optional[ast.AST], str], list[ast.expr]] = {}
     out: list[list[ast.expr]] = []
-    for scope in (module.tree, *(f for fs in module.functions.values() for f in fs)):
-        pieces: dict[str, list[ast.expr]] = {}
-        for node in _scope_nodes(scope):
-            added = _strings_added(node)
-            if added is not None:
-                pieces.setdefault(added[0], []).extend(added[1])
-        for elements in pieces.values():
-            strings = [e for e in elements if is_stringish(e)]
-            if len(strings) >= 2:
-                out.append(sorted(strings, key=lambda n: (n.lineno, n.col_offset)))
     for node in module.nodes:
-        if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.List):
+        added = _strings_added(node)
+        if added is not None:
+            key = (module.enclosing_function(node), added[0])
+            pieces.setdefault(key, []).extend(added[1])
+        elif _is_newline_join(node) and node.args and isinstance(node.args[0], ast.List):
             out.append(list(node.args[0].elts))
+    for elements in pieces.values():
+        strings = [e for e in elements if is_stringish(e)]
+        if len(strings) >= 2:
+            out.append(sorted(strings, key=lambda n: (n.lineno, n.col_offset)))
     return out
-
-
-def _scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of one function or module body, nested functions and classes excluded."""
-    todo = list(ast.iter_child_nodes(scope))
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        yield node
-        todo.extend(ast.iter_child_nodes(node))
 
 
 def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
@@ -595,7 +583,7 @@ def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
     return None
 
 
-def _docstring_nodes(module: ModuleModel) -> set[int]:
+def docstring_nodes(module: ModuleModel) -> set[int]:
     out = set()
     for node in module.nodes:
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -620,7 +608,7 @@ def find_commands(module: ModuleModel) -> list[Command]:
 
 
 def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Command]:
-    skip = _docstring_nodes(module)
+    skip = docstring_nodes(module)
     for node in module.nodes:
         if id(node) in skip or not is_stringish(node) or not _may_hold_command(node):
             continue

@@ -70,26 +70,29 @@ def embedded_sources(module: ModuleModel) -> list[EmbeddedSource]:
 
 def _code_templates(module: ModuleModel) -> list[list[Template]]:
     """Big string templates, and lists of generated lines (one template per line)."""
-    from mfkit_lint.model.commands import string_lists
+    from mfkit_lint.model.commands import docstring_nodes, string_lists
 
     found: list[list[Template]] = []
     in_lines: set[int] = set()
     for lines in string_lists(module):
-        if any(isinstance(n, ast.Constant) and "\n" in n.value for n in lines):
-            continue  # pieces that are themselves multi-line templates: taken one by one
-        templates = [t for t in (template_of(module, n) for n in lines) if t is not None]
         in_lines.update(id(n) for n in lines)
-        if (
-            len(templates) >= _MIN_LINES
-            and len(templates) == len(lines)
-            and _looks_like_code(templates)
-        ):
+        texts = [_literal_text(n) for n in lines]
+        if any("\n" in t for t in texts):
+            continue  # pieces that are themselves multi-line templates: taken one by one
+        if not _looks_like_code(texts):
+            continue
+        templates = [t for t in (template_of(module, n) for n in lines) if t is not None]
+        if len(templates) >= _MIN_LINES and len(templates) == len(lines):
             found.append(templates)
+    skip = docstring_nodes(module) | in_lines
     for node in module.nodes:
-        if id(node) in in_lines or not is_stringish(node) or is_stringish(module.parent(node)):
+        if not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
             continue
-        if isinstance(node, ast.Constant) and "\n" not in node.value:
+        if id(node) in skip or not is_stringish(node) or is_stringish(module.parent(node)):
             continue
+        text = _literal_text(node)
+        if text.count("\n") < _MIN_LINES or not any(w in text for w in _WORTH_PARSING):
+            continue  # cheap test on the literal parts before building the template
         template = template_of(module, node)
         if (
             template is not None
@@ -100,10 +103,19 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
     return found
 
 
-def _looks_like_code(lines: list[Template]) -> bool:
+def _literal_text(node: ast.AST) -> str:
+    """The literal characters of a string expression (its constant parts), joined."""
+    return "".join(
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    )
+
+
+def _looks_like_code(texts: list[str]) -> bool:
     """Cheap test before a parse: some line assigns or calls, and none is an argv option."""
-    texts = [t.text.strip() for t in lines]
-    return any("=" in t or "(" in t for t in texts) and not any(t.startswith("-") for t in texts)
+    stripped = [t.strip() for t in texts]
+    return any("=" in t or "(" in t for t in stripped) and not any(
+        t.startswith("-") for t in stripped
+    )
 
 
 def _parse(module: ModuleModel, pieces: list[Template]) -> Optional[EmbeddedSource]:
