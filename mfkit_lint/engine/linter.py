@@ -23,6 +23,7 @@ from mfkit_lint.engine.registry import (
 from mfkit_lint.engine.rule import Finding, Rule, Scope
 from mfkit_lint.engine.source import DecodeError, Source
 from mfkit_lint.model.module import ModuleModel
+from mfkit_lint.model.project import ProjectIndex
 
 
 @dataclass
@@ -45,6 +46,9 @@ def read_source_bytes(path: Path) -> tuple[bytes, Optional[str]]:
 class Linter:
     def __init__(self, settings: Settings, selection: Optional[Selection] = None) -> None:
         self.settings = settings
+        # Project mode (a directory is linted): the other files, for questions that span
+        # modules. None for single files, stdin and flake8.
+        self.project: Optional[ProjectIndex] = None
         self.selection = selection or Selection(
             settings.select, settings.ignore, settings.extend_select
         )
@@ -107,7 +111,7 @@ class Linter:
         active = [r for r in rules if r.might_apply(raw)]
         if not active:
             return []
-        module = ModuleModel(source, tree)
+        module = ModuleModel(source, tree, project=self.project, path=Path(filename))
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template. No fixes there.

@@ -12,19 +12,32 @@ from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.source import Source
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mfkit_lint.model.commands import Command
     from mfkit_lint.model.embedded import EmbeddedSource
+    from mfkit_lint.model.project import ProjectIndex
     from mfkit_lint.model.values import Values
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 class ModuleModel:
-    def __init__(self, source: Source, tree: ast.Module, placeholders: bool = False) -> None:
+    def __init__(
+        self,
+        source: Source,
+        tree: ast.Module,
+        placeholders: bool = False,
+        project: Optional[ProjectIndex] = None,
+        path: Optional[Path] = None,
+    ) -> None:
         self.source = source
         self.tree = tree
         # A virtual module of generated code: the name ``_`` stands for a template hole.
         self.placeholders = placeholders
+        # In project mode, the rest of the linted tree (None inside flake8 or for stdin).
+        self.project = project
+        self.path = path
 
     # -- positions ---------------------------------------------------------------------------
     def span(self, node: ast.AST) -> Span:

@@ -207,7 +207,7 @@ class Values:
         positional = [*getattr(func.args, "posonlyargs", []), *func.args.args]
         index = next((i for i, a in enumerate(positional) if a is arg), None)
         values = []
-        for call, offset in calls:
+        for call, offset, owner in calls:
             if any(isinstance(a, ast.Starred) for a in call.args) or any(
                 k.arg is None for k in call.keywords
             ):
@@ -215,29 +215,40 @@ class Values:
             passed = next((k.value for k in call.keywords if k.arg == arg.arg), None)
             if passed is None and index is not None and 0 <= index - offset < len(call.args):
                 passed = call.args[index - offset]
-            values.append(self.const(passed if passed is not None else default, depth + 1))
+            if passed is not None:
+                values.append(owner.const(passed, depth + 1))
+            else:
+                values.append(self.const(default, depth + 1))
         first = values[0]
         if first is UNKNOWN or any(v is UNKNOWN or v != first for v in values[1:]):
             return UNKNOWN
         return first
 
-    def _call_sites(self, func: FunctionNode) -> list[tuple[ast.Call, int]]:
-        """Calls of ``func`` in this module with the positional offset of their arguments.
+    def _call_sites(self, func: FunctionNode) -> list[tuple[ast.Call, int, Values]]:
+        """Calls of ``func`` with the positional offset of their arguments and the value model
+        of the module they are in: this module's, plus (project mode) the other modules'.
 
         Empty (cannot decide) when the name is defined twice or used other than by calling it.
         """
         module = self.module
         if len(module.functions.get(func.name, ())) != 1:
             return []
-        calls = module.calls_by_name.get(func.name, [])
-        if module.name_loads.get(func.name, 0) != len(calls):
-            return []
         args = func.args.args
         is_method = bool(args) and args[0].arg in ("self", "cls")
+        modules = [module]
+        if module.project is not None and not func.name.startswith("__"):
+            others = module.project.modules_mentioning(func.name, besides=module.path)
+            if any(func.name in other.functions for other in others):
+                return []  # another module defines the same name: cannot tell them apart
+            modules += others
         out = []
-        for call in calls:
-            bound = isinstance(call.func, ast.Attribute)
-            out.append((call, 1 if is_method and bound else 0))
+        for owner in modules:
+            calls = owner.calls_by_name.get(func.name, [])
+            if owner.name_loads.get(func.name, 0) != len(calls):
+                return []  # passed around or stored, not only called
+            for call in calls:
+                bound = isinstance(call.func, ast.Attribute)
+                out.append((call, 1 if is_method and bound else 0, owner.values))
         return out
 
 

@@ -1,0 +1,78 @@
+"""Project mode: the other modules of the linted tree, read only when a question needs them.
+
+A step command is often built in one module from parameters that callers in other modules
+fill (``compiler.step_command(step, run_id, retry_count=...)``). When a module cannot answer
+"what does this parameter always hold?" on its own, the value model asks the project: which
+files call a function of that name, and with what. Files are searched as bytes first and parsed
+only when they can hold such a call; nothing is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from mfkit_lint.engine.source import DecodeError, Source
+
+if TYPE_CHECKING:
+    from mfkit_lint.model.module import ModuleModel
+
+
+class ProjectIndex:
+    def __init__(self, files: Sequence[Path]) -> None:
+        self.files = [Path(f) for f in files]
+        self._raw: dict[Path, Optional[bytes]] = {}
+        self._models: dict[Path, Optional[ModuleModel]] = {}
+
+    def __getstate__(self) -> dict:
+        # Sent to worker processes: the file list only; each process reads what it needs.
+        return {"files": self.files}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["files"])
+
+    def _bytes(self, path: Path) -> Optional[bytes]:
+        if path not in self._raw:
+            try:
+                self._raw[path] = path.read_bytes()
+            except OSError:
+                self._raw[path] = None
+        return self._raw[path]
+
+    def model(self, path: Path) -> Optional[ModuleModel]:
+        """The parsed module of a project file, or None when it cannot be read or parsed."""
+        if path not in self._models:
+            self._models[path] = self._parse(path)
+        return self._models[path]
+
+    def _parse(self, path: Path) -> Optional[ModuleModel]:
+        from mfkit_lint.model.module import ModuleModel
+
+        raw = self._bytes(path)
+        if raw is None:
+            return None
+        try:
+            source = Source.from_bytes(raw)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source.text)
+        except (DecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return ModuleModel(source, tree, project=self, path=path)
+
+    def modules_mentioning(self, name: str, besides: Optional[Path] = None) -> list[ModuleModel]:
+        """Parsed project modules whose text contains ``name``, other than ``besides``."""
+        needle = name.encode()
+        skip = besides.resolve() if besides is not None else None
+        out = []
+        for path in self.files:
+            raw = self._bytes(path)
+            if raw is None or needle not in raw or (skip is not None and path.resolve() == skip):
+                continue
+            model = self.model(path)
+            if model is not None:
+                out.append(model)
+        return out

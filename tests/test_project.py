@@ -1,0 +1,100 @@
+"""Project mode: parameters of a builder in one module are filled by callers in another."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mfkit_lint.engine.config import Settings
+from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.registry import Selection
+from mfkit_lint.model.project import ProjectIndex
+
+BUILDER = """
+import sys
+
+def step_command(flow_file, step, run_id, task_id, retry_count=0):
+    return [sys.executable, flow_file, "step", step, "--run-id", run_id,
+            "--task-id", task_id, "--retry-count", str(retry_count)]
+"""
+
+CALLER_WITHOUT_COUNTER = """
+from ext.builder import step_command
+
+def run(flow_file, run_id):
+    return step_command(flow_file, "start", run_id, "t-1")
+"""
+
+CALLER_WITH_COUNTER = """
+from ext.builder import step_command
+
+def run(flow_file, run_id, attempt):
+    return step_command(flow_file, "start", run_id, "t-1", retry_count=attempt)
+"""
+
+
+@pytest.fixture
+def tree(tmp_path: Path):
+    def make(**files: str) -> list[Path]:
+        paths = []
+        for name, code in files.items():
+            path = tmp_path / "ext" / f"{name}.py"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(textwrap.dedent(code))
+            paths.append(path)
+        return paths
+
+    return make
+
+
+def _codes(paths: list[Path], project: bool) -> set[tuple[str, str]]:
+    linter = Linter(Settings(), Selection(("MFK101",)))
+    if project:
+        linter.project = ProjectIndex(paths)
+    found = set()
+    for path in paths:
+        for diag in linter.lint_path(path).diagnostics:
+            found.add((Path(diag.filename).name, diag.code))
+    return found
+
+
+def test_a_default_no_caller_anywhere_overrides_is_found_across_modules(tree):
+    paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER)
+    assert _codes(paths, project=True) == {("builder.py", "MFK101")}
+
+
+def test_without_the_project_the_module_alone_cannot_decide(tree):
+    paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER)
+    assert _codes(paths, project=False) == set()
+
+
+def test_a_caller_that_passes_the_counter_makes_it_fine(tree):
+    paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER, other=CALLER_WITH_COUNTER)
+    assert _codes(paths, project=True) == set()
+
+
+def test_a_second_definition_of_the_name_makes_it_undecidable(tree):
+    paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER, twin=BUILDER)
+    assert _codes(paths, project=True) == set()
+
+
+def test_a_function_passed_around_is_not_only_called(tree):
+    handed_over = """
+    from ext.builder import step_command
+
+    def register(registry):
+        registry["step"] = step_command
+    """
+    paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER, registry=handed_over)
+    assert _codes(paths, project=True) == set()
+
+
+def test_unreadable_and_broken_project_files_are_skipped(tree, tmp_path):
+    paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER)
+    broken = tmp_path / "ext" / "broken.py"
+    broken.write_text("def step_command(:\n")
+    missing = tmp_path / "ext" / "gone.py"
+    linter = Linter(Settings(), Selection(("MFK101",)))
+    linter.project = ProjectIndex([*paths, broken, missing])
+    diags = linter.lint_path(paths[0]).diagnostics
+    assert [d.code for d in diags] == ["MFK101"]
