@@ -116,7 +116,7 @@ class Linter:
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template. No fixes there.
         for embedded in module.embedded:
-            virtual = ModuleModel(embedded.source, embedded.tree, placeholders=True)
+            virtual = ModuleModel(embedded.source, embedded.tree, generated=True)
             for diag in self._run_rules(active, virtual, filename, errors):
                 diag.span = embedded.real_span(source, diag.span)
                 diag.fix, diag.fix_data, diag.codemod = None, {}, None

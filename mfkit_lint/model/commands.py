@@ -191,6 +191,8 @@ def _make_command(tokens, kind, anchor, function, template=None) -> Optional[Com
     index = _subcommand_index(tokens)
     if index is None:
         return None
+    if kind == "string" and not _invocation_prefix(tokens[:index]):
+        return None  # prose that happens to mention "step" and an option, not a command line
     tokens = list(tokens)
     if index == 0:
         # Only the subcommand part is built here (``step_args = ["step", name, ...]``); the
@@ -198,6 +200,38 @@ def _make_command(tokens, kind, anchor, function, template=None) -> Optional[Com
         tokens.insert(0, Token(None, tokens[0].span, tokens[0].node))
         index = 1
     return Command(tokens, index, kind, anchor, function, template)
+
+
+# Words that may precede the interpreter on a shell line.
+_LAUNCHERS = frozenset({"exec", "env", "nohup", "time", "command"})
+
+
+def _invocation_prefix(words: list[Token]) -> bool:
+    """The words before the subcommand read as ``[VAR=x] python flow.py [options]``: every
+    word is a launcher, an assignment, the interpreter, a path, a template field, an option
+    or an option's value. A plain English word means prose."""
+    if not words:
+        return False
+    expect_value = False
+    for word in words:
+        text = word.text or HOLE
+        if expect_value:
+            expect_value = False
+            continue
+        if word.is_option():
+            expect_value = "=" not in text and word.option_name not in contract.FLAGS
+            continue
+        if (
+            HOLE in text
+            or text in _LAUNCHERS
+            or text.startswith(("$", "{", "%", "/", "./", "~"))
+            or "python" in text
+            or ".py" in text
+            or "=" in text
+        ):
+            continue
+        return False
+    return True
 
 
 # -- strings ----------------------------------------------------------------------------------

@@ -27,14 +27,15 @@ class ModuleModel:
         self,
         source: Source,
         tree: ast.Module,
-        placeholders: bool = False,
+        generated: bool = False,
         project: Optional[ProjectIndex] = None,
         path: Optional[Path] = None,
     ) -> None:
         self.source = source
         self.tree = tree
-        # A virtual module of generated code: the name ``_`` stands for a template hole.
-        self.placeholders = placeholders
+        # Code the extension generates for the workers (a virtual module taken from string
+        # templates): there the name ``_`` stands for a template hole.
+        self.generated = generated
         # In project mode, the rest of the linted tree (None inside flake8 or for stdin).
         self.project = project
         self.path = path
@@ -139,7 +140,7 @@ class ModuleModel:
     @cached_property
     def embedded(self) -> list[EmbeddedSource]:
         """Generated Python inside this module's string templates (none inside those)."""
-        if self.placeholders:
+        if self.generated:
             return []
         from mfkit_lint.model.embedded import embedded_sources
 
@@ -147,7 +148,7 @@ class ModuleModel:
 
     def is_placeholder(self, node: ast.AST) -> bool:
         """A template hole in generated code: it may stand for any number of words."""
-        return self.placeholders and isinstance(node, ast.Name) and node.id == "_"
+        return self.generated and isinstance(node, ast.Name) and node.id == "_"
 
     def contains(self, text: str) -> bool:
         return text in self.source.text

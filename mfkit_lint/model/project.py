@@ -63,6 +63,10 @@ class ProjectIndex:
             return None
         return ModuleModel(source, tree, project=self, path=path)
 
+    def any_file_contains(self, needle: bytes) -> bool:
+        """A cheap question about the whole tree: does any file's text contain ``needle``?"""
+        return any(needle in (self._bytes(path) or b"") for path in self.files)
+
     def modules_mentioning(self, name: str, besides: Optional[Path] = None) -> list[ModuleModel]:
         """Parsed project modules whose text contains ``name``, other than ``besides``."""
         needle = name.encode()
