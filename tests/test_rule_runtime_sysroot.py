@@ -1,7 +1,6 @@
 """MFK207 runtime-sysroot-override: only generated (worker) code is concerned."""
 
 import pytest
-
 from conftest import codes
 
 # Generated code is linted where a template holds it; the rule looks only there.
