@@ -47,6 +47,12 @@ def _edit(source: Source, old: str, new: str) -> Edit:
     return Edit(new[start:end_new], source.location_at(start), source.location_at(end_old))
 
 
+def edit_between(source: Source, new_text: str) -> Edit:
+    """The smallest single edit that turns ``source.text`` into ``new_text`` (e.g. for an editor
+    applying the result of ``fix_text`` without replacing the whole buffer)."""
+    return _edit(source, source.text, new_text)
+
+
 def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
     """Fill ``diag.fix.edits`` for every fixable diagnostic (one libcst parse per file).
 
