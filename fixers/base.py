@@ -73,8 +73,24 @@ class Codemod(cst.CSTTransformer):
         line_index = position[0] - start.line
         if line_index < 0 or line_index >= len(lines):
             raise FixNotApplicable
-        column = position[1] - (start.column if line_index == 0 else 0)
+        if line_index == 0:
+            column = position[1] - start.column
+        else:
+            # libcst prints a node's continuation lines without the indentation of the block
+            # around it: count columns from the end of the line, which is the same text.
+            file_line = self._file_lines()[position[0] - 1].rstrip("\r\n")
+            code_line = lines[line_index].rstrip("\r\n")
+            if not file_line.endswith(code_line):
+                raise FixNotApplicable
+            column = position[1] - (len(file_line) - len(code_line))
+        if column < 0:
+            raise FixNotApplicable
         return sum(len(line) for line in lines[:line_index]) + column
+
+    def _file_lines(self) -> list[str]:
+        if getattr(self, "_lines_cache", None) is None:
+            self._lines_cache = self.module.code.splitlines(keepends=True)
+        return self._lines_cache
 
     def splice(
         self, node: cst.BaseExpression, edits: list[tuple[Position, Position, str]]
