@@ -19,11 +19,13 @@ from mfkit_lint.engine.registry import (
     parse_selectors,
     rule_by_code,
 )
-from mfkit_lint.engine.session import STDIN, RunOptions, Session
+from mfkit_lint.engine.session import STDIN, RunOptions, RunOutcome, Session
+from mfkit_lint.engine.workers import default_jobs
 from mfkit_lint.report import FORMATS, Report
 from mfkit_lint.report.text import render_statistics
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 def _fail(message: str) -> None:
@@ -66,6 +68,15 @@ def _explain(code: str) -> str:
     return pitfall_page(rule_by_code(code))
 
 
+def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str]) -> bytes:
+    """What ``--fix -`` prints: the (fixed) buffer in the buffer's own encoding (coding cookie,
+    BOM), or the input unchanged when it could not be decoded at all."""
+    source = outcome.sources.get(stdin_filename or STDIN)
+    if outcome.stdin_output is None or source is None:
+        return stdin
+    return source.encode(outcome.stdin_output)
+
+
 @click.command(name="lint", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--fix", is_flag=True, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
@@ -93,6 +104,14 @@ def _explain(code: str) -> str:
     help="TOML file with the settings.",
 )
 @click.option("--stdin-filename", help="The name to report for source read from '-' (stdin).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the lint cache.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Lint in N processes (default: the number of CPUs; small inputs use one).",
+)
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's pitfall page and exit.")
 @click.version_option(__version__, "--version", prog_name="mfkit-lint")
@@ -111,6 +130,8 @@ def lint_command(
     show_source: bool,
     config_file: Optional[Path],
     stdin_filename: Optional[str],
+    no_cache: bool,
+    jobs: Optional[int],
     list_rules: bool,
     explain: Optional[str],
 ) -> None:
@@ -136,11 +157,18 @@ def lint_command(
         fix=fix,
         unsafe_fixes=unsafe,
         diff=diff,
-        need_fix_edits=output_format == "json",
+        need_fix_edits=output_format in ("json", "sarif"),
         stdin_filename=stdin_filename,
+        cache=not no_cache,
+        jobs=jobs or default_jobs(),
     )
     stdin = sys.stdin.buffer.read() if STDIN in paths else None
-    outcome = Session(linter, options).run(list(paths), stdin)
+    try:
+        outcome = Session(linter, options).run(list(paths), stdin)
+    except KeyboardInterrupt:
+        # Files already fixed are whole, the file being written is untouched (engine/writer.py).
+        click.echo("mfkit-lint: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
 
     for error in outcome.errors:
         click.echo(f"mfkit-lint: error: {error}", err=True)
@@ -161,18 +189,24 @@ def lint_command(
         show_source=show_source,
         sources=outcome.sources,
         errors=len(outcome.errors),
+        files=sorted(set(outcome.sources) | {d.filename for d in outcome.diagnostics}),
     )
     text = render_statistics(report) if statistics else FORMATS[output_format](report)
-    if outcome.stdin_output is not None:
+    stdin_fixed = (
+        _stdin_fixed(outcome, stdin, stdin_filename) if fix and stdin is not None else None
+    )
+    if stdin_fixed is not None:
         # Editors piping a buffer get the fixed text on stdout and the report elsewhere.
-        sys.stdout.write(outcome.stdin_output)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(stdin_fixed)
+        sys.stdout.buffer.flush()
     if output_file:
         try:
             Path(output_file).write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output_file}: {exc.strerror or exc}")
     else:
-        click.echo(text, nl=False, err=outcome.stdin_output is not None)
+        click.echo(text, nl=False, err=stdin_fixed is not None)
     if outcome.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if outcome.diagnostics and not exit_zero else EXIT_CLEAN)
@@ -192,6 +226,20 @@ def rule_command(code: str) -> None:
         click.echo(_explain(code), nl=False)
     except RegistryError as exc:
         _fail(str(exc))
+
+
+@main.command(name="lsp")
+@click.option("--stdio", is_flag=True, help="Speak LSP over stdin/stdout (the default).")
+def lsp_command(stdio: bool) -> None:
+    """Run the language server for editors (LSP over stdin/stdout)."""
+    from mfkit_lint.lsp import INSTALL_HINT, missing_dependencies
+
+    missing = missing_dependencies()
+    if missing:
+        _fail(f"the language server needs {' and '.join(missing)}: {INSTALL_HINT}")
+    from mfkit_lint.lsp.server import serve  # pygls is imported only here
+
+    sys.exit(serve())
 
 
 main.add_command(lint_command)

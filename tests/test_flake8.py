@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,91 @@ def test_entry_point_is_mfk():
     assert [(ep.name, ep.value) for ep in ours] == [
         ("MFK", "mfkit_lint.flake8_plugin:MfkitChecker")
     ]
+
+
+# -- selection, as flake8 users expect it ------------------------------------------------------
+def test_plugin_codes_are_on_by_default(project: Path):
+    # like any flake8 plugin: no --select at all reports MFK codes beside pycodestyle's
+    result = flake8("one_line.py", cwd=project)
+    codes = {code for *_, code in found(result.stdout.decode())}
+    assert {"MFK101", "MFK103", "E501"} <= codes
+
+
+@pytest.mark.parametrize(
+    "args, present, absent",
+    [
+        (("--select", "MFK10", "--ignore", "MFK101"), {"MFK103"}, {"MFK101", "E501"}),
+        (("--select", "MFK1", "--extend-ignore", "MFK103"), {"MFK101"}, {"MFK103"}),
+        (("--select", "E,MFK101"), {"E501", "MFK101"}, {"MFK103"}),
+        (("--select", "MFK3"), set(), {"MFK101", "MFK103"}),
+        (("--extend-ignore", "MFK", "--select", "E,MFK"), {"E501"}, {"MFK101", "MFK103"}),
+        (("--select", "E", "--extend-select", "MFK103"), {"E501", "MFK103"}, {"MFK101"}),
+    ],
+)
+def test_select_and_ignore_combinations(
+    project: Path, args: tuple[str, ...], present: set[str], absent: set[str]
+):
+    result = flake8(*args, "one_line.py", cwd=project)
+    codes = {code for *_, code in found(result.stdout.decode())}
+    assert present <= codes
+    assert not absent & codes
+    if args[:2] == ("--select", "MFK3"):
+        assert (result.returncode, result.stdout) == (0, b"")
+
+
+def test_per_file_ignores(project: Path):
+    result = flake8(
+        "--select", "MFK", "--per-file-ignores", "pkg/*:MFK103 one_line.py:MFK1", ".", cwd=project
+    )
+    codes = {(path, code) for path, _, _, code in found(result.stdout.decode())}
+    assert ("pkg/steps.py", "MFK103") not in codes
+    assert ("pkg/retry.py", "MFK101") in codes  # only MFK103 is ignored under pkg/
+    assert not {c for p, c in codes if p == "one_line.py"}
+    assert ("deployer.py", "MFK301") in codes
+
+
+def test_show_source_puts_the_caret_under_the_character(project: Path):
+    # the line holds non-ASCII characters before the finding: flake8 counts the column in
+    # characters when it draws the caret, and so do we
+    result = flake8("--select", "MFK301", "--show-source", "non_ascii.py", cwd=project)
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].startswith("non_ascii.py:7:58: MFK301 ")
+    source, caret = lines[1], lines[2]
+    assert source == "        note = 'déjà vu'; return self.trigger(run_params=run_params)"
+    assert source[caret.index("^") :].startswith("run_params)")
+
+
+# flake8 in this interpreter, reporting at exit which mfkit_lint modules it had imported.
+FLAKE8_REPORTING_MODULES = """\
+import atexit, sys
+atexit.register(lambda: sys.stderr.write(
+    "MODULES " + " ".join(sorted(m for m in sys.modules if m.startswith("mfkit_lint"))) + "\\n"
+))
+from flake8.main.cli import main
+sys.exit(main())
+"""
+
+
+def _imported_modules(*args: str, cwd: Path) -> set[str]:
+    """The mfkit_lint modules a one-process flake8 run imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", FLAKE8_REPORTING_MODULES, "--isolated", "--jobs", "1", *args],
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+    )
+    stderr = result.stderr.decode()
+    assert "Traceback" not in stderr, stderr
+    line = next(x for x in stderr.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_plugin_costs_nothing_when_mfk_is_not_selected(project: Path):
+    # flake8 calls every plugin on every file whatever --select says: when no MFK code can be
+    # reported, the plugin returns at once and the engine is never imported (the timing of
+    # this is measured by bench/flake8_startup.py, not here).
+    not_selected = _imported_modules("--select", "E,F,W", ".", cwd=project)
+    assert "mfkit_lint.flake8_plugin" in not_selected  # flake8 did load the plugin
+    assert not {m for m in not_selected if m.startswith("mfkit_lint.engine")}
+    selected = _imported_modules("--select", "E,F,W,MFK1", ".", cwd=project)
+    assert "mfkit_lint.engine.linter" in selected

@@ -17,6 +17,7 @@ class Report:
     show_source: bool = False
     sources: dict[str, Source] = field(default_factory=dict)  # for --show-source
     errors: int = 0  # problems reported on stderr: unreadable paths, internal errors
+    files: list[str] = field(default_factory=list)  # every file linted, by reported name
 
     def shows_fix(self, diag: Diagnostic) -> bool:
         """``[*]``: the fix would be applied by --fix with the current unsafe-fixes setting."""
