@@ -73,17 +73,37 @@ class Template:
 
 
 def is_stringish(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str)
-    if isinstance(node, ast.JoinedStr):
-        return True
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
-        return is_stringish(node.left) or (
-            isinstance(node.op, ast.Add) and is_stringish(node.right)
-        )
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr == "format" and is_stringish(node.func.value)
+    """A string literal, f-string, ``%``/``+`` expression with a string, or ``"...".format()``.
+    Iterative: generated code can chain thousands of ``+``."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                return True
+        elif isinstance(node, ast.JoinedStr):
+            return True
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            todo.append(node.left)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            todo.extend((node.right, node.left))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+        ):
+            todo.append(node.func.value)
     return False
+
+
+def _add_chain(node: ast.BinOp) -> list[ast.expr]:
+    """The operands of ``a + b + c + ...`` from left to right, without recursion."""
+    operands: list[ast.expr] = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    return operands[::-1]
 
 
 def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
@@ -93,9 +113,14 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     if isinstance(node, ast.JoinedStr):
         return _fstring(module, node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and is_stringish(node):
-        left = template_of(module, node.left) or _named(module, node.left)
-        right = template_of(module, node.right) or _named(module, node.right)
-        return left + right
+        parts = [
+            (template_of(module, part) if not _is_add(part) else None) or _named(module, part)
+            for part in _add_chain(node)
+        ]
+        result = parts[0]
+        for part in parts[1:]:
+            result = result + part
+        return Template(result.text, result.exprs, result.offsets, node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         base = template_of(module, node.left)
         return _percent(base, node.right) if base is not None else None
@@ -103,6 +128,10 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
         base = template_of(module, node.func.value) if node.func.attr == "format" else None
         return _format(base, node) if base is not None else None
     return None
+
+
+def _is_add(node: ast.AST) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
 
 
 def _named(module: ModuleModel, node: ast.expr) -> Template:
