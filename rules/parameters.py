@@ -1,1 +1,535 @@
 """Rules on how flow parameters and configs travel from trigger to ``init`` and the steps."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import Optional, Union
+
+from mfkit_lint.contract import cli as contract
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.model.commands import Command
+from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name
+from mfkit_lint.model.shell import split_commands
+from mfkit_lint.model.templates import HOLE, is_stringish, template_of
+from mfkit_lint.rules.environment import (
+    METAFLOW_PARAMETERS_READERS,
+    EnvWrite,
+    env_writes,
+    prose_nodes,
+    reads_env,
+)
+
+GET_PARAMETERS = "_get_parameters"
+CONFIG_FLAG = "IS_CONFIG_PARAMETER"
+# The ``init`` subcommand written out in a command list or a generated-code template.
+_INIT_IN_TEXT = re.compile(r"\binit\b[\s\"',\]\[]{0,24}--(?:run|task)-id")
+
+
+# -- MFK111 -----------------------------------------------------------------------------------
+
+
+class ConfigParamToInit(Rule):
+    """Every flow parameter is turned into an ``init`` option, ``Config`` objects included.
+
+    ``flow._get_parameters()`` returns the flow's ``Config`` objects next to its
+    ``Parameter`` objects. ``init`` has an option per Parameter but none for a Config
+    (configs are top-level ``--config``/``--config-value`` options), so for any flow with a
+    Config the run fails before it starts: ``Error: no such option: --cfg``.
+    """
+
+    code = "MFK111"
+    name = "config-param-to-init"
+    summary = "every flow parameter becomes an init option, Config objects included"
+    capability = Cap.CONFIG_EXPR
+    triggers = (GET_PARAMETERS.encode(),)
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        if _filters_configs(module.tree) or not _runs_metaflow_init(module):
+            return
+        params = _FlowParameters(module)
+        seen: set[int] = set()
+        for loop, targets in params.loops():
+            for node, span in _option_strings(module, loop, targets):
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                yield Finding(
+                    span,
+                    "every flow parameter becomes --<name> here, Configs included "
+                    "(flow._get_parameters() returns Config objects too): for a flow with a "
+                    "Config, init stops with 'Error: no such option: --<config>'; skip "
+                    f"parameters whose {CONFIG_FLAG} is true",
+                )
+
+
+def _filters_configs(node: ast.AST) -> bool:
+    """Metaflow's own idiom (``param.IS_CONFIG_PARAMETER``, also through ``getattr``) or an
+    ``isinstance(p, Config)`` test appears in ``node``."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == CONFIG_FLAG:
+            return True
+        if isinstance(sub, ast.Constant) and sub.value == CONFIG_FLAG:
+            return True
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Name)
+            and sub.func.id in ("isinstance", "issubclass")
+            and len(sub.args) == 2
+            and any(
+                "Config" in (getattr(n, "id", None) or getattr(n, "attr", None) or "")
+                for n in ast.walk(sub.args[1])
+            )
+        ):
+            return True
+    return False
+
+
+def _runs_metaflow_init(module: ModuleModel) -> bool:
+    """The module builds a Metaflow ``init`` (or ``run``) command: one the command model
+    recognises, or ``"init", "--run-id"`` written in generated code."""
+    if any(c.name in ("init", "run") for c in module.commands):
+        return True
+    return bool(_INIT_IN_TEXT.search(module.source.text))
+
+
+class _FlowParameters:
+    """Which expressions of a module hold the flow's parameters the way
+    ``flow._get_parameters()`` returns them (Configs included): the call itself, the result of
+    a same-module helper that collects them without filtering, and names, attributes and
+    function parameters that always receive one of these."""
+
+    MAX_DEPTH = 8
+
+    def __init__(self, module: ModuleModel) -> None:
+        self.module = module
+        self._collectors: dict[int, bool] = {}
+        self._arguments: dict[tuple[int, str], bool] = {}
+
+    def loops(self) -> Iterator[tuple[ast.AST, set[str]]]:
+        """``for`` loops and comprehensions over the flow's parameters, with the names bound
+        to each parameter (and to values derived from it)."""
+        for node in self.module.nodes:
+            if isinstance(node, (ast.For, ast.AsyncFor)) and self.holds(node.iter):
+                if not _filters_configs(node):
+                    yield node, _derived_names(node, _target_names(node.target))
+            elif isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+                first = node.generators[0]
+                if self.holds(first.iter) and not _filters_configs(node):
+                    yield node, _target_names(first.target)
+
+    def is_source(self, node: ast.AST) -> bool:
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == GET_PARAMETERS
+        ):
+            return False
+        owner = node.func.value
+        own = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+        return not (own and self.module.functions.get(GET_PARAMETERS))
+
+    def holds(self, expr: Optional[ast.AST], depth: int = 0) -> bool:
+        if expr is None or depth > self.MAX_DEPTH:
+            return False
+        if self.is_source(expr):
+            return True
+        if isinstance(expr, ast.Call):
+            name = call_name(expr)
+            if isinstance(expr.func, ast.Name) and name in ("list", "sorted", "tuple", "dict"):
+                return len(expr.args) == 1 and self.holds(expr.args[0], depth + 1)
+            if isinstance(expr.func, ast.Attribute) and name in ("items", "keys", "values"):
+                return self.holds(expr.func.value, depth + 1)
+            helper = _same_module_function(self.module, expr)
+            return helper is not None and self.collector(helper, depth + 1)
+        if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
+            return (
+                len(expr.generators) == 1
+                and self.holds(expr.generators[0].iter, depth + 1)
+                and not _filters_configs(expr)
+            )
+        if isinstance(expr, ast.Name):
+            scope, bindings = self.module.values.lookup(expr.id, expr)
+            if not bindings:
+                return False
+            for binding in bindings:
+                if binding[0] == "assign":
+                    if not self.holds(binding[1], depth + 1):
+                        return False
+                elif binding[0] == "param" and len(bindings) == 1:
+                    if not self.argument(scope, binding[1].arg, depth + 1):
+                        return False
+                else:
+                    return False
+            return True
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id == "self"
+        ):
+            values = _self_attribute_values(self.module, expr.attr)
+            return bool(values) and all(self.holds(v, depth + 1) for v in values)
+        return False
+
+    def collector(self, function: FunctionNode, depth: int) -> bool:
+        """The function returns the flow's parameters, or a collection filled in a loop over
+        them, without filtering Configs out."""
+        key = id(function)
+        if key not in self._collectors:
+            self._collectors[key] = False  # guards against recursion
+            self._collectors[key] = not _filters_configs(function) and any(
+                self.holds(value, depth) or self._filled_in_loop(function, value, depth)
+                for value in _returned(function)
+            )
+        return self._collectors[key]
+
+    def _filled_in_loop(self, function: FunctionNode, value: ast.expr, depth: int) -> bool:
+        if not isinstance(value, ast.Name):
+            return False
+        for node in ast.walk(function):
+            if (
+                isinstance(node, (ast.For, ast.AsyncFor))
+                and self.holds(node.iter, depth + 1)
+                and any(_fills(stmt, value.id) for stmt in node.body)
+            ):
+                return True
+        return False
+
+    def argument(self, function: Optional[ast.AST], arg: str, depth: int) -> bool:
+        """Every call of ``function`` in the module passes the flow's parameters as ``arg``."""
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        key = (id(function), arg)
+        if key not in self._arguments:
+            self._arguments[key] = False
+            calls = _call_sites(self.module, function)
+            self._arguments[key] = bool(calls) and all(
+                self.holds(_passed(function, call, offset, arg), depth) for call, offset in calls
+            )
+        return self._arguments[key]
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _derived_names(loop: ast.AST, names: set[str]) -> set[str]:
+    """The loop's names plus names assigned, inside the loop, from expressions using them."""
+    names = set(names)
+    for _ in range(2):
+        for node in ast.walk(loop):
+            if isinstance(node, ast.Assign) and _uses(node.value, names):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        names.add(target.id)
+    return names
+
+
+def _uses(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _returned(function: FunctionNode) -> list[ast.expr]:
+    out = []
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return) and node.value is not None:
+            out.append(node.value)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _fills(stmt: ast.AST, name: str) -> bool:
+    """``name[k] = v``, ``name.append(v)`` (extend, update, add) or ``name += ...``."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == name
+                ):
+                    return True
+        elif (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ) or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "extend", "update", "add", "insert")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+        ):
+            return True
+    return False
+
+
+def _same_module_function(module: ModuleModel, call: ast.Call) -> Optional[FunctionNode]:
+    func = call.func
+    if isinstance(func, ast.Name) or (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        defs = module.functions.get(call_name(call) or "", [])
+        if len(defs) == 1:
+            return defs[0]
+    return None
+
+
+def _call_sites(module: ModuleModel, function: FunctionNode) -> list[tuple[ast.Call, int]]:
+    """Calls of ``function`` in the module with the positional offset of their arguments;
+    empty when the name is defined twice or used other than by calling it."""
+    name = function.name
+    if len(module.functions.get(name, ())) != 1:
+        return []
+    calls = module.calls_by_name.get(name, [])
+    if module.name_loads.get(name, 0) != len(calls):
+        return []
+    args = function.args.args
+    is_method = bool(args) and args[0].arg in ("self", "cls")
+    return [(c, 1 if is_method and isinstance(c.func, ast.Attribute) else 0) for c in calls]
+
+
+def _passed(function: FunctionNode, call: ast.Call, offset: int, arg: str) -> Optional[ast.expr]:
+    for keyword in call.keywords:
+        if keyword.arg == arg:
+            return keyword.value
+    positional = [*getattr(function.args, "posonlyargs", []), *function.args.args]
+    index = next((i for i, a in enumerate(positional) if a.arg == arg), None)
+    if index is None or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    if 0 <= index - offset < len(call.args):
+        return call.args[index - offset]
+    return None
+
+
+def _self_attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
+    out = []
+    for node in module.nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr == attr
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    out.append(node.value)
+    return out
+
+
+def _option_strings(
+    module: ModuleModel, loop: ast.AST, names: set[str]
+) -> Iterator[tuple[ast.AST, Union[Span, ast.AST]]]:
+    """Strings inside the loop that make ``--<name>`` from a loop variable: ``"--" + name``,
+    ``"--%s" % name``, ``f"--{p.name}"``, ``'"--%(var)s", ...' % {"var": var}``."""
+    parts = loop.body if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]
+    prose = prose_nodes(module)
+    for part in parts:
+        for node in ast.walk(part):
+            if not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
+                continue
+            if id(node) in prose or not is_stringish(node) or is_stringish(module.parent(node)):
+                continue
+            if not any(
+                isinstance(n, ast.Constant) and isinstance(n.value, str) and "--" in n.value
+                for n in ast.walk(node)
+            ):
+                continue
+            template = template_of(module, node)
+            if template is None:
+                continue
+            for match in re.finditer("--" + HOLE, template.text):
+                start = match.start()
+                if start and template.text[start - 1] not in " \t\"'[(,=":
+                    continue
+                expr = template.hole_expr(start + 2)
+                if expr is not None and _uses(expr, names):
+                    span = template.span(module, start, start + 3)
+                    yield node, span or node
+                    break
+
+
+# -- MFK112 -----------------------------------------------------------------------------------
+
+# Names under which extensions hand trigger-time parameters on, none of which Metaflow reads.
+_CARRIER = re.compile(r"(?:METAFLOW|MF)_PARAM(?:ETER)?S?(?:_[A-Za-z0-9_" + HOLE + r"]+)?")
+_CARRIER_PREFIXES = ("METAFLOW_PARAM", "MF_PARAM")
+INIT_ENV_PREFIX = "METAFLOW_INIT_"
+
+
+def _is_carrier(name: str) -> bool:
+    return bool(_CARRIER.fullmatch(name))
+
+
+class ParamsNotForwardedToInit(Rule):
+    """Flow parameters collected at trigger time never reach ``init``.
+
+    ``init`` stores the run's parameters; it takes each one as ``--<name> value`` or as
+    ``METAFLOW_INIT_<NAME>``. A module that puts the values in variables Metaflow never reads
+    (``MF_PARAM_<P>`` shell variables, ``METAFLOW_PARAMETERS``, ``METAFLOW_PARAMETER_<P>``)
+    and builds an ``init`` command without parameter options runs every triggered run with
+    the defaults, silently.
+    """
+
+    code = "MFK112"
+    name = "params-not-forwarded-to-init"
+    summary = "trigger-time parameters kept in variables Metaflow never reads; init gets none"
+    capability = Cap.RUN_PARAMS
+    triggers = (b"_PARAM",)
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        text = module.source.text
+        if INIT_ENV_PREFIX in text or any(r in text for r in METAFLOW_PARAMETERS_READERS):
+            return  # parameters travel as METAFLOW_INIT_<NAME> somewhere in this module
+        inits = [c for c in module.commands if c.name == "init"]
+        if not inits:
+            return
+        # Metaflow's own namespace in any form; the extension's own names (MF_PARAM_...) only as
+        # shell variables of a script: an exported env var may be read by its entry point.
+        carriers = [
+            w
+            for w in env_writes(module, _is_carrier, "_PARAM", True)
+            if w.shell or w.name.startswith("METAFLOW_")
+        ]
+        if not carriers or reads_env(module, _CARRIER_PREFIXES):
+            return
+        carrier = carriers[0]
+        for command in inits:
+            if not _gets_no_parameters(module, command):
+                continue
+            yield Finding(
+                command.subcommand.span,
+                f"init gets no flow parameters: they are kept in {_describe(carrier)} "
+                f"(line {_line(module, carrier)}), which Metaflow never reads, and this init "
+                f"passes no --<name> options; pass each parameter to init as --<name> value, or "
+                f"export it as {INIT_ENV_PREFIX}<NAME>",
+            )
+
+
+def _describe(write: EnvWrite) -> str:
+    return write.name.replace(HOLE, "<P>")
+
+
+def _line(module: ModuleModel, write: EnvWrite) -> int:
+    where = write.where
+    return where.start.row if isinstance(where, Span) else module.span(where).start.row
+
+
+def _gets_no_parameters(module: ModuleModel, command: Command) -> bool:
+    """Every word after ``init`` is visible and none can be a parameter option, also where
+    the command is completed later in a shell template."""
+    if not _no_parameter_words([t.text for t in command.arguments]):
+        return False
+    name = _assigned_name(module, command)
+    if name is None:
+        return True  # used where it is written: nothing is added later
+    if command.kind == "list" and _extended_elsewhere(module, command, name):
+        return False
+    return all(_no_parameter_words(w) for w in _later_words(module, command, name))
+
+
+def _extended_elsewhere(module: ModuleModel, command: Command, name: str) -> bool:
+    """The list is concatenated or unpacked into a longer argv (``cmd + param_args``,
+    ``[*cmd, *extra]``) somewhere in its function: words may be added there."""
+    scope = command.function or module.tree
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            parent = module.parent(node)
+            if isinstance(parent, ast.Starred) or (
+                isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add)
+            ):
+                return True
+    return False
+
+
+def _no_parameter_words(texts: list[Optional[str]]) -> bool:
+    """None of the words can carry a flow parameter: no spread, no option unknown to
+    Metaflow's CLI (or computed), and no computed word that is not a known option's value."""
+    expect_values = 0
+    for text in texts:
+        if text is None:
+            return False  # a spread: parameters may be in it
+        if text.startswith("--"):
+            option = text.split("=", 1)[0]
+            if HOLE in option or not _known_option(option):
+                return False
+            expect_values = (
+                0 if "=" in text or option in contract.FLAGS else contract.NARGS.get(option, 1)
+            )
+            continue
+        if expect_values:
+            expect_values -= 1
+            continue
+        if HOLE in text:
+            return False
+    return True
+
+
+def _known_option(name: str) -> bool:
+    return name in contract.TOP_LEVEL_OPTIONS or any(
+        name in options for options in contract.SUBCOMMAND_OPTIONS.values()
+    )
+
+
+def _assigned_name(module: ModuleModel, command: Command) -> Optional[str]:
+    """The variable the command (its list, or its string) is assigned to."""
+    parent = module.parent(command.anchor)
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            return targets[0].id
+    return None
+
+
+def _later_words(module: ModuleModel, command: Command, name: str) -> Iterator[list]:
+    """Words that follow the command in the shell templates it is pasted into: the template
+    holes filled with the list (or ``" ".join`` of it, also through a variable), and templates
+    in which the value model pasted the command's text itself."""
+    carriers = {name}
+    for node in module.nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and _joins(node.value, carriers):
+                carriers.add(target.id)
+    texts = [t.text for t in command.tokens]
+    for node in module.nodes:
+        if not is_stringish(node) or is_stringish(module.parent(node)):
+            continue
+        if isinstance(node, ast.Constant) or node is command.anchor:
+            continue
+        template = template_of(module, node)
+        if template is None:
+            continue
+        for words in split_commands(template.text):
+            line = [w.text for w in words]
+            for position, word in enumerate(words):
+                if line[position : position + len(texts)] == texts:
+                    yield line[position + len(texts) :]
+                if HOLE not in word.text:
+                    continue
+                expr = template.hole_expr(template.text.find(HOLE, word.start))
+                if expr is not None and _joins(expr, carriers):
+                    yield line[position + 1 :]
+
+
+def _joins(node: ast.AST, names: set[str]) -> bool:
+    """``name``, ``" ".join(name)`` or ``shlex.join(name)`` for one of ``names``."""
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if (
+        isinstance(node, ast.Call)
+        and call_name(node) == "join"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Name)
+    ):
+        return node.args[0].id in names
+    return False

@@ -1,0 +1,108 @@
+"""MFK206 auth-env-not-forwarded."""
+
+import pytest
+from conftest import codes, lint
+
+POSITIVE = {
+    "a dict literal built in the function": """
+        import os, subprocess, sys
+        def run_step(flow, step, run_id, task_id, paths, attempt):
+            cmd = [sys.executable, flow, "step", step, "--run-id", run_id,
+                   "--task-id", task_id, "--retry-count", str(attempt), "--input-paths", paths]
+            env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data", "PATH": os.environ["PATH"]}
+            subprocess.run(cmd, env=env, check=True)
+    """,
+    "dict() with keywords, list grown with +=": """
+        import subprocess, sys
+        def run_step(flow, step, run_id, task_id, tags):
+            cmd = [sys.executable, flow, "--quiet"]
+            cmd += ["step", step, "--run-id", run_id, "--task-id", task_id]
+            for tag in tags:
+                cmd += ["--tag", tag]
+            proc = subprocess.Popen(cmd, env=dict(USERNAME="scheduler", METAFLOW_USER="ci"))
+            return proc.wait()
+    """,
+    "asyncio exec of a command builder (temporal-like)": """
+        import asyncio
+        async def start(inp, params_task_id):
+            proc = await asyncio.create_subprocess_exec(
+                *_build_init_cmd(inp, params_task_id),
+                env={"METAFLOW_DEFAULT_METADATA": "local"},
+            )
+            return await proc.wait()
+    """,
+    "env filled key by key from scratch": """
+        import subprocess
+        def run_init(flow_file, run_id, sysroot):
+            env = {}
+            env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot
+            env["USERNAME"] = "scheduler"
+            subprocess.check_call(
+                ["python", flow_file, "init", "--run-id", run_id, "--task-id", "params"],
+                env=env,
+            )
+    """,
+}
+
+NEGATIVE = {
+    "a copy of os.environ with additions": """
+        import os, subprocess, sys
+        def run_step(flow, step, run_id, task_id):
+            env = dict(os.environ)
+            env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = "/data"
+            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
+                            "--task-id", task_id], env=env)
+    """,
+    "a dict that spreads os.environ": """
+        import os, subprocess, sys
+        def run_step(flow, step, run_id, task_id, extra):
+            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
+                            "--task-id", task_id], env={**os.environ, **extra})
+    """,
+    "credentials forwarded on purpose": """
+        import os, subprocess, sys
+        def run_step(flow, step, run_id, task_id):
+            env = {"PATH": os.environ["PATH"]}
+            for key, value in os.environ.items():
+                if key.startswith(("AWS_", "METAFLOW_")):
+                    env[key] = value
+            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
+                            "--task-id", task_id], env=env)
+    """,
+    "update(os.environ) after building": """
+        import os, subprocess
+        def run_init(flow_file, run_id):
+            env = {"USERNAME": "x"}
+            env.update(os.environ)
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=env)
+    """,
+    "a fresh env for a command that is not a Metaflow step": """
+        import subprocess
+        def build_image(tag):
+            subprocess.run(["docker", "build", "-t", tag, "."], env={"DOCKER_BUILDKIT": "1"})
+    """,
+    "an env that comes from elsewhere": """
+        import subprocess, sys
+        def run_step(self, flow, step, run_id, task_id):
+            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
+                            "--task-id", task_id], env=self.step_env)
+    """,
+}
+
+
+@pytest.mark.parametrize("code", POSITIVE.values(), ids=POSITIVE.keys())
+def test_reports(code):
+    assert codes(code, "MFK206") == ["MFK206"]
+
+
+@pytest.mark.parametrize("code", NEGATIVE.values(), ids=NEGATIVE.keys())
+def test_silent(code):
+    assert codes(code, "MFK206") == []
+
+
+def test_reported_on_the_env_argument():
+    (diag,) = lint(POSITIVE["a dict literal built in the function"], "MFK206")
+    assert (diag.location.row, diag.location.column) == (7, 29)
+    assert "dict(os.environ)" in diag.message
+    assert "AWS_*" in diag.message
