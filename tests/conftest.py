@@ -133,10 +133,10 @@ import subprocess
 import sys
 
 
-def run_step(flow_file, step_name, run_id, task_id, tag, input_paths, attempt):
+def run_step(flow_file, env_type, step_name, run_id, task_id, tag, input_paths, attempt):
     cmd = [
         sys.executable,
-        flow_file,
+        flow_file, "--environment", env_type,
         "--tag",
         tag,
         "step",
@@ -163,11 +163,11 @@ import subprocess
 import sys
 
 
-def run_step(flow_file, step_name, run_id, task_id, input_paths):
+def run_step(flow_file, env_type, step_name, run_id, task_id, input_paths):
     cmd = [
         sys.executable,
         flow_file,
-        "step",
+        "--environment", env_type, "step",
         step_name,
         "--run-id",
         run_id,
@@ -189,8 +189,11 @@ CLEAN = """\
 import subprocess
 
 
-def run_step(flow_file, step_name, attempt):
-    subprocess.run(["python", flow_file, "step", step_name, "--retry-count", str(attempt)])
+def run_step(flow_file, env_type, step_name, input_paths, attempt):
+    subprocess.run(
+        ["python", flow_file, "--environment", env_type, "step", step_name,
+         "--input-paths", input_paths, "--retry-count", str(attempt)]
+    )
 """
 
 
