@@ -127,8 +127,17 @@ TUPLE_RUN_PARAMS_FIXED = TUPLE_RUN_PARAMS.replace(
     "trigger(run_params=run_params)", "trigger(run_params=list(run_params))"
 )
 
+# Appended to every snippet that starts a step by hand: it applies @environment's vars, as a
+# correct extension must, so MFK210 stays out of the engine tests that use these snippets.
+APPLIES_ENVIRONMENT_VARS = """
+
+def environment_vars(step):
+    return {k: str(v) for k, v in step.environment.attributes["vars"].items()}
+"""
+
 # MFK103 (safe fix) at 9:9: --tag before the step subcommand.
-TAG_BEFORE_STEP = """\
+TAG_BEFORE_STEP = (
+    """\
 import subprocess
 import sys
 
@@ -152,13 +161,16 @@ def run_step(flow_file, env_type, step_name, run_id, task_id, tag, input_paths, 
     ]
     subprocess.run(cmd, check=True)
 """
+    + APPLIES_ENVIRONMENT_VARS
+)
 TAG_BEFORE_STEP_FIXED = TAG_BEFORE_STEP.replace(
     '        "--tag",\n        tag,\n        "step",\n        step_name,\n',
     '        "step",\n        step_name,\n        "--tag",\n        tag,\n',
 )
 
 # MFK101 at 18:9, no fix offered: no attempt counter in scope.
-RETRY_ZERO = """\
+RETRY_ZERO = (
+    """\
 import subprocess
 import sys
 
@@ -180,12 +192,15 @@ def run_step(flow_file, env_type, step_name, run_id, task_id, input_paths):
     ]
     subprocess.run(cmd, check=True)
 """
+    + APPLIES_ENVIRONMENT_VARS
+)
 
 # MFK101 at 18:9 with an unsafe fix: the enclosing function has an attempt counter.
 RETRY_ZERO_UNSAFE = RETRY_ZERO.replace("input_paths):", "input_paths, attempt):")
 RETRY_ZERO_UNSAFE_FIXED = RETRY_ZERO_UNSAFE.replace('        "0",\n', "        str(attempt),\n")
 
-CLEAN = """\
+CLEAN = (
+    """\
 import subprocess
 
 
@@ -195,6 +210,8 @@ def run_step(flow_file, env_type, step_name, input_paths, attempt):
          "--input-paths", input_paths, "--retry-count", str(attempt)]
     )
 """
+    + APPLIES_ENVIRONMENT_VARS
+)
 
 
 @pytest.fixture

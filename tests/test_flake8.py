@@ -27,12 +27,12 @@ ONE_LINE = """\
 import sys
 
 
-def step_cmd(flow, step, tag):
-    return [sys.executable, flow, "--tag", tag, "step", step, "--retry-count", "0"]
+def step_cmd(flow, step, tag, env, p):
+    return [sys.executable, flow, "--tag", tag, *env, "step", step, "--retry-count", "0", "--input-paths", p]
 
 
-def suppressed(flow, step):
-    return [sys.executable, flow, "step", step, "--retry-count", "0"]  # noqa: MFK101
+def suppressed(flow, step, env, p):
+    return [sys.executable, flow, *env, "step", step, "--retry-count", "0", "--input-paths", p]  # noqa: MFK101
 """
 
 # Characters before the finding on its line that are wider than one byte in UTF-8.
@@ -104,7 +104,7 @@ def test_flake8_reports_what_mfkit_lint_reports(project: Path):
         ("pkg/retry.py", 18, 9, "MFK101"),
         ("pkg/unsafe.py", 18, 9, "MFK101"),
         ("one_line.py", 5, 35, "MFK103"),
-        ("one_line.py", 5, 80, "MFK101"),
+        ("one_line.py", 5, 86, "MFK101"),
         ("non_ascii.py", 7, 58, "MFK301"),  # characters, not UTF-8 bytes (60)
     }
 
@@ -148,18 +148,18 @@ def test_noqa_is_honored(project: Path):
         ("multiline_noqa.py", 18, 9, "MFK101"),
         ("multiline_noqa_elsewhere.py", 18, 9, "MFK101"),
         ("one_line.py", 5, 35, "MFK103"),
-        ("one_line.py", 5, 80, "MFK101"),
-        ("one_line.py", 9, 66, "MFK101"),
+        ("one_line.py", 5, 86, "MFK101"),
+        ("one_line.py", 9, 72, "MFK101"),
     }
 
 
 def test_flake8_ignore_and_extend_select(project: Path):
     result = flake8(
-        "--extend-select", "MFK", "--max-line-length", "100", "one_line.py", cwd=project
+        "--extend-select", "MFK", "--max-line-length", "120", "one_line.py", cwd=project
     )
     assert found(result.stdout.decode()) == {
         ("one_line.py", 5, 35, "MFK103"),
-        ("one_line.py", 5, 80, "MFK101"),
+        ("one_line.py", 5, 86, "MFK101"),
     }
     # other plugins still run beside it
     (project / "unused.py").write_text("import os\n" + TUPLE_RUN_PARAMS)

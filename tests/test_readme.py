@@ -25,4 +25,15 @@ def test_readme_run_command_lints_the_bundled_example(tmp_path):
     result = run_cli(target, "--format", "concise", cwd=tmp_path)
     assert result.returncode == 1
     found = sorted(line.split()[1] for line in result.stdout.decode().splitlines())
-    assert found == ["MFK101", "MFK102", "MFK103", "MFK202", "MFK202", "MFK301", "MFK303"]
+    assert found == [
+        "MFK101",
+        "MFK102",
+        "MFK103",
+        "MFK108",
+        "MFK113",
+        "MFK202",
+        "MFK202",
+        "MFK210",
+        "MFK301",
+        "MFK303",
+    ]
