@@ -278,7 +278,7 @@ def _branch_in_scope(module: ModuleModel, command: Command, known: list[ast.expr
             return name
     if "self" in local:
         for name in BRANCH_NAMES:
-            if _assigns_self_attribute(module, name):
+            if name in module.self_assignments:
                 return f"self.{name}"
     return None
 
@@ -288,22 +288,6 @@ def _is_global(module: ModuleModel, name: ast.Name) -> bool:
     function, as in generated code whose globals are defined in another template)."""
     scope, _ = module.values.lookup(name.id, name)
     return scope is None or scope is module.tree
-
-
-def _assigns_self_attribute(module: ModuleModel, attr: str) -> bool:
-    cache = module.__dict__.setdefault("_self_attrs", None)
-    if cache is None:
-        cache = set()
-        for node in module.nodes:
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.ctx, ast.Store)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == "self"
-            ):
-                cache.add(node.attr)
-        module.__dict__["_self_attrs"] = cache
-    return attr in cache
 
 
 def _branch_fix_data(module: ModuleModel, command: Command, branch: str) -> Optional[dict]:
@@ -1035,10 +1019,10 @@ def _environment_in_scope(
             return name, True
     if "self" in local:
         for name in ENVIRONMENT_OBJECT_NAMES:
-            if _assigns_self_attribute(module, name) and _reads_type_of(module, f"self.{name}"):
+            if name in module.self_assignments and _reads_type_of(module, f"self.{name}"):
                 return f"self.{name}.TYPE", False
         for name in ("environment_type", "_environment_type", "env_type"):
-            if _assigns_self_attribute(module, name):
+            if name in module.self_assignments:
                 return f"self.{name}", True
     return None
 

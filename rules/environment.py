@@ -752,7 +752,7 @@ def _extension_dir(module: ModuleModel, expr: ast.expr, depth: int) -> Optional[
         and isinstance(expr.value, ast.Name)
         and expr.value.id == "self"
     ):
-        values = _self_attribute_values(module, expr.attr)
+        values = module.self_assignments.get(expr.attr, [])
         if len(values) == 1:
             return _extension_dir(module, values[0], depth + 1)
     return None
@@ -820,21 +820,6 @@ def _levels_to_install_dir(module: ModuleModel) -> int:
 def _assigned_values(module: ModuleModel, name: ast.Name) -> list[ast.expr]:
     _, bindings = module.values.lookup(name.id, name)
     return [b[1] for b in bindings if b[0] == "assign"]
-
-
-def _self_attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
-    out = []
-    for node in module.nodes:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (
-                    isinstance(target, ast.Attribute)
-                    and target.attr == attr
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"
-                ):
-                    out.append(node.value)
-    return out
 
 
 # -- MFK206 -----------------------------------------------------------------------------------
@@ -1197,7 +1182,7 @@ def _json_source(module: ModuleModel, expr: ast.expr, depth: int) -> Optional[st
         if "config_value" in expr.attr.lower():
             return f"the flow config value {expr.attr!r}"
         if isinstance(expr.value, ast.Name) and expr.value.id == "self":
-            values = _self_attribute_values(module, expr.attr)
+            values = module.self_assignments.get(expr.attr, [])
             if len(values) == 1:
                 return _json_source(module, values[0], depth + 1)
     return None

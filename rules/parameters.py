@@ -170,7 +170,7 @@ class _FlowParameters:
             and isinstance(expr.value, ast.Name)
             and expr.value.id == "self"
         ):
-            values = _self_attribute_values(self.module, expr.attr)
+            values = self.module.self_assignments.get(expr.attr, [])
             return bool(values) and all(self.holds(v, depth + 1) for v in values)
         return False
 
@@ -309,21 +309,6 @@ def _passed(function: FunctionNode, call: ast.Call, offset: int, arg: str) -> Op
     if 0 <= index - offset < len(call.args):
         return call.args[index - offset]
     return None
-
-
-def _self_attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
-    out = []
-    for node in module.nodes:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (
-                    isinstance(target, ast.Attribute)
-                    and target.attr == attr
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"
-                ):
-                    out.append(node.value)
-    return out
 
 
 def _option_strings(

@@ -114,6 +114,26 @@ class ModuleModel:
         return out
 
     @cached_property
+    def self_assignments(self) -> dict[str, list[ast.expr]]:
+        """Values assigned to ``self.<attr>`` anywhere in the module, by attribute name."""
+        out: dict[str, list[ast.expr]] = defaultdict(list)
+        for node in self.nodes:
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            else:
+                continue
+            for target in targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    out[target.attr].append(value)
+        return out
+
+    @cached_property
     def name_loads(self) -> dict[str, int]:
         """How often each bare name or attribute name is read anywhere in the module."""
         counts: dict[str, int] = defaultdict(int)
