@@ -14,6 +14,7 @@ from mfkit_lint.engine.rule import Finding, Rule
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+from mfkit_lint.rules.commands import COMMAND_TRIGGERS
 
 SYSROOT_LOCAL = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
 SYSROOT_PREFIX = "METAFLOW_DATASTORE_SYSROOT_"
@@ -1008,7 +1009,7 @@ class MissingFlowConfigValue(Rule):
     name = "missing-flow-config-value"
     summary = "step processes get neither METAFLOW_FLOW_CONFIG_VALUE nor --config-value"
     capability = Cap.CONFIG_EXPR
-    triggers = (b"step",)
+    triggers = COMMAND_TRIGGERS
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if getattr(module, "generated", False):
@@ -1078,6 +1079,9 @@ class TemplateBracesInEnv(Rule):
     triggers = (b"dumps", b"config_value", b"CONFIG_VALUE")
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
+        raw = module.source.raw or module.source.text.encode("utf-8", "replace")
+        if not any(marker in raw for marker in (b".format", b"{{", b"{%")):
+            return  # neither str.format nor a template engine's markers: nothing to interpret
         reported: set[int] = set()
         for name in ("format", "format_map"):
             for call in module.calls_by_name.get(name, []):

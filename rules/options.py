@@ -15,8 +15,19 @@ from mfkit_lint.model.commands import Command, Option, Token
 from mfkit_lint.model.module import ModuleModel, dotted_name
 from mfkit_lint.model.templates import HOLE, is_stringish, template_of
 
-# A Metaflow command is recognised by a task option (step/init) or a flow file (run/resume).
-COMMAND_TRIGGERS = (b"--run-id", b"--task-id", b"--retry-count", b"--input-paths", b".py")
+# A file can hold a misplaced or unknown option only if it holds an option: the task options of
+# step/init commands, and the options people misplace on run/resume lines.
+COMMAND_TRIGGERS = (
+    b"--run-id",
+    b"--task-id",
+    b"--retry-count",
+    b"--input-paths",
+    b"--tag",
+    b"--namespace",
+    b"--with",
+    b"--branch",
+    b"--clone-run-id",
+)
 _OPTION_NAME = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*$")
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _REDIRECT = re.compile(r"^[0-9]*[<>]")

@@ -9,6 +9,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.rule import Finding, Rule
 from mfkit_lint.model.module import ModuleModel, dotted_name
+from mfkit_lint.rules.commands import COMMAND_TRIGGERS
 
 SYSROOT_LOCAL = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
 
@@ -104,7 +105,7 @@ class EnvironmentVarsDropped(Rule):
     code = "MFK210"
     name = "environment-vars-dropped"
     summary = "step commands built by hand without the @environment(vars=...) values"
-    triggers = (b"--run-id", b"--task-id", b"--retry-count", b"--input-paths")
+    triggers = COMMAND_TRIGGERS
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if module.project is None or module.generated:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,11 @@ class Linter:
         self.selection = selection or Selection(
             settings.select, settings.ignore, settings.extend_select
         )
+        # The rules that look at a parsed module (the engine reports MFK001/MFK002 itself).
         self.rules: list[type[Rule]] = [
-            r for r in all_rules() if self.selection.enabled(r.code) and r.scope == Scope.FILE
+            r
+            for r in all_rules()
+            if self.selection.enabled(r.code) and r.scope == Scope.FILE and r not in ENGINE_RULES
         ]
         self._per_file = [
             (pathspec.GitIgnoreSpec.from_lines([pattern]), Selection(codes, ()))
@@ -170,7 +174,7 @@ class Linter:
             return set()
         path = Path(filename)
         try:
-            rel = path.resolve().relative_to(self.settings.root).as_posix()
+            rel = Path(os.path.realpath(path)).relative_to(self.settings.root).as_posix()
         except ValueError:
             rel = path.as_posix()
         codes = set()

@@ -56,17 +56,26 @@ class ModuleModel:
     # -- structure ---------------------------------------------------------------------------
     @cached_property
     def nodes(self) -> list[ast.AST]:
-        """Every node once, in ``ast.walk`` order, with parent links filled in on the way."""
+        """Every node once (``Load``/``Store`` contexts left out), with parent links filled in
+        on the way. Hand-unrolled ``ast.iter_child_nodes``: this walk is the model's hot path."""
         parents: dict[ast.AST, ast.AST] = {}
         self._parent_of = parents
         out: list[ast.AST] = []
         todo: list[ast.AST] = [self.tree]
+        node_type, context = ast.AST, ast.expr_context
         while todo:
             node = todo.pop()
             out.append(node)
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
-                todo.append(child)
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, node_type):
+                            parents[item] = node
+                            todo.append(item)
+                elif isinstance(value, node_type) and not isinstance(value, context):
+                    parents[value] = node
+                    todo.append(value)
         return out
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
