@@ -15,24 +15,39 @@ interleaved round by round so that a noisy machine affects them alike.
   floor is the cost of everything else (discovery, rules, libcst, reporting). The same parse
   timed inside this process is reported as well, without start-up. A tool that uses less CPU
   than the in-process parse cannot have parsed every file, and is flagged with (!).
-* ``mfkit-lint``: ``mfkit-lint --exit-zero --format concise FILES`` (no cache exists yet, so
-  every run is cold). Its findings are the lines of that output.
-* ``mfkit-lint DIR``: the same on the corpus directory rather than the file list, which adds
+* ``mfkit-lint cold``: ``mfkit-lint --exit-zero --format concise FILES`` with an empty cache
+  (deleted before each run) and the default ``--jobs`` (the CPU count): what a first run costs,
+  writing the cache included. Its findings are the lines of that output.
+* ``mfkit-lint warm``: the same again, every file found in the cache the cold run wrote.
+* ``mfkit-lint --fix --diff``: computes every fix (``--no-cache``, nothing is written): the
+  cost of ``--fix`` on a tree. libcst is imported only for files that have a fix to compute.
+* ``mfkit-lint --jobs 1``: ``--no-cache --jobs 1``, everything in one process.
+* ``mfkit-lint --jobs 1, no prefilter``: the same with the byte prefilter switched off (every
+  rule runs on every file, whether or not the file holds one of the rule's trigger words).
+* ``mfkit-lint DIR``: cold, on the corpus directory rather than the file list, which adds
   discovery. (``bench/.corpus/`` is gitignored; a directory named on the command line is
   linted all the same.)
 * ``flake8 --select F`` and ``flake8 --select MFK``: flake8 with its default ``--jobs``. flake8
   runs every installed plugin whatever ``--select`` says (pycodestyle and mccabe as well as
-  pyflakes and the mfkit-lint plugin) and filters the reports afterwards, so these two rows do
-  nearly the same work. ``flake8 (no MFK plugin)`` is flake8 ``--select F`` with the mfkit-lint
-  entry point dropped before flake8 loads its plugins: the flake8 cost a project pays before it
-  adopts the plugin.
+  pyflakes) and filters the reports afterwards. ``flake8 (no MFK plugin)`` is flake8 ``--select
+  F`` with the mfkit-lint entry point dropped before flake8 loads its plugins: the flake8 cost a
+  project pays before it adopts the plugin. ``MFK plugin in flake8`` is the difference between
+  ``flake8 --select MFK`` and that: what the plugin adds to a flake8 run.
 
-``--scale K`` also lints K copies of the corpus (``bench/.corpus/scaled-K``) with the floor and
-mfkit-lint and prints seconds per 100k lines at 1x and Kx: equal figures mean linear scaling.
+The cache of the mfkit-lint rows lives in ``bench/.corpus/cache`` (``$MFKIT_LINT_CACHE_DIR``),
+never in the checkout. Every tool runs with Python's bytecode cache on (``PYTHONPYCACHEPREFIX``
+in ``bench/.corpus/pycache``, ``PYTHONDONTWRITEBYTECODE`` unset), as an installed package has
+it: a checkout run under ``PYTHONDONTWRITEBYTECODE=1`` would compile mfkit-lint's own source
+on every start, which no user pays.
 
-Besides wall time, the table shows the CPU seconds (user + system, flake8's worker processes
-included) of the best run: on a busy machine they vary far less than wall time, and they show
-what flake8's parallel jobs cost in total.
+``--scale 2,4`` also lints 2 and 4 copies of the corpus (``bench/.corpus/scaled-K``) with the
+floor and mfkit-lint (cold, warm, one process) and prints seconds per 100k lines at each size:
+equal figures mean linear scaling.
+
+Besides wall time, the table shows the CPU seconds (user + system, worker processes included)
+of the best run: on a busy machine they vary far less than wall time, and they show what
+parallel jobs cost in total. ``peak MB`` is the largest resident set of the run (``wait4``'s
+``ru_maxrss``: the biggest single process of the tool, its workers included, not their sum).
 
 The script exits non-zero only when a tool fails to run (a crash, an error exit); slowness is
 reported, never failed.
@@ -49,10 +64,11 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -60,6 +76,17 @@ from typing import Any, Optional
 METAFLOW_VERSION = "2.19.39"
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_DIR = BENCH_DIR / ".corpus"
+LINT_CACHE = CACHE_DIR / "cache"  # mfkit-lint's cache for the runs below
+PYCACHE = CACHE_DIR / "pycache"
+
+
+def bench_env() -> dict[str, str]:
+    """The environment of every timed run: bytecode cached, the lint cache in bench/.corpus."""
+    env = dict(os.environ, MFKIT_LINT_CACHE_DIR=str(LINT_CACHE), PYTHONPYCACHEPREFIX=str(PYCACHE))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 COMPLETE_MARKER = ".complete"
 
 FLOOR_CODE = """\
@@ -68,6 +95,15 @@ warnings.simplefilter("ignore")
 for name in sys.argv[1:]:
     with open(name, "rb") as fh:
         ast.parse(fh.read(), name)
+"""
+
+# mfkit-lint with the byte prefilter switched off: every rule runs on every file.
+MFKIT_WITHOUT_PREFILTER_CODE = """\
+import sys
+from mfkit_lint.engine.rule import Rule
+Rule.might_apply = classmethod(lambda cls, raw: True)
+from mfkit_lint.cli import lint_command
+lint_command.main(sys.argv[1:], prog_name="mfkit-lint")
 """
 
 # flake8 with the mfkit-lint entry point removed from plugin discovery. Workers are forked on
@@ -100,6 +136,8 @@ class Tool:
     counts_findings: bool = False
     pass_files: bool = True  # False: pass the corpus directory instead of the file list
     note: str = ""
+    before: Optional[Callable[[Corpus], None]] = None  # untimed, before each run
+    parses: bool = True  # False: allowed to use less CPU than parsing (a warm cache)
 
 
 @dataclass
@@ -109,6 +147,7 @@ class Result:
     runs: list[float] = field(default_factory=list)
     cpu_seconds: Optional[float] = None  # user + system time of the process tree, best run
     cpu_runs: list[float] = field(default_factory=list)
+    peak_mb: Optional[float] = None  # largest ru_maxrss over the runs
     findings: Optional[int] = None
     returncode: Optional[int] = None
     stderr: list[str] = field(default_factory=list)  # distinct stderr lines over all runs
@@ -206,22 +245,81 @@ def console_script(name: str) -> str:
     return found
 
 
+def clear_lint_cache(corpus: Corpus) -> None:
+    shutil.rmtree(LINT_CACHE, ignore_errors=True)
+
+
+def fill_lint_cache(corpus: Corpus) -> None:
+    """Make sure the warm run finds a cache for this corpus (the cold run before it wrote it)."""
+    marker = LINT_CACHE / f".filled-{corpus.root.name}"
+    if not marker.exists():
+        clear_lint_cache(corpus)
+        args = [console_script("mfkit-lint"), "--exit-zero", "--format", "concise"]
+        subprocess.run(
+            [*args, *corpus.files],
+            cwd=corpus.root,
+            capture_output=True,
+            check=True,
+            env=bench_env(),
+        )
+        marker.touch()
+
+
+def mfkit_tools() -> list[Tool]:
+    """The mfkit-lint rows of both tables."""
+    lint = [console_script("mfkit-lint"), "--exit-zero", "--format", "concise"]
+
+    def cold(corpus: Corpus) -> None:
+        clear_lint_cache(corpus)
+        LINT_CACHE.mkdir(parents=True, exist_ok=True)
+        (LINT_CACHE / f".filled-{corpus.root.name}").touch()  # by the run about to start
+
+    return [
+        Tool("mfkit-lint cold", lint, counts_findings=True, before=cold, note="empty cache"),
+        Tool(
+            "mfkit-lint warm",
+            lint,
+            counts_findings=True,
+            before=fill_lint_cache,
+            parses=False,
+            note="every file cached",
+        ),
+        Tool(
+            "mfkit-lint --jobs 1",
+            [*lint, "--no-cache", "--jobs", "1"],
+            counts_findings=True,
+            note="--no-cache, one process",
+        ),
+    ]
+
+
 def main_tools() -> list[Tool]:
     mfkit = console_script("mfkit-lint")
     flake8 = console_script("flake8")
+    cold, warm, one = mfkit_tools()
     return [
         Tool("ast.parse floor", [sys.executable, "-c", FLOOR_CODE], note="fresh python -c"),
+        cold,
+        warm,
         Tool(
-            "mfkit-lint",
-            [mfkit, "--exit-zero", "--format", "concise"],
+            "mfkit-lint --fix --diff",
+            [mfkit, "--exit-zero", "--fix", "--diff", "--no-cache"],
+            note="every fix computed, --no-cache",
+        ),
+        one,
+        Tool(
+            "mfkit-lint --jobs 1, no prefilter",
+            [sys.executable, "-c", MFKIT_WITHOUT_PREFILTER_CODE, *one.argv[1:]],
             counts_findings=True,
+            note="Rule.might_apply always true",
         ),
         Tool(
             "mfkit-lint DIR",
             [mfkit, "--exit-zero", "--format", "concise"],
             counts_findings=True,
             pass_files=False,
-            note="corpus directory, with discovery",
+            before=cold.before,
+            note="corpus directory, with discovery; empty cache",
         ),
         Tool("flake8 --select F", [flake8, "--exit-zero", "--select", "F"], counts_findings=True),
         Tool(
@@ -239,7 +337,9 @@ def main_tools() -> list[Tool]:
 def check_flake8_without_mfk(tool: Tool, cwd: Path) -> Optional[str]:
     """Why the plugin-less flake8 row is not valid, or None if it is."""
     argv = [a for a in tool.argv if a not in ("--exit-zero", "--select", "F")]
-    proc = subprocess.run([*argv, "--version"], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*argv, "--version"], cwd=cwd, capture_output=True, text=True, env=bench_env()
+    )
     if proc.returncode != 0:
         return f"flake8 wrapper failed: {proc.stderr.strip() or proc.stdout.strip()}"
     if "mfkit-lint" in proc.stdout:
@@ -250,10 +350,9 @@ def check_flake8_without_mfk(tool: Tool, cwd: Path) -> Optional[str]:
 # --------------------------------------------------------------------------- measuring
 
 
-def _children_cpu() -> float:
-    """User + system seconds of every waited-for child so far (flake8's workers included)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _maxrss_mb(usage: resource.struct_rusage) -> float:
+    # Linux reports kilobytes, macOS bytes.
+    return usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def parse_in_process(corpus: Corpus) -> tuple[float, float]:
@@ -269,33 +368,54 @@ def parse_in_process(corpus: Corpus) -> tuple[float, float]:
 
 
 def run_tool(tool: Tool, corpus: Corpus, result: Result) -> None:
-    """Run ``tool`` once on ``corpus`` and record the time (or the failure) in ``result``."""
+    """Run ``tool`` once on ``corpus`` and record the time (or the failure) in ``result``.
+
+    The process is reaped with ``os.wait4``, which gives this one run's CPU time and peak RSS
+    (``getrusage(RUSAGE_CHILDREN)`` would give the maximum over every run so far)."""
     paths = corpus.files if tool.pass_files else [corpus.package_dir]
-    before = _children_cpu()
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            [*tool.argv, *paths], cwd=corpus.root, capture_output=True, text=True, errors="replace"
-        )
-    except OSError as exc:
-        result.failure = f"cannot run {tool.argv[0]}: {exc}"
-        return
-    elapsed = time.perf_counter() - start
-    cpu = _children_cpu() - before
+    if tool.before is not None:
+        tool.before(corpus)
+    env = bench_env()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                [*tool.argv, *paths], cwd=corpus.root, stdout=out, stderr=err, env=env
+            )
+        except OSError as exc:
+            result.failure = f"cannot run {tool.argv[0]}: {exc}"
+            return
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
     result.returncode = proc.returncode
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         if line.strip() and line not in result.stderr:
             result.stderr.append(line)
     if proc.returncode != 0:
         result.failure = f"exit code {proc.returncode}"
         return
     result.runs.append(elapsed)
-    result.cpu_runs.append(cpu)
+    result.cpu_runs.append(usage.ru_utime + usage.ru_stime)
+    result.peak_mb = max(result.peak_mb or 0.0, _maxrss_mb(usage))
     if tool.counts_findings:
-        result.findings = sum(1 for line in proc.stdout.splitlines() if line.strip())
+        result.findings = sum(1 for line in stdout.splitlines() if line.strip())
+
+
+def warm_up(tools: Sequence[Tool], corpus: Corpus) -> None:
+    """Run each tool once, untimed, on a few files: Python's bytecode cache gets filled."""
+    for tool in tools:
+        subprocess.run(
+            [*tool.argv, *corpus.files[:10]], cwd=corpus.root, capture_output=True, env=bench_env()
+        )
 
 
 def measure(tools: Sequence[Tool], corpus: Corpus, repeat: int) -> list[Result]:
+    warm_up(tools, corpus)
     results = [Result(t.name, note=t.note) for t in tools]
     for round_no in range(1, repeat + 1):
         print(f"  round {round_no}/{repeat}:", end="", flush=True)
@@ -334,69 +454,98 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([fmt(headers), rule, *(fmt(r) for r in rows)])
 
 
-def main_table(results: Sequence[Result], in_process: tuple[float, float]) -> str:
-    """Wall seconds and their ratios; CPU seconds last, steadier than wall time on a busy box."""
+def _mb(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+PLUGIN_ROW = "MFK plugin in flake8"
+
+
+def plugin_cost(results: Sequence[Result]) -> Optional[Result]:
+    """``flake8 --select MFK`` minus flake8 without the plugin: what the plugin adds."""
     by_name = {r.name: r for r in results}
-    floor = by_name["ast.parse floor"].seconds
-    flake8_f = by_name["flake8 --select F"].seconds
+    with_mfk, without = by_name.get("flake8 --select MFK"), by_name.get("flake8 (no MFK plugin)")
+    if with_mfk is None or without is None or with_mfk.seconds is None or without.seconds is None:
+        return None
+    cost = Result(PLUGIN_ROW, note="flake8 --select MFK minus flake8 (no MFK plugin)")
+    cost.seconds = with_mfk.seconds - without.seconds
+    if with_mfk.cpu_seconds is not None and without.cpu_seconds is not None:
+        cost.cpu_seconds = with_mfk.cpu_seconds - without.cpu_seconds
+    if with_mfk.peak_mb is not None and without.peak_mb is not None:
+        cost.peak_mb = with_mfk.peak_mb - without.peak_mb
+    return cost
+
+
+def main_table(results: Sequence[Result], in_process: tuple[float, float]) -> str:
+    """Wall seconds and their ratios, CPU seconds (steadier than wall time on a busy box), and
+    peak memory with its ratios."""
+    by_name = {r.name: r for r in results}
+    floor, flake8_f = by_name["ast.parse floor"], by_name["flake8 --select F"]
     rows = []
-    for r in results:
+    cost = plugin_cost(results)
+    for r in [*results, *([cost] if cost else [])]:
         seconds = "FAILED" if r.seconds is None else f"{r.seconds:.3f}"
         cpu = "-" if r.cpu_seconds is None else f"{r.cpu_seconds:.3f}"
         name = r.name + (" (!)" if r.flags else "")
-        rows.append([name, seconds, _ratio(r.seconds, floor), _ratio(r.seconds, flake8_f), cpu])
+        rows.append(
+            [
+                name,
+                seconds,
+                _ratio(r.seconds, floor.seconds),
+                _ratio(r.seconds, flake8_f.seconds),
+                cpu,
+                _mb(r.peak_mb),
+                _ratio(r.peak_mb, floor.peak_mb),
+                _ratio(r.peak_mb, flake8_f.peak_mb),
+            ]
+        )
     wall, cpu = in_process
-    rows.append(["ast.parse in-process", f"{wall:.3f}", _ratio(wall, floor), "-", f"{cpu:.3f}"])
-    return render_table(["name", "seconds", "/ floor", "/ flake8 F", "cpu s"], rows)
+    rows.append(
+        ["ast.parse in-process", f"{wall:.3f}", _ratio(wall, floor.seconds), "-", f"{cpu:.3f}"]
+        + ["-"] * 3
+    )
+    headers = ["name", "seconds", "/ floor", "/ flake8 F", "cpu s", "peak MB", "mem / floor"]
+    return render_table([*headers, "mem / flake8 F"], rows)
 
 
 def per_100k(seconds: Optional[float], lines: int) -> Optional[float]:
     return None if seconds is None else seconds * 100_000 / lines
 
 
-def scale_table(
-    base: Sequence[Result], base_lines: int, scaled: Sequence[Result], scaled_lines: int, k: int
-) -> str:
+def scale_table(sizes: Sequence[tuple[int, int, Sequence[Result]]]) -> str:
+    """One row per tool: seconds per 100k lines at each size (and its ratio to the floor's), and
+    the last size's figure over the first's: 1.00x is linear."""
+
     def num(value: Optional[float]) -> str:
         return "-" if value is None else f"{value:.3f}"
 
-    base_by_name = {r.name: r for r in base}
+    names = [r.name for r in sizes[0][2]]
     rows = []
-    for r in scaled:
-        one = per_100k(base_by_name[r.name].seconds, base_lines)
-        many = per_100k(r.seconds, scaled_lines)
-        cpu_one = per_100k(base_by_name[r.name].cpu_seconds, base_lines)
-        cpu_many = per_100k(r.cpu_seconds, scaled_lines)
-        rows.append(
-            [
-                r.name,
-                num(one),
-                "FAILED" if r.seconds is None else f"{r.seconds:.3f}",
-                num(many),
-                _ratio(many, one),
-                num(cpu_one),
-                num(cpu_many),
-                _ratio(cpu_many, cpu_one),
-            ]
-        )
-    headers = [
-        "name",
-        "s/100k lines 1x",
-        f"seconds {k}x",
-        f"s/100k lines {k}x",
-        f"{k}x / 1x",
-        "cpu s/100k 1x",
-        f"cpu s/100k {k}x",
-        f"cpu {k}x / 1x",
-    ]
+    for name in names:
+        row = [name]
+        figures = []
+        for _, lines, results in sizes:
+            by_name = {r.name: r for r in results}
+            figure = per_100k(by_name[name].seconds, lines)
+            floor = per_100k(by_name["ast.parse floor"].seconds, lines)
+            figures.append(figure)
+            row += [num(figure), _ratio(figure, floor)]
+        row.append(_ratio(figures[-1], figures[0]))
+        rows.append(row)
+    headers = ["name"]
+    for copies, _, _ in sizes:
+        headers += [f"s/100k lines {copies}x", f"/ floor {copies}x"]
+    headers.append(f"{sizes[-1][0]}x / {sizes[0][0]}x")
     return render_table(headers, rows)
 
 
-def flag_suspicious(results: Sequence[Result], in_process_cpu: float) -> None:
+def flag_suspicious(
+    tools: Sequence[Tool], results: Sequence[Result], in_process_cpu: float
+) -> None:
     """Flag the tools that used less CPU than parsing the corpus once: they skipped files."""
-    for r in results:
+    for tool, r in zip(tools, results):
         cpu = r.cpu_seconds
-        if r.name != "ast.parse floor" and cpu is not None and cpu < in_process_cpu:
+        if tool.parses and r.name != "ast.parse floor" and cpu is not None and cpu < in_process_cpu:
             r.flags.append(
                 f"{r.name} used {cpu:.3f} CPU seconds, less than parsing the corpus in-process "
                 f"({in_process_cpu:.3f}s): it cannot have parsed every file"
@@ -429,10 +578,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--scale",
-        type=int,
-        default=0,
-        metavar="K",
-        help="also lint K copies of the corpus and print seconds per 100k lines",
+        default="",
+        metavar="K[,K...]",
+        help="also lint K copies of the corpus (e.g. 2,4) and print seconds per 100k lines",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the numbers here")
     parser.add_argument(
@@ -444,8 +592,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    if args.scale < 0 or args.scale == 1:
-        parser.error("--scale must be 2 or more")
+    try:
+        args.scale = sorted({int(k) for k in args.scale.split(",") if k.strip()})
+    except ValueError:
+        parser.error("--scale takes numbers, e.g. 2,4")
+    if any(k < 2 for k in args.scale):
+        parser.error("--scale sizes must be 2 or more")
     return args
 
 
@@ -475,17 +627,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parses = [parse_in_process(corpus) for _ in range(args.repeat)]
     in_process = (min(w for w, _ in parses), min(c for _, c in parses))
     results = measure(tools, corpus, args.repeat)
-    flag_suspicious(results, in_process[1])
+    flag_suspicious(tools, results, in_process[1])
 
     print()
     print(main_table(results, in_process))
-    mfkit = next(r for r in results if r.name == "mfkit-lint")
+    mfkit = next(r for r in results if r.name == "mfkit-lint cold")
     print(f"\nmfkit-lint findings on the corpus: {mfkit.findings}")
     for r in results:
-        if r.findings is not None and r.name != "mfkit-lint":
+        if r.findings is not None and r.name != mfkit.name:
             print(f"{r.name} findings: {r.findings}")
     print_problems(results)
 
+    cost = plugin_cost(results)
     report: dict[str, Any] = {
         "metaflow_version": args.metaflow_version,
         "files": len(corpus.files),
@@ -496,25 +649,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "cpus": os.cpu_count(),
         "ast_parse_in_process_seconds": in_process[0],
         "ast_parse_in_process_cpu_seconds": in_process[1],
-        "results": [asdict(r) for r in results],
+        "results": [asdict(r) for r in results] + ([asdict(cost)] if cost else []),
     }
     all_results = list(results)
 
     if args.scale:
-        scaled = scaled_corpus(corpus, args.scale)
-        print(f"\nscaled corpus: {len(scaled.files)} files, {scaled.lines} lines at {scaled.root}")
-        scale_tools = [t for t in tools if t.name in ("ast.parse floor", "mfkit-lint")]
-        scaled_results = measure(scale_tools, scaled, args.repeat)
+        scale_tools = [Tool("ast.parse floor", [sys.executable, "-c", FLOOR_CODE]), *mfkit_tools()]
+        by_name = {r.name: r for r in results}
+        sizes = [(1, corpus.lines, [by_name[t.name] for t in scale_tools])]
+        report["scale"] = []
+        for copies in args.scale:
+            scaled = scaled_corpus(corpus, copies)
+            print(f"\n{copies}x corpus: {len(scaled.files)} files, {scaled.lines} lines")
+            scaled_results = measure(scale_tools, scaled, args.repeat)
+            print_problems(scaled_results)
+            all_results += scaled_results
+            sizes.append((copies, scaled.lines, scaled_results))
+            report["scale"].append(
+                {
+                    "copies": copies,
+                    "files": len(scaled.files),
+                    "lines": scaled.lines,
+                    "results": [asdict(r) for r in scaled_results],
+                }
+            )
         print()
-        print(scale_table(results, corpus.lines, scaled_results, scaled.lines, args.scale))
-        print_problems(scaled_results)
-        all_results += scaled_results
-        report["scale"] = {
-            "copies": args.scale,
-            "files": len(scaled.files),
-            "lines": scaled.lines,
-            "results": [asdict(r) for r in scaled_results],
-        }
+        print(scale_table(sizes))
 
     total = time.perf_counter() - started
     report["total_seconds"] = total

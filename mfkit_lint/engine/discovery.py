@@ -59,6 +59,23 @@ class _Ignores:
         return False
 
 
+def resolved(path: Path) -> Path:
+    """``path.resolve()`` that survives symlink loops (before Python 3.13 ``resolve`` raises
+    RuntimeError on them): the loop is left unresolved, and reading the file reports it."""
+    return Path(os.path.realpath(path))
+
+
+def _identity(path: Path) -> object:
+    """What makes two paths the same file, for linting each file once: its device and inode
+    (one stat, cheaper than resolving every component), or for a path that cannot be
+    followed (a broken link, a loop) the absolute path itself."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return os.path.abspath(path)
+    return (info.st_dev, info.st_ino)
+
+
 @lru_cache(maxsize=4096)
 def _repo_dirs(directory: Path) -> tuple[Path, ...]:
     """``directory`` and its parents up to the enclosing git repository's root (if any)."""
@@ -82,27 +99,27 @@ class FileFinder:
         # A path outside the root is matched relative to ``base``, the directory being walked
         # (never by its absolute path, where a parent named e.g. "build" would exclude it).
         try:
-            rel = path.resolve().relative_to(self.settings.root).as_posix()
+            rel = resolved(path).relative_to(self.settings.root).as_posix()
         except ValueError:
             rel = path.relative_to(base).as_posix() if base is not None else path.name
         if self.exclude.match_file(rel + ("/" if is_dir else "")):
             return True
-        return self.gitignore is not None and self.gitignore.ignored(path.resolve(), is_dir)
+        return self.gitignore is not None and self.gitignore.ignored(resolved(path), is_dir)
 
     def find(self, paths: Sequence[Path]) -> Discovered:
         files: list[Path] = []
         errors: list[tuple[Path, str]] = []
-        seen: set[Path] = set()
+        seen: set[object] = set()
         for path in paths:
             if path.is_dir():
                 for found in self._walk(path, errors):
-                    key = found.resolve()
+                    key = _identity(found)
                     if key not in seen:
                         seen.add(key)
                         files.append(found)
             elif path.exists() or path.is_symlink():
                 # An explicitly named file is linted even when an exclude pattern matches it.
-                key = path.resolve()
+                key = _identity(path)
                 if key not in seen:
                     seen.add(key)
                     files.append(path)

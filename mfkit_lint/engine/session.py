@@ -1,17 +1,26 @@
-"""One lint (and fix) run over paths: discovery, linting, fixing, writing. No output here."""
+"""One lint (and fix) run over paths: discovery, linting, fixing, writing. No output here.
+
+Every file is read once, up front; files whose bytes (and settings) the cache knows are not
+linted again, the others are linted in this process or in worker processes (engine/workers.py),
+and the results are handled in the order of the files. Fixing and writing happen here, in this
+process, one file at a time.
+"""
 
 from __future__ import annotations
 
-import difflib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from mfkit_lint.engine.cache import Cache, content_digest, project_context
 from mfkit_lint.engine.diagnostic import Diagnostic
 from mfkit_lint.engine.discovery import FileFinder
-from mfkit_lint.engine.linter import FileResult, Linter
-from mfkit_lint.engine.source import Source
-from mfkit_lint.engine.writer import WriteError, write_atomic
+from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
+from mfkit_lint.engine.source import DecodeError, Source
+from mfkit_lint.engine.workers import lint_files, lint_one
+from mfkit_lint.model.project import ProjectIndex
 
 STDIN = "-"
 
@@ -23,6 +32,10 @@ class RunOptions:
     diff: bool = False
     need_fix_edits: bool = False  # e.g. JSON output shows each fix's edits
     stdin_filename: Optional[str] = None
+    # Library defaults: no cache directory is created, nothing runs outside this process.
+    # The command line turns both on (--no-cache, --jobs N).
+    cache: bool = False
+    jobs: int = 1
 
 
 @dataclass
@@ -42,27 +55,88 @@ class Session:
         self.options = options
 
     def run(self, paths: list[str], stdin: Optional[bytes] = None) -> RunOutcome:
+        """Lint (and fix) ``paths``; ``-`` is ``stdin``. A KeyboardInterrupt stops the worker
+        processes and propagates; a file being written is then left whole (old or new)."""
         outcome = RunOutcome()
+        jobs: list[_Job] = []
         file_paths = [Path(p) for p in paths if p != STDIN]
         if file_paths:
             found = FileFinder(self.linter.settings).find(file_paths)
             outcome.errors.extend(f"{p}: {reason}" for p, reason in found.errors)
-            for path in found.files:
-                self._one(self.linter.lint_path(path), outcome, path)
+            jobs.extend(_Job(str(path), path) for path in found.files)
+            if any(p.is_dir() for p in file_paths):
+                # Project mode: rules may ask about the other files of the tree.
+                self.linter.project = ProjectIndex(found.files)
         if STDIN in paths:
-            name = self.options.stdin_filename or STDIN
-            self._one(self.linter.lint_bytes(stdin or b"", name), outcome, None)
+            jobs.append(_Job(self.options.stdin_filename or STDIN, None, stdin or b""))
+        results = self._results(jobs)
+        try:
+            for job, result in results:
+                self._one(result, outcome, job.path)
+        finally:
+            results.close()  # stops the workers at once if we are leaving early
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
         return outcome
 
+    def _results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileResult]]:
+        """Each job's result, in order: from the cache, or linted (maybe in workers)."""
+        cache = Cache.for_linter(self.linter) if self.options.cache else None
+        for job in jobs:
+            if job.raw is None:
+                assert job.path is not None
+                job.raw, error = read_source_bytes(job.path)
+                if error is not None:
+                    job.result = FileResult(job.filename, errors=[error])
+                    continue
+            if cache is not None:
+                job.digest = content_digest(job.raw)
+        project = getattr(self.linter, "project", None)
+        context = b""
+        if cache is not None and project is not None:
+            # Rules may read the other files of the tree: the result of each file depends on
+            # all of them, and on which one it is.
+            context = project_context((j.filename, j.digest) for j in jobs if j.path is not None)
+        todo: list[_Job] = []
+        for job in jobs:
+            if job.result is not None:
+                continue
+            if cache is not None and job.digest is not None:
+                here = os.path.realpath(job.filename).encode() if project is not None else b""
+                codes = self.linter.checked_codes(job.filename)
+                job.key = cache.key_for(job.digest, codes, context + here)
+                diagnostics = cache.get(job.key, job.filename)
+                if diagnostics is not None:
+                    job.result = FileResult(
+                        job.filename, diagnostics, _decode(job.raw), cached=True
+                    )
+                    continue
+            todo.append(job)
+        linted = lint_files(
+            self.linter, [(j.filename, j.raw or b"") for j in todo], self.options.jobs
+        )
+        try:
+            for job in jobs:
+                result = job.result
+                if result is None:
+                    result = next(linted)
+                    if cache is not None and job.key is not None and not result.errors:
+                        cache.put(job.key, result.diagnostics)
+                job.raw = job.result = None  # the Source keeps what is still needed
+                yield job, result
+        finally:
+            linted.close()
+
     def _one(self, result: FileResult, outcome: RunOutcome, path: Optional[Path]) -> None:
         outcome.files += 1
+        fixing = self.options.fix or self.options.diff
+        if result.cached and result.source is not None and self._needs_fix_data(result):
+            # Cached diagnostics carry no fix data: compute it for real, in this process.
+            result = lint_one(self.linter, result.filename, result.source.raw)
         outcome.errors.extend(result.errors)
         source = result.source
         diagnostics = result.diagnostics
         if source is not None:
             outcome.sources[result.filename] = source
-            fixing = self.options.fix or self.options.diff
             if fixing and any(d.fix_allowed(self.options.unsafe_fixes) for d in diagnostics):
                 try:
                     diagnostics = self._fix(result, path, outcome)
@@ -86,9 +160,15 @@ class Session:
                     )
         outcome.diagnostics.extend(diagnostics)
 
+    def _needs_fix_data(self, result: FileResult) -> bool:
+        if self.options.fix or self.options.diff:
+            return any(d.fix_allowed(self.options.unsafe_fixes) for d in result.diagnostics)
+        return self.options.need_fix_edits and any(d.fix for d in result.diagnostics)
+
     def _fix(
         self, result: FileResult, path: Optional[Path], outcome: RunOutcome
     ) -> list[Diagnostic]:
+        from mfkit_lint.engine.writer import WriteError, write_atomic
         from mfkit_lint.fixers.apply import fix_text
 
         source = result.source
@@ -120,7 +200,26 @@ class Session:
         return fixed.remaining
 
 
+@dataclass
+class _Job:
+    filename: str
+    path: Optional[Path]  # None: stdin
+    raw: Optional[bytes] = None
+    digest: Optional[bytes] = None  # of the bytes, for the cache
+    key: Optional[str] = None  # in the cache
+    result: Optional[FileResult] = None
+
+
+def _decode(raw: bytes) -> Optional[Source]:
+    try:
+        return Source.from_bytes(raw)
+    except DecodeError:
+        return None
+
+
 def _unified_diff(filename: str, old: str, new: str) -> str:
+    import difflib
+
     return "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True),

@@ -6,6 +6,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
@@ -22,6 +23,31 @@ def write_atomic(path: Path, data: bytes, original: bytes) -> None:
     renamed over the original, so a crash leaves either the old file or the new one.
     """
     target = Path(os.path.realpath(path))  # keep symlinks pointing at the fixed file
+    with _directory_lock(target.parent):
+        _replace(target, data, original)
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """Serialise mfkit-lint writers in one directory (two ``--fix`` runs at once), so that the
+    check that the file is unchanged and the rename happen as one step. Best effort: where
+    directories cannot be locked (Windows, some network file systems) writes go on unlocked."""
+    fd = None
+    try:
+        import fcntl
+
+        fd = os.open(directory, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except (ImportError, OSError):
+        pass
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
+def _replace(target: Path, data: bytes, original: bytes) -> None:
     try:
         info = target.stat()
         # The rename below only needs a writable directory, so check the file itself; and

@@ -1,0 +1,224 @@
+"""A content-addressed cache of each file's diagnostics, so unchanged files are not linted again.
+
+Key: the SHA-256 of the file's bytes, combined with a fingerprint of everything else that decides
+the result:
+
+* the cache format and the Python version (``ast`` accepts and rejects different code in
+  different versions);
+* mfkit-lint's version and the source text of the analysis code: the engine, the model, the
+  contract and the module of every enabled rule (a third-party rule plugin included). An edited
+  rule in an editable install, or an upgraded plugin, therefore invalidates the entries;
+* the codes checked in that file: the selection after per-file ignores, engine codes included;
+* in project mode (a directory is linted, and rules may look at the other files of the tree):
+  the path of the file and the paths and contents of every file of the tree, so that a change
+  anywhere invalidates every entry of that tree.
+
+Otherwise the file's name is not part of the key (rules never see it): a copy or a rename hits.
+Settings that change only discovery (``exclude``) or the report (``unsafe-fixes``, formats) are
+not in it.
+
+Value: the diagnostics as JSON, without fix data (what a codemod needs to compute an edit). A
+cached diagnostic still says whether a fix exists and how safe it is (``[*]``, counts), and a file
+whose fixes are actually needed (``--fix``, ``--diff``, fix edits in JSON/SARIF) is linted again
+for real. Results that came with errors (a rule crashed) are never stored.
+
+Entries are written atomically (temporary file + rename in the same directory), so concurrent runs
+never see half an entry; an entry that cannot be read or understood is a miss and is written
+again. The cache never fails a run: when the directory cannot be created or written (a read-only
+checkout), linting goes on without it. It lives in ``.mfkit_lint_cache/`` in the configuration
+root (``$MFKIT_LINT_CACHE_DIR`` overrides), holds a ``.gitignore`` of ``*`` and a
+``CACHEDIR.TAG``, and can be deleted at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from mfkit_lint import __version__
+from mfkit_lint.engine.diagnostic import Applicability, Diagnostic, Fix, Location, Span
+
+if TYPE_CHECKING:
+    from mfkit_lint.engine.linter import Linter
+
+CACHE_DIR_NAME = ".mfkit_lint_cache"
+CACHE_DIR_ENV = "MFKIT_LINT_CACHE_DIR"
+FORMAT = 1
+GITIGNORE = "# Created by mfkit-lint: the lint cache, safe to delete.\n*\n"
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by mfkit-lint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+# Packages whose code decides what a rule reports (report, fixers, cli and lsp do not).
+_ANALYSIS_PACKAGES = (
+    "mfkit_lint.engine",
+    "mfkit_lint.model",
+    "mfkit_lint.contract",
+    "mfkit_lint.rules",
+)
+
+
+def cache_dir(root: Path) -> Path:
+    override = os.environ.get(CACHE_DIR_ENV)
+    return Path(override) if override else root / CACHE_DIR_NAME
+
+
+def fingerprint(rule_modules: Iterable[str]) -> str:
+    """A digest of the format, Python, mfkit-lint and the source of the analysis code."""
+    digest = hashlib.sha256()
+    for part in (f"format {FORMAT}", sys.version, sys.implementation.name, __version__):
+        digest.update(part.encode() + b"\0")
+    files = [path for name in _ANALYSIS_PACKAGES for path in _package_files(name)]
+    for module_name in sorted(set(rule_modules)):
+        module = sys.modules.get(module_name)
+        digest.update(module_name.encode() + b"\0")
+        digest.update(str(getattr(module, "__version__", "")).encode() + b"\0")
+        path = getattr(module, "__file__", None)
+        if path:
+            files.append(Path(path))
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def content_digest(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()
+
+
+def project_context(files: Iterable[tuple[str, Optional[bytes]]]) -> bytes:
+    """A digest of a project's files: (path, content digest or None when unreadable) each."""
+    digest = hashlib.sha256()
+    for path, content in files:
+        digest.update(os.path.realpath(path).encode() + b"\0" + (content or b"unreadable"))
+    return digest.digest()
+
+
+def _package_files(name: str) -> list[Path]:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return []
+    locations = (spec.submodule_search_locations or []) if spec is not None else []
+    return [path for location in locations for path in sorted(Path(location).glob("*.py"))]
+
+
+class Cache:
+    """Diagnostics by content; every method swallows I/O problems (a failure is a miss)."""
+
+    def __init__(self, directory: Path, salt: str) -> None:
+        self.directory = directory
+        self.salt = salt.encode()
+        self._ready: Optional[bool] = None  # the directory exists with its marker files
+
+    @classmethod
+    def for_linter(cls, linter: Linter) -> Cache:
+        modules = (rule.__module__ for rule in linter.rules)
+        return cls(cache_dir(linter.settings.root), fingerprint(modules))
+
+    def key(self, raw: bytes, codes: Sequence[str], context: bytes = b"") -> str:
+        """The entry of a file with these bytes, checked for ``codes``; ``context`` is whatever
+        else its result depends on (see ``project_context``)."""
+        return self.key_for(content_digest(raw), codes, context)
+
+    def key_for(self, content: bytes, codes: Sequence[str], context: bytes = b"") -> str:
+        digest = hashlib.sha256(self.salt)
+        digest.update(",".join(codes).encode() + b"\0")
+        digest.update(hashlib.sha256(context).digest())
+        digest.update(content)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return Path(self._entry(key))
+
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.directory, key[:2], key[2:] + ".json")  # (cheaper than Path)
+
+    def get(self, key: str, filename: str) -> Optional[list[Diagnostic]]:
+        try:
+            with open(self._entry(key), "rb") as fh:
+                items = json.loads(fh.read())["diagnostics"]
+            if not isinstance(items, list):
+                return None
+            return [_load(item, filename) for item in items]
+        except Exception:  # missing, partial, corrupt or foreign: a miss
+            return None
+
+    def put(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
+        if not self._prepare():
+            return
+        path = self._path(key)
+        data = json.dumps({"diagnostics": [_dump(d) for d in diagnostics]}, separators=(",", ":"))
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(exist_ok=True)
+            _write_atomic(path, data)
+
+    def _prepare(self) -> bool:
+        if self._ready is None:
+            self._ready = False
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                for name, text in ((".gitignore", GITIGNORE), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+                    marker = self.directory / name
+                    if not marker.exists():
+                        _write_atomic(marker, text)
+                self._ready = True
+            except OSError:
+                pass
+        return self._ready
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a temporary file beside ``path`` and rename it over ``path``: readers see the old
+    entry or the new one, never a part (no fsync: after a crash an entry may be empty, a miss)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), 0o644)  # mkstemp's 0600 would hide it from a team
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _dump(diag: Diagnostic) -> list[Any]:
+    span = diag.span
+    fix = None if diag.fix is None else [diag.fix.applicability.value, diag.fix.message]
+    return [
+        diag.code,
+        diag.name,
+        diag.message,
+        [span.start.row, span.start.column, span.end.row, span.end.column],
+        fix,
+    ]
+
+
+def _load(item: Any, filename: str) -> Diagnostic:
+    code, name, message, (r1, c1, r2, c2), fix = item
+    if not all(isinstance(v, str) for v in (code, name, message)):
+        raise ValueError("malformed entry")
+    if not all(type(v) is int for v in (r1, c1, r2, c2)):
+        raise ValueError("malformed entry")
+    diag = Diagnostic(code, name, message, filename, Span(Location(r1, c1), Location(r2, c2)))
+    if fix is not None:
+        applicability, fix_message = fix
+        if not isinstance(fix_message, str):
+            raise ValueError("malformed entry")
+        diag.fix = Fix(Applicability(applicability), fix_message)
+    return diag

@@ -1,0 +1,183 @@
+"""Linting many files on several CPUs, or in this process when that is faster.
+
+Files are linted in worker processes only when there is enough work to pay for starting them:
+at least ``MIN_FILES_PER_WORKER`` files and ``MIN_BYTES_PER_WORKER`` bytes of source per worker
+(four times as many bytes where workers are spawned rather than forked, since each then imports
+mfkit-lint again). Below that, and with ``jobs=1``, everything runs in-process. Results come back
+in the order of the input whatever the number of workers.
+
+Workers ignore SIGINT: on Ctrl-C the terminal signals the whole process group, and only the main
+process reacts, by terminating the workers and raising KeyboardInterrupt. A worker that dies (a
+crash, the OOM killer) turns the files it had not returned into errors, never a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Optional
+
+from mfkit_lint.engine.linter import FileResult, Linter
+from mfkit_lint.engine.source import DecodeError, Source
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import ProcessPoolExecutor
+
+MIN_FILES_PER_WORKER = 16
+MIN_BYTES_PER_WORKER = 256 * 1024
+SPAWN_COST_FACTOR = 4  # spawned workers import everything again
+
+Item = tuple[str, bytes]  # (filename, raw bytes)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return max(os.cpu_count() or 1, 1)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork is by far the cheapest start (the workers inherit the loaded rules), but forking a
+    # process that runs other threads (an embedding application) can deadlock.
+    import multiprocessing
+    import threading
+
+    if (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    ):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def plan_workers(files: int, size: int, jobs: int, start_method: str = "fork") -> int:
+    """How many worker processes to use for ``files`` files of ``size`` bytes in total
+    (1: lint in this process)."""
+    min_bytes = MIN_BYTES_PER_WORKER * (1 if start_method == "fork" else SPAWN_COST_FACTOR)
+    return max(1, min(jobs, files // MIN_FILES_PER_WORKER, size // min_bytes))
+
+
+def lint_one(linter: Linter, filename: str, raw: bytes) -> FileResult:
+    """Lint one file's bytes; an unexpected engine error becomes an error, not a traceback."""
+    try:
+        return linter.lint_bytes(raw, filename)
+    except Exception as exc:
+        return FileResult(filename, errors=[f"{filename}: internal error: {_describe(exc)}"])
+
+
+def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[FileResult]:
+    """A FileResult for each item, in order. Close the iterator to stop early."""
+    size = sum(len(raw) for _, raw in items)
+    workers = plan_workers(len(items), size, jobs)  # (multiprocessing is imported only if > 1)
+    if workers > 1:
+        context = _context()
+        workers = plan_workers(len(items), size, jobs, context.get_start_method())
+    if workers <= 1:
+        for filename, raw in items:
+            yield lint_one(linter, filename, raw)
+        return
+    yield from _in_workers(linter, items, workers, context)
+
+
+# -- worker processes ----------------------------------------------------------------------------
+_LINTER: Optional[Linter] = None
+
+
+def _init_worker(linter: Linter) -> None:
+    global _LINTER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _LINTER = linter
+
+
+def _lint_in_worker(item: Item) -> tuple[FileResult, bool]:
+    assert _LINTER is not None
+    filename, raw = item
+    result = lint_one(_LINTER, filename, raw)
+    decoded = result.source is not None
+    result.source = None  # the parent decodes its own copy: no need to send the text back
+    return result, decoded
+
+
+def _in_workers(
+    linter: Linter,
+    items: Sequence[Item],
+    workers: int,
+    context: multiprocessing.context.BaseContext,
+) -> Iterator[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # Several chunks per worker balance the load (file sizes vary a lot) without paying a
+    # round trip per file.
+    chunksize = max(1, len(items) // (workers * 8))
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(linter,)
+    )
+    done = 0
+    finished = False
+    try:
+        try:
+            for result, decoded in executor.map(_lint_in_worker, items, chunksize=chunksize):
+                if decoded:
+                    result.source = _decode(items[done][1])
+                done += 1
+                yield result
+        except BrokenProcessPool as exc:
+            reason = str(exc) or "a worker process died"
+            for filename, _ in items[done:]:
+                yield FileResult(
+                    filename,
+                    errors=[
+                        f"{filename}: not linted: {reason} "
+                        "(--jobs 1 lints in one process and shows which file fails)"
+                    ],
+                )
+        finished = True
+    finally:
+        if finished:
+            executor.shutdown(wait=True)
+        else:  # Ctrl-C, or the caller stopped early: stop the workers now
+            _terminate(executor)
+
+
+def _terminate(executor: ProcessPoolExecutor) -> None:
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        with contextlib.suppress(Exception):
+            terminate()
+        return
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    # Futures are not cancelled: the executor's thread then fails them all as "broken"
+    # (cancelling them as well makes it trip over the cancelled ones before Python 3.12).
+    with contextlib.suppress(Exception):
+        executor.shutdown(wait=False)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
+
+
+def _decode(raw: bytes) -> Optional[Source]:
+    try:
+        return Source.from_bytes(raw)
+    except DecodeError:
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        detail = str(exc)
+    except Exception:
+        detail = ""
+    if len(detail) > 200:
+        detail = detail[:200] + "..."
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

@@ -1,0 +1,320 @@
+"""The lint cache: it never changes a result, and it is invalidated by what changes results."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import (
+    BIN,
+    CLEAN,
+    RETRY_ZERO_UNSAFE_FIXED,
+    TAG_BEFORE_STEP_FIXED,
+    TUPLE_RUN_PARAMS_FIXED,
+    invoke,
+    run_cli,
+)
+
+from mfkit_lint.engine import cache as cache_module
+from mfkit_lint.engine.cache import CACHE_DIR_ENV, CACHE_DIR_NAME, Cache, fingerprint
+from mfkit_lint.engine.config import load_settings
+from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.session import RunOptions, Session
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_override(monkeypatch):
+    monkeypatch.delenv(CACHE_DIR_ENV, raising=False)
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR_NAME).glob("*/*.json"))
+
+
+def outputs(project: Path, *args: str) -> dict[str, bytes]:
+    """What a user sees, in every format that shows fixes differently."""
+    out = {}
+    for fmt in (("--format", "json"), ("--format", "text", "--show-source"), ("--statistics",)):
+        result = invoke(*fmt, *args, ".", cwd=project)
+        out[" ".join(fmt)] = (result.returncode, result.stdout, result.stderr)
+    result = invoke("--diff", "--unsafe-fixes", *args, ".", cwd=project)
+    out["diff"] = (result.returncode, result.stdout, result.stderr)
+    return out
+
+
+def test_cached_and_uncached_runs_give_identical_output(bad_project: Path):
+    uncached = outputs(bad_project, "--no-cache")
+    assert not (bad_project / CACHE_DIR_NAME).exists()  # --no-cache writes nothing
+    cold = outputs(bad_project)
+    assert len(entries(bad_project)) >= 5  # one entry per file and selection
+    warm = outputs(bad_project)
+    assert cold == uncached
+    assert warm == uncached
+    # the JSON output carries the fixes' edits, which the cache does not hold
+    fixes = [d["fix"] for d in json.loads(warm["--format json"][1]) if d["fix"]]
+    assert fixes and all(f["edits"] for f in fixes)
+
+
+def test_cache_directory_is_in_the_config_root_and_ignored_by_git(bad_project: Path):
+    (bad_project / "pyproject.toml").write_text("[tool.mfkit-lint]\n")
+    sub = bad_project / "sub"
+    sub.mkdir()
+    (sub / "deployer.py").write_text((bad_project / "deployer.py").read_text())
+    result = run_cli("sub", cwd=bad_project)
+    assert result.returncode == 1
+    cache = bad_project / CACHE_DIR_NAME
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f068868")
+    assert not (sub / CACHE_DIR_NAME).exists()
+    # the cache is never linted itself, and a second run reads it
+    again = run_cli(".", cwd=bad_project)
+    assert CACHE_DIR_NAME not in again.stdout.decode()
+    if shutil.which("git"):  # and git does not see it
+        subprocess.run(["git", "init", "-q"], cwd=bad_project, check=True)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=bad_project,
+            capture_output=True,
+            check=True,
+        )
+        assert status.stdout and CACHE_DIR_NAME.encode() not in status.stdout
+
+
+def test_cache_dir_from_the_environment(bad_project: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "elsewhere"))
+    result = run_cli(".", cwd=bad_project, tool="mfkit-lint")
+    assert result.returncode == 1
+    assert not (bad_project / CACHE_DIR_NAME).exists()
+    assert len(list((tmp_path / "elsewhere").glob("*/*.json"))) >= 5
+
+
+def _session(project: Path, **options) -> Session:
+    settings = load_settings(None, project)
+    return Session(Linter(settings), RunOptions(cache=True, **options))
+
+
+def _summary(outcome) -> list[tuple]:
+    return [
+        (d.filename, d.location, d.end_location, d.code, d.message, d.fix)
+        for d in outcome.diagnostics
+    ] + [("error", e) for e in outcome.errors]
+
+
+def test_a_warm_run_lints_nothing(bad_project: Path, monkeypatch):
+    cold = _session(bad_project).run([str(bad_project)])
+    assert cold.files == 5
+
+    def no_linting(*args, **kwargs):
+        raise AssertionError("linted although the cache has every file")
+
+    monkeypatch.setattr(Linter, "lint_bytes", no_linting)
+    monkeypatch.setattr(Linter, "lint_source", no_linting)
+    warm = _session(bad_project).run([str(bad_project)])
+    assert _summary(warm) == _summary(cold)
+    assert set(warm.sources) == set(cold.sources)
+    assert all(warm.sources[name].raw == cold.sources[name].raw for name in cold.sources)
+
+
+def test_in_project_mode_a_change_to_any_file_invalidates_the_tree(bad_project: Path, monkeypatch):
+    """Linting a directory, rules may read the other files: every entry depends on all of them."""
+    cold = _session(bad_project).run([str(bad_project)])
+    linted: list[str] = []
+    real = Linter.lint_bytes
+
+    def spy(self, raw, filename):
+        linted.append(Path(filename).name)
+        return real(self, raw, filename)
+
+    monkeypatch.setattr(Linter, "lint_bytes", spy)
+    assert _summary(_session(bad_project).run([str(bad_project)])) == _summary(cold)
+    assert linted == []
+    (bad_project / "clean.py").write_text(CLEAN + "\n# edited\n")
+    _session(bad_project).run([str(bad_project)])
+    assert sorted(linted) == sorted(p.name for p in bad_project.glob("*.py"))
+    linted.clear()
+    (bad_project / "new.py").write_text("x = 1\n")  # a new file changes the tree too
+    _session(bad_project).run([str(bad_project)])
+    assert len(linted) == 6
+
+
+def test_a_copied_file_hits_and_reports_its_own_name(bad_project: Path, monkeypatch):
+    _session(bad_project).run([str(bad_project / "steps.py")])  # a file: not project mode
+    copy = bad_project / "copy_of_steps.py"
+    copy.write_bytes((bad_project / "steps.py").read_bytes())
+    monkeypatch.setattr(Linter, "lint_bytes", lambda *a: pytest.fail("not a hit"))
+    outcome = _session(bad_project).run([str(copy)])
+    assert [(d.filename, d.code) for d in outcome.diagnostics if d.code == "MFK103"] == [
+        (str(copy), "MFK103")
+    ]
+
+
+def test_a_changed_file_is_linted_again(bad_project: Path):
+    assert invoke(".", cwd=bad_project).returncode == 1
+    for name in ("deployer.py", "steps.py", "retry.py", "unsafe.py", "clean.py"):
+        (bad_project / name).write_text("x = 1\n")
+    result = invoke(".", cwd=bad_project)
+    assert (result.returncode, result.stdout) == (0, b"All checks passed!\n")
+
+
+@pytest.mark.parametrize(
+    "config, kept",
+    [
+        ('ignore = ["MFK103"]', lambda name, code: code != "MFK103"),
+        ('select = ["MFK3"]', lambda name, code: code.startswith("MFK3")),
+        (
+            'per-file-ignores = { "retry.py" = ["MFK101"] }',
+            lambda name, code: (name, code) != ("retry.py", "MFK101"),
+        ),
+    ],
+    ids=["ignore", "select", "per-file-ignores"],
+)
+def test_a_config_change_invalidates(bad_project: Path, config: str, kept):
+    pyproject = bad_project / "pyproject.toml"
+    pyproject.write_text("[tool.mfkit-lint]\n")
+
+    def found() -> set[str]:
+        result = invoke("--format", "json", ".", cwd=bad_project)
+        return {f"{Path(d['filename']).name}:{d['code']}" for d in json.loads(result.stdout)}
+
+    before = found()
+    assert {"deployer.py:MFK301", "steps.py:MFK103", "retry.py:MFK101"} <= before
+    pyproject.write_text(f"[tool.mfkit-lint]\n{config}\n")
+    after = found()
+    assert after == {f for f in before if kept(*f.split(":"))}
+    pyproject.write_text("[tool.mfkit-lint]\n")
+    assert found() == before
+
+
+def test_a_change_to_the_analysis_code_invalidates(tmp_path: Path, monkeypatch):
+    """An edited rule module (editable installs, upgraded plugins) changes the fingerprint."""
+    module_file = tmp_path / "third_party_rules.py"
+    module_file.write_text("# version 1\n")
+    fake = type(sys)("third_party_rules")
+    fake.__file__ = str(module_file)
+    monkeypatch.setitem(sys.modules, "third_party_rules", fake)
+    first = fingerprint(["third_party_rules"])
+    assert fingerprint(["third_party_rules"]) == first
+    module_file.write_text("# version 2\n")
+    assert fingerprint(["third_party_rules"]) != first
+    monkeypatch.setattr(cache_module, "__version__", "99.0")
+    assert fingerprint(["third_party_rules"]) not in (first, fingerprint([]))
+    assert fingerprint([]) != fingerprint(["third_party_rules"])
+
+
+def test_the_key_depends_on_bytes_and_codes(tmp_path: Path):
+    cache = Cache(tmp_path, "salt")
+    key = cache.key(b"x = 1\n", ("MFK001", "MFK101"))
+    assert key == cache.key(b"x = 1\n", ("MFK001", "MFK101"))
+    assert key != cache.key(b"x = 2\n", ("MFK001", "MFK101"))
+    assert key != cache.key(b"x = 1\n", ("MFK001",))
+    assert key != Cache(tmp_path, "other salt").key(b"x = 1\n", ("MFK001", "MFK101"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b'{"diagnostics": [["MFK101"]]}',
+        b'{"diagnostics": [["MFK101", "x", "y", [1, 1, "2", 3], null]]}',
+        b'{"diagnostics": [["MFK101", "x", "y", [1, 1, 2, 3], ["maybe", "fix"]]]}',
+        b'{"diagnostics": {}}',
+        b"[]",
+        b"\xff\xfe\x00",
+    ],
+    ids=["empty", "partial", "short", "bad-span", "bad-fix", "dict", "list", "binary"],
+)
+def test_corrupt_or_partial_entries_are_misses(bad_project: Path, content: bytes):
+    expected = invoke("--format", "json", "--no-cache", ".", cwd=bad_project)
+    invoke(".", cwd=bad_project)
+    for entry in entries(bad_project):
+        entry.write_bytes(content)
+    result = invoke("--format", "json", ".", cwd=bad_project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        expected.returncode,
+        expected.stdout,
+        expected.stderr,
+    )
+    # and they are written again
+    assert all(json.loads(e.read_bytes())["diagnostics"] is not None for e in entries(bad_project))
+
+
+def test_an_unwritable_cache_location_is_ignored(bad_project: Path, tmp_path: Path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    monkeypatch.setenv(CACHE_DIR_ENV, str(blocker / "cache"))
+    expected = invoke("--no-cache", ".", cwd=bad_project)
+    result = invoke(".", cwd=bad_project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        expected.returncode,
+        expected.stdout,
+        expected.stderr,
+    )
+
+
+def test_results_with_errors_are_not_cached(bad_project: Path, monkeypatch):
+    from mfkit_lint.engine.registry import all_rules
+
+    rule = next(r for r in all_rules() if r.code == "MFK103")
+
+    def broken(self, module):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(rule, "check", broken)
+    files = [p.name for p in sorted(bad_project.glob("*.py"))]  # files: not project mode
+    for _ in range(2):
+        result = invoke(*files, cwd=bad_project)
+        assert result.returncode == 2
+        assert "steps.py: internal error in rule MFK103: ValueError: boom" in result.stderr.decode()
+    linter = Linter(load_settings(None, bad_project))
+    cache = Cache.for_linter(linter)
+
+    def cached(name: str) -> bool:
+        path = bad_project / name
+        key = cache.key(path.read_bytes(), linter.checked_codes(str(path)))
+        return cache.get(key, name) is not None
+
+    assert cached("deployer.py")
+    assert not cached("steps.py")  # the only file MFK103 runs on
+
+
+def test_fix_from_a_warm_cache_fixes_for_real(bad_project: Path):
+    core = ("--select", "MFK101,MFK103,MFK301")
+    assert invoke(*core, "--unsafe-fixes", ".", cwd=bad_project).returncode == 1
+    result = invoke(*core, "--fix", "--unsafe-fixes", ".", cwd=bad_project)
+    assert result.returncode == 1  # retry.py has no fix
+    assert (bad_project / "steps.py").read_text() == TAG_BEFORE_STEP_FIXED
+    assert (bad_project / "deployer.py").read_text() == TUPLE_RUN_PARAMS_FIXED
+    assert (bad_project / "unsafe.py").read_text() == RETRY_ZERO_UNSAFE_FIXED
+    assert "(3 fixed, 1 remaining)." in result.stdout.decode()
+    again = invoke(*core, "--fix", "--unsafe-fixes", ".", cwd=bad_project)
+    assert "Found 1 error." in again.stdout.decode()
+
+
+def test_concurrent_runs_share_the_cache_safely(bad_project: Path):
+    expected = invoke("--format", "json", "--no-cache", ".", cwd=bad_project)
+    env = dict(os.environ, NO_COLOR="1")
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "mfkit-lint"), "--format", "json", "."],
+            cwd=bad_project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert (proc.returncode, out, err) == (1, expected.stdout, b"")
+    assert entries(bad_project)
+    for entry in entries(bad_project):
+        assert isinstance(json.loads(entry.read_bytes())["diagnostics"], list)
+    assert not list((bad_project / CACHE_DIR_NAME).glob("*/.tmp-*"))
+    warm = invoke("--format", "json", ".", cwd=bad_project)
+    assert warm.stdout == expected.stdout

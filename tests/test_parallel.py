@@ -1,0 +1,237 @@
+"""Linting in worker processes: same results in the same order, small inputs stay in-process,
+crashes and Ctrl-C end cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, RETRY_ZERO, TAG_BEFORE_STEP, TUPLE_RUN_PARAMS, invoke, run_cli
+
+from mfkit_lint.engine import workers
+from mfkit_lint.engine.config import Settings
+from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.session import RunOptions, Session
+from mfkit_lint.engine.workers import plan_workers
+from mfkit_lint.model.project import ProjectIndex
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+
+PADDING = "".join(f"def helper_{i}(x):\n    return [x, {i}, 'pad']\n\n\n" for i in range(60))
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    """48 files, a third of them with findings, one broken, one undecodable."""
+    root = tmp_path / "many"
+    root.mkdir()
+    snippets = (TAG_BEFORE_STEP, TUPLE_RUN_PARAMS, RETRY_ZERO, "x = 1\n")
+    for i in range(48):
+        (root / f"mod_{i:02d}.py").write_text(PADDING + snippets[i % 4])
+    (root / "mod_07.py").write_text("def broken(:\n")
+    (root / "mod_08.py").write_bytes(b"x = '\xff'\n")
+    return root
+
+
+def _force_workers(monkeypatch) -> list[int]:
+    """Use worker processes even for a small tree; returns the list of worker counts used."""
+    monkeypatch.setattr(workers, "MIN_FILES_PER_WORKER", 1)
+    monkeypatch.setattr(workers, "MIN_BYTES_PER_WORKER", 1)
+    used: list[int] = []
+    real = workers._in_workers
+
+    def spy(linter, items, count, context):
+        used.append(count)
+        return real(linter, items, count, context)
+
+    monkeypatch.setattr(workers, "_in_workers", spy)
+    return used
+
+
+def _run(root: Path, jobs: int, **options):
+    return Session(Linter(Settings(root=root)), RunOptions(jobs=jobs, **options)).run([str(root)])
+
+
+def _view(outcome) -> tuple:
+    return (
+        [(d.filename, d.span, d.code, d.message, d.fix, d.fix_data) for d in outcome.diagnostics],
+        outcome.errors,
+        {name: (s.text, s.encoding, s.raw) for name, s in outcome.sources.items()},
+        outcome.files,
+    )
+
+
+def test_plan_workers_keeps_small_inputs_in_process():
+    assert plan_workers(files=10, size=10_000_000, jobs=8) == 1  # few files
+    assert plan_workers(files=1000, size=100_000, jobs=8) == 1  # little source
+    assert plan_workers(files=1000, size=100_000_000, jobs=1) == 1  # --jobs 1
+    assert plan_workers(files=1000, size=100_000_000, jobs=4) == 4
+    assert plan_workers(files=40, size=100_000_000, jobs=4) == 2  # 16+ files per worker
+    # spawned workers import everything again, so they need more work each
+    assert plan_workers(files=1000, size=2_000_000, jobs=8, start_method="fork") == 7
+    assert plan_workers(files=1000, size=2_000_000, jobs=8, start_method="spawn") == 1
+
+
+def test_workers_give_the_same_results_in_the_same_order(many: Path, monkeypatch):
+    serial = _run(many, jobs=1)
+    used = _force_workers(monkeypatch)
+    parallel = _run(many, jobs=3)
+    assert used == [3]
+    assert _view(parallel) == _view(serial)
+    assert {d.code for d in serial.diagnostics} >= {"MFK001", "MFK002", "MFK101", "MFK103"}
+
+
+def test_spawned_workers(many: Path):
+    """Where fork is not used (macOS, Windows, threads running): spawned workers get the linter
+    pickled, per-file ignores and the project index included."""
+    import multiprocessing
+
+    settings = Settings(root=many, per_file_ignores=(("mod_0*.py", ("MFK103",)),))
+    linter = Linter(settings)
+    linter.project = ProjectIndex(sorted(many.glob("*.py")))
+    items = [(str(p), p.read_bytes()) for p in sorted(many.glob("*.py"))[:12]]
+    serial = [linter.lint_bytes(raw, name) for name, raw in items]
+    context = multiprocessing.get_context("spawn")
+    spawned = list(workers._in_workers(linter, items, 2, context))
+    assert [r.diagnostics for r in spawned] == [r.diagnostics for r in serial]
+    assert [r.errors for r in spawned] == [r.errors for r in serial]
+    assert [r.source for r in spawned] == [r.source for r in serial]
+
+
+def test_workers_under_fix(many: Path, tmp_path: Path, monkeypatch):
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    for path in sorted(many.iterdir()):
+        if path.name >= "mod_10":  # fixing is slow: a few files make the point
+            path.unlink()
+        else:
+            (twin / path.name).write_bytes(path.read_bytes())
+    serial = _run(twin, jobs=1, fix=True)
+    used = _force_workers(monkeypatch)
+    parallel = _run(many, jobs=2, fix=True)
+    assert used == [2]
+    assert parallel.fixed == serial.fixed > 0
+    assert parallel.errors == serial.errors == []
+    for path in many.iterdir():
+        assert path.read_bytes() == (twin / path.name).read_bytes()
+
+
+def test_the_command_line_with_jobs(many: Path):
+    """Just big enough for two workers without any patching; the output is the serial one."""
+    for i in range(48):
+        path = many / f"mod_{i:02d}.py"
+        if i >= 32:
+            path.unlink()
+        else:
+            path.write_bytes(path.read_bytes() + b"\n" + PADDING.encode() * 5)
+    assert plan_workers(32, sum(p.stat().st_size for p in many.iterdir()), 2) == 2
+    serial = run_cli("--no-cache", "--jobs", "1", ".", cwd=many)
+    parallel = run_cli("--no-cache", "--jobs", "2", ".", cwd=many)
+    assert serial.returncode == parallel.returncode == 1
+    assert parallel.stdout == serial.stdout
+    assert parallel.stderr == serial.stderr == b""
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x"])
+def test_invalid_jobs_is_a_usage_error(many: Path, value: str):
+    result = invoke("--jobs", value, ".", cwd=many)
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr.decode()
+
+
+def test_an_engine_error_in_a_worker_is_reported_not_raised(many: Path, monkeypatch):
+    real = Linter.lint_bytes
+
+    def flaky(self, raw, filename):
+        if filename.endswith("mod_05.py"):
+            raise MemoryError("out of memory")
+        return real(self, raw, filename)
+
+    monkeypatch.setattr(Linter, "lint_bytes", flaky)
+    _force_workers(monkeypatch)
+    outcome = _run(many, jobs=2)
+    assert outcome.errors == [f"{many / 'mod_05.py'}: internal error: MemoryError: out of memory"]
+    assert outcome.files == 48
+    assert any(d.filename.endswith("mod_06.py") for d in outcome.diagnostics)
+
+
+def test_a_dead_worker_is_an_error_not_a_hang(many: Path, monkeypatch):
+    parent = os.getpid()
+    real = Linter.lint_bytes
+
+    def crash(self, raw, filename):
+        if os.getpid() != parent and filename.endswith("mod_20.py"):
+            os._exit(9)  # as if killed by the OOM killer
+        return real(self, raw, filename)
+
+    monkeypatch.setattr(Linter, "lint_bytes", crash)
+    _force_workers(monkeypatch)
+    outcome = _run(many, jobs=2)
+    assert outcome.files == 48
+    assert outcome.errors
+    assert all("not linted:" in e and "--jobs 1 lints in one process" in e for e in outcome.errors)
+    assert any(e.startswith(f"{many / 'mod_20.py'}: not linted") for e in outcome.errors)
+
+
+# A CLI run whose workers are slow, to be interrupted the way a terminal does it: SIGINT to the
+# whole process group. Each worker writes its pid to a file when it starts on a file.
+SLOW_WORKERS = """
+import os, sys, time
+from mfkit_lint.engine import workers
+from mfkit_lint.engine.linter import Linter
+workers.MIN_FILES_PER_WORKER = workers.MIN_BYTES_PER_WORKER = 1
+parent = os.getpid()
+real = Linter.lint_bytes
+def slow(self, raw, filename):
+    if os.getpid() != parent:
+        with open(os.path.join(sys.argv[1], f"worker-{os.getpid()}"), "w"):
+            pass
+        time.sleep(0.5)
+    return real(self, raw, filename)
+Linter.lint_bytes = slow
+from mfkit_lint.cli import lint_command
+lint_command.main(sys.argv[2:], prog_name="mfkit-lint")
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purpose
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def test_ctrl_c_stops_the_workers_and_exits_130(many: Path, tmp_path: Path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    proc = subprocess.Popen(
+        [str(BIN / "python"), "-c", SLOW_WORKERS, str(pids), "--jobs", "2", "--no-cache", "."],
+        cwd=many,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(list(pids.iterdir())) == 2, "the workers did not start"
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode() == "mfkit-lint: interrupted\n"
+    assert out == b""
+    worker_pids = [int(p.name.split("-")[1]) for p in pids.iterdir()]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in worker_pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in worker_pids)
