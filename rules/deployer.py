@@ -266,7 +266,7 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
             return f"{name}() waits for the run"
         if dotted_name(node.func) in _BLOCKING_SUBPROCESS and _runs_steps(module, node):
             return "the steps run in a subprocess"
-        helper = _same_module_helper(module, node)
+        helper = module.local_function(node)
         if helper is not None and depth < 2:
             for inner in helper.body:
                 reason = _blocking_reason(module, inner, depth + 1)
@@ -301,19 +301,6 @@ def _builds_task_command(name: str) -> bool:
 
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _same_module_helper(module: ModuleModel, call: ast.Call) -> Optional[FunctionNode]:
-    func = call.func
-    if isinstance(func, ast.Name) or (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id == "self"
-    ):
-        defs = module.functions.get(call_name(call) or "", [])
-        if len(defs) == 1:
-            return defs[0]
-    return None
 
 
 def _independent(between: list[ast.stmt], write: ast.stmt) -> bool:

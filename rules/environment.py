@@ -1169,7 +1169,7 @@ def _json_source(module: ModuleModel, expr: ast.expr, depth: int) -> Optional[st
             return _json_source(module, expr.args[0], depth + 1)
         if name == "get" and expr.args and _names_config_env(expr.args[0]):
             return "METAFLOW_FLOW_CONFIG_VALUE"
-        helper = _helper(module, expr)
+        helper = module.local_function(expr)
         if helper is not None and _returns_json(module, helper, depth):
             return f"{name}() (it returns json.dumps(...))"
         return None
@@ -1194,19 +1194,6 @@ def _json_source(module: ModuleModel, expr: ast.expr, depth: int) -> Optional[st
 
 def _names_config_env(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == "METAFLOW_FLOW_CONFIG_VALUE"
-
-
-def _helper(module: ModuleModel, call: ast.Call) -> Optional[ast.AST]:
-    func = call.func
-    if isinstance(func, ast.Name) or (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id in ("self", "cls")
-    ):
-        defs = module.functions.get(call_name(call) or "", [])
-        if len(defs) == 1:
-            return defs[0]
-    return None
 
 
 def _returns_json(module: ModuleModel, function: ast.AST, depth: int) -> bool:

@@ -143,7 +143,7 @@ class _FlowParameters:
                 return len(expr.args) == 1 and self.holds(expr.args[0], depth + 1)
             if isinstance(expr.func, ast.Attribute) and name in ("items", "keys", "values"):
                 return self.holds(expr.func.value, depth + 1)
-            helper = _same_module_function(self.module, expr)
+            helper = self.module.local_function(expr)
             return helper is not None and self.collector(helper, depth + 1)
         if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
             return (
@@ -269,19 +269,6 @@ def _fills(stmt: ast.AST, name: str) -> bool:
         ):
             return True
     return False
-
-
-def _same_module_function(module: ModuleModel, call: ast.Call) -> Optional[FunctionNode]:
-    func = call.func
-    if isinstance(func, ast.Name) or (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id in ("self", "cls")
-    ):
-        defs = module.functions.get(call_name(call) or "", [])
-        if len(defs) == 1:
-            return defs[0]
-    return None
 
 
 def _call_sites(module: ModuleModel, function: FunctionNode) -> list[tuple[ast.Call, int]]:

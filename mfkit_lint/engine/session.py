@@ -19,7 +19,7 @@ from mfkit_lint.engine.diagnostic import Diagnostic
 from mfkit_lint.engine.discovery import FileFinder
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
 from mfkit_lint.engine.source import DecodeError, Source
-from mfkit_lint.engine.workers import lint_files, lint_one
+from mfkit_lint.engine.workers import describe_error, lint_files, lint_one
 from mfkit_lint.model.project import ProjectIndex
 
 STDIN = "-"
@@ -142,7 +142,8 @@ class Session:
                     diagnostics = self._fix(result, path, outcome)
                 except Exception as exc:  # a broken fixer must not take the whole run down
                     outcome.errors.append(
-                        f"{result.filename}: fixes not applied: internal error: {_describe(exc)}"
+                        f"{result.filename}: fixes not applied: internal error: "
+                        f"{describe_error(exc)}"
                     )
                     if path is None and self.options.fix:
                         outcome.stdin_output = source.text
@@ -156,7 +157,7 @@ class Session:
                 except Exception as exc:
                     outcome.errors.append(
                         f"{result.filename}: fix edits not computed: internal error: "
-                        f"{_describe(exc)}"
+                        f"{describe_error(exc)}"
                     )
         outcome.diagnostics.extend(diagnostics)
 
@@ -228,14 +229,3 @@ def _unified_diff(filename: str, old: str, new: str) -> str:
             tofile=filename,
         )
     )
-
-
-def _describe(exc: Exception) -> str:
-    """``Type: message`` for an internal error, short, even when ``str(exc)`` itself fails."""
-    try:
-        detail = str(exc)
-    except Exception:
-        detail = ""
-    if len(detail) > 200:
-        detail = detail[:200] + "..."
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

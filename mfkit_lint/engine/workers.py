@@ -69,7 +69,7 @@ def lint_one(linter: Linter, filename: str, raw: bytes) -> FileResult:
     try:
         return linter.lint_bytes(raw, filename)
     except Exception as exc:
-        return FileResult(filename, errors=[f"{filename}: internal error: {_describe(exc)}"])
+        return FileResult(filename, errors=[f"{filename}: internal error: {describe_error(exc)}"])
 
 
 def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[FileResult]:
@@ -173,7 +173,8 @@ def _decode(raw: bytes) -> Optional[Source]:
         return None
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` for an internal error, short, even when ``str(exc)`` itself fails."""
     try:
         detail = str(exc)
     except Exception:

@@ -111,6 +111,20 @@ class ModuleModel:
                 out[node.name].append(node)
         return out
 
+    def local_function(self, call: ast.Call) -> Optional[FunctionNode]:
+        """The function of this module that ``f(...)``, ``self.f(...)`` or ``cls.f(...)``
+        calls, when the module defines exactly one function of that name."""
+        func = call.func
+        if isinstance(func, ast.Name) or (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            defs = self.functions.get(call_name(call) or "", [])
+            if len(defs) == 1:
+                return defs[0]
+        return None
+
     @cached_property
     def calls_by_name(self) -> dict[str, list[ast.Call]]:
         """Calls by the called name: ``f(...)``, ``self.f(...)`` and ``obj.f(...)`` all under f."""
