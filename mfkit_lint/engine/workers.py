@@ -17,6 +17,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Optional
 
@@ -148,6 +149,7 @@ def _in_workers(
 
 
 def _terminate(executor: ProcessPoolExecutor) -> None:
+    _quiet_manager_thread(executor)
     terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:
         with contextlib.suppress(Exception):
@@ -164,6 +166,20 @@ def _terminate(executor: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(timeout=5)
+
+
+def _quiet_manager_thread(executor: ProcessPoolExecutor) -> None:
+    """The pool is torn down on purpose: the executor's manager thread may then fail futures
+    that ``executor.map`` already cancelled (``InvalidStateError`` before Python 3.12). Keep
+    that thread's traceback off the user's terminal; other threads report as usual."""
+    manager = getattr(executor, "_executor_manager_thread", None)
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if manager is None or args.thread is not manager:
+            previous(args)
+
+    threading.excepthook = hook
 
 
 def _decode(raw: bytes) -> Optional[Source]:
