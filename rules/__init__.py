@@ -1,5 +1,6 @@
-"""The built-in rules, one module per family, one class per rule.
+"""The built-in rules, one class per rule.
 
-They are registered like any third-party rule: through the ``mfkit_lint.rules`` entry point
-group in pyproject.toml, so the engine never names them.
+They are registered like any third-party rule: this package is named in the
+``mfkit_lint.rules`` entry point group in pyproject.toml and every module in it is loaded,
+so the engine never names them.
 """

@@ -78,15 +78,28 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(sorted(rules.values(), key=lambda r: r.code))
 
 
+def _modules_of(package: types.ModuleType) -> list[types.ModuleType]:
+    """A package stands for every module in it (one rule per file needs no entry point each)."""
+    if not hasattr(package, "__path__"):
+        return [package]
+    import importlib
+    import pkgutil
+
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__, package.__name__ + "."))
+    return [package, *(importlib.import_module(name) for name in names)]
+
+
 def _rules_of(ep_name: str, target: object) -> list[type[Rule]]:
-    """An entry point names one Rule class, or a module: then every Rule class it defines."""
+    """An entry point names one Rule class, or a module or package: then every Rule class
+    defined in it."""
     if isinstance(target, types.ModuleType):
         found = [
             obj
-            for obj in vars(target).values()
+            for module in _modules_of(target)
+            for obj in vars(module).values()
             if isinstance(obj, type)
             and issubclass(obj, Rule)
-            and obj.__module__ == target.__name__
+            and obj.__module__ == module.__name__
             and "code" in vars(obj)
         ]
     else:

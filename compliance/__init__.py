@@ -1,0 +1,1 @@
+"""`mfkit compliance`: live tests that deploy and run real flows through an extension."""

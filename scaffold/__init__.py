@@ -1,0 +1,1 @@
+"""`mfkit scaffold`: new orchestrator and backend extensions generated from templates."""
