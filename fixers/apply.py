@@ -67,6 +67,7 @@ def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
     except Exception:  # libcst cannot take this file (e.g. nesting deeper than it handles)
         for diag in fixable:
             diag.fix = None
+            diag.no_fix_reason = "libcst cannot parse this file, so no fix can be computed"
         return
     for diag in fixable:
         try:
@@ -76,6 +77,11 @@ def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
             new_text = source.text
         if new_text == source.text or not _parses(new_text):
             diag.fix = None
+            diag.no_fix_reason = (
+                "the fix found nothing it can change safely here"
+                if new_text == source.text
+                else "the fixed code would not parse, so the fix was withdrawn"
+            )
             continue
         diag.fix = replace(diag.fix, edits=(_edit(source, source.text, new_text),))
 

@@ -64,8 +64,11 @@ def _list_rules() -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def _explain(code: str) -> str:
-    return pitfall_page(rule_by_code(code))
+def _explain(code_or_name: str) -> str:
+    """The pitfall page of a rule given by code (MFK101) or by name (hardcoded-retry-count)."""
+    by_name = {rule.name: rule for rule in all_rules()}
+    rule = by_name.get(code_or_name.strip().lower())
+    return pitfall_page(rule or rule_by_code(code_or_name))
 
 
 def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str]) -> bytes:
@@ -79,14 +82,34 @@ def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str
 
 @click.command(name="lint", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--fix", is_flag=True, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
+@click.option(
+    "--fix/--no-fix",
+    default=None,
+    help="Apply safe fixes (and unsafe ones with --unsafe-fixes); --no-fix overrides --fix.",
+)
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply unsafe fixes.")
+@click.option(
+    "--fix-only",
+    is_flag=True,
+    help="Apply fixes, but neither report nor fail on the findings that remain (implies --fix).",
+)
+@click.option(
+    "--show-fixes",
+    is_flag=True,
+    help="List the findings that were fixed, and why the others have no fix.",
+)
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="Exit 1 when a file was fixed, even if no findings remain.",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (e.g. MFK1).")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to add to the selection.")
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
     type=click.Choice(sorted(FORMATS)),
     default="text",
@@ -97,6 +120,12 @@ def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("--show-source", is_flag=True, help="Show the source line of each finding.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings and nothing else.")
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclude patterns to files named on the command line too (as pre-commit does).",
+)
 @click.option(
     "--config",
     "config_file",
@@ -117,8 +146,11 @@ def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str
 @click.version_option(__version__, "--version", prog_name="mfkit-lint")
 def lint_command(
     paths: tuple[str, ...],
-    fix: bool,
+    fix: Optional[bool],
     unsafe_fixes: Optional[bool],
+    fix_only: bool,
+    show_fixes: bool,
+    exit_non_zero_on_fix: bool,
     diff: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -128,6 +160,8 @@ def lint_command(
     exit_zero: bool,
     statistics: bool,
     show_source: bool,
+    quiet: bool,
+    force_exclude: bool,
     config_file: Optional[Path],
     stdin_filename: Optional[str],
     no_cache: bool,
@@ -136,6 +170,8 @@ def lint_command(
     explain: Optional[str],
 ) -> None:
     """Find, explain and fix the pitfalls of Metaflow extensions in PATHS (default: .)."""
+    # As in ruff: --fix-only implies --fix, and --no-fix wins over both.
+    fix = fix is not False and (bool(fix) or fix_only)
     try:
         if list_rules:
             click.echo(_list_rules(), nl=False)
@@ -161,6 +197,7 @@ def lint_command(
         stdin_filename=stdin_filename,
         cache=not no_cache,
         jobs=jobs or default_jobs(),
+        force_exclude=force_exclude,
     )
     stdin = sys.stdin.buffer.read() if STDIN in paths else None
     try:
@@ -174,17 +211,27 @@ def lint_command(
         click.echo(f"mfkit-lint: error: {error}", err=True)
     if diff:
         click.echo("".join(outcome.diffs), nl=False)
+        if not quiet:
+            # ruff's last line; on stderr when stdout carries a fixed buffer's diff from stdin.
+            n = outcome.would_fix
+            click.echo(
+                f"Would fix {n} error{'s' * (n != 1)}." if n else "No errors would be fixed.",
+                err=STDIN in paths,
+            )
         sys.exit(
             EXIT_ERROR
             if outcome.errors
             else EXIT_FINDINGS
-            if outcome.diffs and not exit_zero
+            if outcome.would_fix and not exit_zero
             else EXIT_CLEAN
         )
 
     report = Report(
-        outcome.diagnostics,
+        [] if fix_only else outcome.diagnostics,
         fixed=outcome.fixed,
+        fixed_diagnostics=outcome.fixed_diagnostics,
+        show_fixes=show_fixes,
+        quiet=quiet,
         unsafe_fixes=unsafe,
         show_source=show_source,
         sources=outcome.sources,
@@ -209,7 +256,10 @@ def lint_command(
         click.echo(text, nl=False, err=stdin_fixed is not None)
     if outcome.errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if outcome.diagnostics and not exit_zero else EXIT_CLEAN)
+    if exit_non_zero_on_fix and outcome.fixed:
+        sys.exit(EXIT_FINDINGS)
+    remaining = outcome.diagnostics and not fix_only
+    sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
 
 
 class _LazyGroup(click.Group):
@@ -231,6 +281,18 @@ class _LazyGroup(click.Group):
         module, attribute = target.split(":")
         return getattr(importlib.import_module(module), attribute)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click cuts each command's help at 45 characters or at the first "e.g.": show the
+        # whole first sentence instead, wrapped.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=300)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="mfkit")
@@ -241,7 +303,7 @@ def main() -> None:
 @main.command(name="rule")
 @click.argument("code")
 def rule_command(code: str) -> None:
-    """Print the pitfall page of rule CODE (e.g. MFK101)."""
+    """Print the pitfall page of a rule, by code or name (MFK101, hardcoded-retry-count)."""
     try:
         click.echo(_explain(code), nl=False)
     except RegistryError as exc:

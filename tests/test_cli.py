@@ -80,10 +80,11 @@ def test_directory_text_output_and_summary(bad_project: Path):
     assert "ext/deployer.py:7:40: MFK301 [*] run_params is a tuple (built with tuple(...))" in text
     assert "ext/retry.py:18:9: MFK101 --retry-count is always 0" in text
     lines = text.splitlines()
-    assert lines[-3:] == [
+    assert lines[-4:] == [
         "Found 4 errors.",
         "[*] 2 fixable with the `--fix` option.",
         "1 hidden fix can be enabled with the `--unsafe-fixes` option.",
+        "1 finding has no automatic fix (`--show-fixes` says why).",
     ]
     # sorted by file, then position
     paths = [line.split(":")[0] for line in lines if LINE.match(line)]
@@ -232,13 +233,14 @@ def test_diff_with_nothing_to_fix_exits_zero(bad_project: Path):
     # retry.py has a finding but no fix, unsafe.py only an unsafe one
     result = run_cli("--diff", "retry.py", "unsafe.py", "clean.py", cwd=bad_project)
     assert_ok(result, 0)
-    assert out(result) == ""
+    assert out(result) == "No errors would be fixed.\n"
 
 
 def test_diff_includes_unsafe_fixes_only_when_asked(bad_project: Path):
     result = run_cli("--diff", "--unsafe-fixes", "unsafe.py", cwd=bad_project)
     assert_ok(result, 1)
     assert '-        "0",\n+        str(attempt),\n' in out(result)
+    assert out(result).endswith("\nWould fix 1 error.\n")
     assert (bad_project / "unsafe.py").read_text() == RETRY_ZERO_UNSAFE
 
 
@@ -450,6 +452,8 @@ def test_statistics(bad_project: Path):
         "2\tMFK101\t    hardcoded-retry-count",
         "1\tMFK103\t[*] tag-before-subcommand",
         "1\tMFK301\t[*] run-params-tuple",
+        "Found 4 errors.",
+        "[*] 2 fixable with the `--fix` option.",
     ]
 
 
@@ -614,3 +618,87 @@ def test_mfkit_lint_subcommand_is_the_same_command(bad_project: Path):
     clean = run_cli("lint", "clean.py", cwd=bad_project, tool="mfkit")
     assert_ok(clean, 0)
     assert out(clean) == "All checks passed!\n"
+
+
+# -- ruff parity -------------------------------------------------------------------------------
+def test_output_format_is_an_alias_of_format(bad_project: Path):
+    result = run_cli("--output-format", "json", "deployer.py", cwd=bad_project)
+    assert_ok(result, 1)
+    [item] = json.loads(out(result))
+    assert item["code"] == "MFK301"
+
+
+def test_json_carries_name_severity_cell_and_why_no_fix(bad_project: Path):
+    result = run_cli("--format", "json", "retry.py", "deployer.py", cwd=bad_project)
+    items = json.loads(out(result))
+    by_code = {i["code"]: i for i in items}
+    assert by_code["MFK301"]["name"] == "run-params-tuple"
+    assert by_code["MFK301"]["severity"] == "warning"
+    assert by_code["MFK301"]["cell"] is None
+    assert by_code["MFK301"]["fix"] is not None and "no_fix_reason" not in by_code["MFK301"]
+    assert by_code["MFK101"]["fix"] is None
+    assert by_code["MFK101"]["no_fix_reason"]
+
+
+def test_quiet_prints_findings_only(bad_project: Path):
+    result = run_cli("-q", ".", cwd=bad_project)
+    assert_ok(result, 1)
+    lines = out(result).splitlines()
+    assert lines and all(LINE.match(line) for line in lines)
+
+
+def test_show_fixes_lists_fixed_and_unfixable(bad_project: Path):
+    result = run_cli("--fix", "--show-fixes", "deployer.py", "retry.py", cwd=bad_project)
+    assert_ok(result, 1)
+    text = out(result)
+    assert (
+        "Fixed 1 error:\n- deployer.py:\n    1 \N{MULTIPLICATION SIGN} MFK301 (run-params-tuple)"
+        in text
+    )
+    assert "No fix available (" in text
+    assert "retry.py:18:9: MFK101: " in text
+
+
+def test_fix_only_reports_no_remaining_findings(bad_project: Path):
+    result = run_cli("--fix-only", "deployer.py", "retry.py", cwd=bad_project)
+    assert_ok(result, 0)
+    assert "MFK101" not in out(result)
+    assert "Fixed 1 error." in out(result)
+    assert "list(" in (bad_project / "deployer.py").read_text()
+
+
+def test_exit_non_zero_on_fix(bad_project: Path):
+    result = run_cli("--fix", "--exit-non-zero-on-fix", "deployer.py", cwd=bad_project)
+    assert_ok(result, 1)
+    assert "Fixed 1 error." in out(result)
+    again = run_cli("--fix", "--exit-non-zero-on-fix", "deployer.py", cwd=bad_project)
+    assert_ok(again, 0)
+
+
+def test_no_fix_overrides_fix(bad_project: Path):
+    before = (bad_project / "deployer.py").read_text()
+    result = run_cli("--fix", "--no-fix", "deployer.py", cwd=bad_project)
+    assert_ok(result, 1)
+    assert (bad_project / "deployer.py").read_text() == before
+
+
+def test_force_exclude_applies_to_named_files(bad_project: Path):
+    (bad_project / "pyproject.toml").write_text(
+        '[tool.mfkit-lint]\nextend-exclude = ["deployer.py"]\n', encoding="utf-8"
+    )
+    named = run_cli("deployer.py", cwd=bad_project)
+    assert "MFK301" in out(named)
+    forced = run_cli("--force-exclude", "deployer.py", cwd=bad_project)
+    assert_ok(forced, 0)
+    assert "MFK301" not in out(forced)
+
+
+def test_rule_by_name_and_help_lines_whole():
+    by_name = run_cli("rule", "hardcoded-retry-count", tool="mfkit")
+    assert_ok(by_name, 0)
+    assert out(by_name).startswith("# hardcoded-retry-count (MFK101)")
+    helptext = out(run_cli("--help", tool="mfkit"))
+    commands = helptext.split("Commands:")[1]
+    assert "..." not in commands
+    assert "(e.g.\n" not in commands
+    assert "hardcoded-\n" in commands or "hardcoded-retry-count)" in commands

@@ -150,6 +150,7 @@ def test_manifest_is_valid():
 
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert [(h["id"], h["entry"], h["language"]) for h in hooks] == [
-        ("mfkit-lint", "mfkit-lint", "python"),
-        ("mfkit-lint-fix", "mfkit-lint --fix", "python"),
+        ("mfkit-lint", "mfkit-lint --force-exclude", "python"),
+        ("mfkit-lint-fix", "mfkit-lint --fix --force-exclude", "python"),
     ]
+    assert all(h["require_serial"] is True for h in hooks)

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = ".mfkit_lint_cache"
 CACHE_DIR_ENV = "MFKIT_LINT_CACHE_DIR"
-FORMAT = 1
+FORMAT = 2
 GITIGNORE = "# Created by mfkit-lint: the lint cache, safe to delete.\n*\n"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -206,16 +206,20 @@ def _dump(diag: Diagnostic) -> list[Any]:
         diag.message,
         [span.start.row, span.start.column, span.end.row, span.end.column],
         fix,
+        diag.no_fix_reason,
     ]
 
 
 def _load(item: Any, filename: str) -> Diagnostic:
-    code, name, message, (r1, c1, r2, c2), fix = item
+    code, name, message, (r1, c1, r2, c2), fix, no_fix_reason = item
     if not all(isinstance(v, str) for v in (code, name, message)):
+        raise ValueError("malformed entry")
+    if no_fix_reason is not None and not isinstance(no_fix_reason, str):
         raise ValueError("malformed entry")
     if not all(type(v) is int for v in (r1, c1, r2, c2)):
         raise ValueError("malformed entry")
     diag = Diagnostic(code, name, message, filename, Span(Location(r1, c1), Location(r2, c2)))
+    diag.no_fix_reason = no_fix_reason
     if fix is not None:
         applicability, fix_message = fix
         if not isinstance(fix_message, str):

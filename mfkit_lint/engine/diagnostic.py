@@ -68,6 +68,8 @@ class Diagnostic:
     # Everything the codemod needs to compute the edit; opaque to the engine.
     fix_data: dict[str, Any] = field(default_factory=dict)
     codemod: Optional[str] = None
+    # Why a finding has no fix (``fix`` is None): shown by --show-fixes and in JSON.
+    no_fix_reason: Optional[str] = None
 
     @property
     def location(self) -> Location:
@@ -84,6 +86,11 @@ class Diagnostic:
     def fix_allowed(self, unsafe: bool) -> bool:
         """Whether --fix applies this finding's fix (unsafe ones need --unsafe-fixes too)."""
         return self.fix is not None and (self.fix.applicability == Applicability.SAFE or unsafe)
+
+    @property
+    def severity(self) -> str:
+        """ "error" for a file that could not be checked at all, "warning" for a finding."""
+        return "error" if self.code in ("MFK001", "MFK002") else "warning"
 
     def sort_key(self) -> tuple:
         return (self.filename, self.span.start, self.code)

@@ -88,8 +88,13 @@ def _repo_dirs(directory: Path) -> tuple[Path, ...]:
 
 
 class FileFinder:
-    def __init__(self, settings: Settings, respect_gitignore: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, respect_gitignore: bool = True, force_exclude: bool = False
+    ) -> None:
         self.settings = settings
+        # ruff's --force-exclude: files named on the command line (pre-commit passes each
+        # staged file) are excluded when they, or a directory above them, match.
+        self.force_exclude = force_exclude
         self.exclude = _spec([*settings.exclude, *settings.extend_exclude])
         self.gitignore = _Ignores() if respect_gitignore else None
 
@@ -118,7 +123,10 @@ class FileFinder:
                         seen.add(key)
                         files.append(found)
             elif path.exists() or path.is_symlink():
-                # An explicitly named file is linted even when an exclude pattern matches it.
+                # An explicitly named file is linted even when an exclude pattern matches it,
+                # unless --force-exclude says otherwise.
+                if self.force_exclude and self._excluded_with_parents(path):
+                    continue
                 key = _identity(path)
                 if key not in seen:
                     seen.add(key)
@@ -126,6 +134,17 @@ class FileFinder:
             else:
                 errors.append((path, "no such file or directory"))
         return Discovered(files, errors)
+
+    def _excluded_with_parents(self, path: Path) -> bool:
+        if self.excluded(path, is_dir=False, base=path.parent):
+            return True
+        full = resolved(path)
+        for parent in full.parents:
+            if parent == self.settings.root or self.settings.root not in parent.parents:
+                break
+            if self.excluded(parent, is_dir=True):
+                return True
+        return False
 
     def _walk(self, root: Path, errors: list[tuple[Path, str]]) -> Iterator[Path]:
         def onerror(exc: OSError) -> None:

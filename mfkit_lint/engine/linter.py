@@ -123,6 +123,10 @@ class Linter:
             virtual = ModuleModel(embedded.source, embedded.tree, generated=True)
             for diag in self._run_rules(active, virtual, filename, errors):
                 diag.span = embedded.real_span(source, diag.span)
+                if diag.fix is not None:
+                    diag.no_fix_reason = (
+                        "in generated code (a template string): fix the template by hand"
+                    )
                 diag.fix, diag.fix_data, diag.codemod = None, {}, None
                 diagnostics.append(diag)
         return self._finish(diagnostics, source.text if apply_noqa else "")
@@ -192,6 +196,15 @@ class Linter:
             diag.fix = Fix(rule.fix.applicability, rule.fix.message)
             diag.codemod = rule.fix.codemod
             diag.fix_data = finding.fix_data
+        elif rule.fix is None:
+            diag.no_fix_reason = rule.no_fix or (
+                f"{rule.code} has no automatic fix: the change depends on how the extension "
+                f"is built (`mfkit rule {rule.code}` shows what to write instead)"
+            )
+        else:
+            diag.no_fix_reason = finding.no_fix_reason or (
+                "the fix cannot be decided from the code here (the message says what to change)"
+            )
         return diag
 
     def _engine_diagnostic(

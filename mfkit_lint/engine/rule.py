@@ -31,6 +31,8 @@ class Finding:
     where: Union[ast.AST, Span]
     message: str
     fix_data: Optional[dict[str, Any]] = field(default=None)
+    # When a rule that has a fix withholds it here: why (e.g. what to restructure instead).
+    no_fix_reason: Optional[str] = None
 
 
 class Rule:
@@ -45,6 +47,8 @@ class Rule:
     # Empty means "always run". This is the cheap prefilter that keeps big trees fast.
     triggers: ClassVar[tuple[bytes, ...]] = ()
     fix: ClassVar[Optional[FixSpec]] = None
+    # Why the rule offers no fix at all (rules without a FixSpec); a generic reason otherwise.
+    no_fix: ClassVar[Optional[str]] = None
 
     def check(self, module: ModuleModel) -> Iterable[Finding]:
         raise NotImplementedError

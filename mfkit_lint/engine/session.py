@@ -36,6 +36,7 @@ class RunOptions:
     # The command line turns both on (--no-cache, --jobs N).
     cache: bool = False
     jobs: int = 1
+    force_exclude: bool = False  # exclude patterns apply to files named explicitly too
 
 
 @dataclass
@@ -43,6 +44,8 @@ class RunOutcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     fixed: int = 0
+    fixed_diagnostics: list[Diagnostic] = field(default_factory=list)  # what --fix changed
+    would_fix: int = 0  # under --diff: how many findings the diffs fix
     diffs: list[str] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     stdin_output: Optional[str] = None  # the fixed text of stdin under --fix
@@ -61,7 +64,8 @@ class Session:
         jobs: list[_Job] = []
         file_paths = [Path(p) for p in paths if p != STDIN]
         if file_paths:
-            found = FileFinder(self.linter.settings).find(file_paths)
+            finder = FileFinder(self.linter.settings, force_exclude=self.options.force_exclude)
+            found = finder.find(file_paths)
             outcome.errors.extend(f"{p}: {reason}" for p, reason in found.errors)
             jobs.extend(_Job(str(path), path) for path in found.files)
             if any(p.is_dir() for p in file_paths):
@@ -186,6 +190,7 @@ class Session:
             return fixed.remaining
         if self.options.diff:
             outcome.diffs.append(_unified_diff(result.filename, source.text, fixed.text))
+            outcome.would_fix += len(fixed.fixed)
             return result.diagnostics
         if path is None:
             outcome.stdin_output = fixed.text
@@ -196,6 +201,7 @@ class Session:
                 outcome.errors.append(f"{result.filename}: fixes not written: {exc}")
                 return result.diagnostics
         outcome.fixed += len(fixed.fixed)
+        outcome.fixed_diagnostics.extend(fixed.fixed)
         new_source = Source(fixed.text, source.encoding, source.encode(fixed.text))
         outcome.sources[result.filename] = new_source
         return fixed.remaining

@@ -18,6 +18,12 @@ class Report:
     sources: dict[str, Source] = field(default_factory=dict)  # for --show-source
     errors: int = 0  # problems reported on stderr: unreadable paths, internal errors
     files: list[str] = field(default_factory=list)  # every file linted, by reported name
+    fixed_diagnostics: list[Diagnostic] = field(default_factory=list)  # for --show-fixes
+    show_fixes: bool = False  # list what was fixed, and why the rest has no fix
+    quiet: bool = False  # findings only: no summary
+
+    def without_fix(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.fix is None]
 
     def shows_fix(self, diag: Diagnostic) -> bool:
         """``[*]``: the fix would be applied by --fix with the current unsafe-fixes setting."""

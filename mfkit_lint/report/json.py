@@ -1,4 +1,6 @@
-"""ruff's JSON shape: a list of objects with code, message, filename, locations, fix, url."""
+"""ruff's JSON shape: a list of objects with code, name, severity, message, filename, cell,
+locations, fix and url. A finding without a fix has ``"fix": null`` and says why in
+``no_fix_reason``; ``cell`` is null (mfkit-lint reads no notebooks)."""
 
 from __future__ import annotations
 
@@ -32,8 +34,11 @@ def diagnostic_to_dict(diag: Diagnostic) -> dict:
                 for e in diag.fix.edits
             ],
         }
-    return {
+    item = {
+        "cell": None,
         "code": diag.code,
+        "name": diag.name,
+        "severity": diag.severity,
         "message": diag.message,
         "filename": _filename(diag.filename),
         "location": _location(diag.location),
@@ -42,6 +47,16 @@ def diagnostic_to_dict(diag: Diagnostic) -> dict:
         "fix": fix,
         "url": diag.url,
     }
+    if fix is None:
+        item["no_fix_reason"] = no_fix_reason(diag)
+    return item
+
+
+def no_fix_reason(diag: Diagnostic) -> str:
+    """Why ``diag`` carries no fix edits."""
+    if diag.fix is not None:
+        return "the fix's edits were not computed (they are for --format json or sarif)"
+    return diag.no_fix_reason or "no automatic fix for this finding"
 
 
 def render_json(report: Report) -> str:

@@ -41,8 +41,43 @@ def render_text(report: Report) -> str:
         out.append(_line(report, diag))
         if report.show_source:
             out.extend(_source_block(report, diag))
+    if report.quiet:
+        return "".join(line + "\n" for line in out)
+    if report.show_fixes:
+        out.extend(show_fixes(report))
     out.extend(summary(report))
     return "\n".join(out) + "\n"
+
+
+def show_fixes(report: Report) -> list[str]:
+    """ruff's --show-fixes list (what was fixed, per file and rule), then every finding that
+    has no fix and why."""
+    lines: list[str] = []
+    if report.fixed_diagnostics:
+        lines.append(f"Fixed {_errors(len(report.fixed_diagnostics))}:")
+        by_file: dict[str, Counter] = {}
+        names = {}
+        for diag in report.fixed_diagnostics:
+            by_file.setdefault(diag.filename, Counter())[diag.code] += 1
+            names[diag.code] = diag.name
+        for filename in sorted(by_file):
+            lines.append(f"- {filename}:")
+            for code, n in sorted(by_file[filename].items()):
+                lines.append(f"    {n} \N{MULTIPLICATION SIGN} {code} ({names[code]})")
+        lines.append("")
+    missing = report.without_fix()
+    if missing:
+        lines.append(f"No fix available ({len(missing)}):")
+        for diag in missing:
+            loc = diag.location
+            reason = diag.no_fix_reason or "no automatic fix for this finding"
+            lines.append(f"- {diag.filename}:{loc.row}:{loc.column}: {diag.code}: {reason}")
+        lines.append("")
+    return lines
+
+
+def _errors(n: int) -> str:
+    return f"{n} error{'s' * (n != 1)}"
 
 
 def summary(report: Report) -> list[str]:
@@ -75,6 +110,12 @@ def summary(report: Report) -> list[str]:
             f"{hidden} hidden fix{'es' * (hidden != 1)} can be enabled with the "
             "`--unsafe-fixes` option."
         )
+    missing = len(report.without_fix())
+    if missing:
+        lines.append(
+            f"{missing} finding{'s' * (missing != 1)} ha{'ve' if missing != 1 else 's'} no "
+            "automatic fix (`--show-fixes` says why)."
+        )
     return lines
 
 
@@ -87,4 +128,10 @@ def render_statistics(report: Report) -> str:
         f"{n:>{width}}\t{code}\t{'[*] ' if code in fixable else '    '}{names[code]}"
         for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+    if rows and not report.quiet:
+        total = sum(counts.values())
+        rows.append(f"Found {_errors(total)}.")
+        n_fixable = sum(1 for d in report.diagnostics if report.shows_fix(d))
+        if n_fixable:
+            rows.append(f"[*] {n_fixable} fixable with the `--fix` option.")
     return "\n".join(rows) + ("\n" if rows else "")
