@@ -267,7 +267,7 @@ class _LazyGroup(click.Group):
     listed by ``--help``), so ``mfkit lint`` never pays for the scaffold or compliance code."""
 
     # name -> "module:attribute" of a click command
-    lazy_commands: dict[str, str] = {}
+    lazy_commands: dict[str, str] = {"compliance": "mfkit_lint.compliance.cli:compliance"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})

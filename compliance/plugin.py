@@ -1,0 +1,133 @@
+"""pytest plugin loaded into the compliance run's pytest process: settings, the per-test
+workspace and its process check, capability skips, the progress line and the results file."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from mfkit_lint.compliance.caps import is_required
+from mfkit_lint.compliance.settings import Settings
+from mfkit_lint.compliance.workspace import Workspace
+
+_known: dict[str, dict[str, Any]] = {}  # every collected test's description, by node id
+_results: dict[str, dict[str, Any]] = {}  # the tests that ran (or were skipped), in order
+_settings: Optional[Settings] = None
+_total = 0
+NOT_DECLARED = "optional, not declared in SUPPORTED_CAPABILITIES"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _settings
+    config.addinivalue_line("markers", "cap(name): the capability a compliance test proves")
+    config.addinivalue_line("markers", "rules(*codes): static rules that catch this failure")
+    config.addinivalue_line("markers", "kind(name): orchestrator or backend")
+    _settings = Settings.from_environment()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    assert _settings is not None
+    return _settings
+
+
+@pytest.fixture
+def ws(settings: Settings, tmp_path: Path) -> Any:
+    workspace = Workspace(settings, tmp_path)
+    yield workspace
+    workspace.close()
+    left = workspace.reap()
+    if left:
+        pytest.fail(
+            "left %d process(es) behind (killed by PID): %s"
+            % (len(left), "; ".join("%d %s" % item for item in left)),
+            pytrace=False,
+        )
+
+
+def _marker_args(item: pytest.Item, name: str) -> tuple:
+    marker = item.get_closest_marker(name)
+    return tuple(marker.args) if marker else ()
+
+
+def _rules(item: pytest.Item) -> Optional[list[str]]:
+    """The test's static rules; None when it names none (the capability's rules then apply),
+    an empty list when it says no rule can catch its failure."""
+    marker = item.get_closest_marker("rules")
+    return None if marker is None else list(marker.args)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    assert _settings is not None
+    keep = []
+    for item in items:
+        kind = _marker_args(item, "kind")
+        if kind and kind[0] != _settings.kind:
+            continue
+        keep.append(item)
+        cap = (_marker_args(item, "cap") or ("",))[0]
+        if cap and not is_required(_settings.kind, cap) and cap not in _settings.declared:
+            item.add_marker(pytest.mark.skip(reason=NOT_DECLARED))
+        _known[item.nodeid] = {
+            "test": item.name,
+            "cap": cap,
+            "rules": _rules(item),
+            "outcome": "passed",
+            "message": "",
+            "seconds": 0.0,
+        }
+    items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    global _total
+    _total = len(session.items)  # after -k deselection
+
+
+def _message(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).replace("Skipped: ", "")
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message.strip()
+    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.nodeid not in _known:
+        return
+    entry = _results.setdefault(report.nodeid, dict(_known[report.nodeid]))
+    entry["seconds"] += report.duration
+    if report.failed and entry["outcome"] != "failed":
+        entry["outcome"] = "failed"
+        entry["message"] = _message(report)
+    elif report.skipped and entry["outcome"] == "passed":
+        entry["outcome"] = "skipped"
+        entry["message"] = _message(report)
+    if report.when == "teardown":
+        done = sum(1 for r in _results.values() if r.get("reported"))
+        entry["reported"] = True
+        line = "[%d/%d] %-7s %-16s %s (%.1f s)" % (
+            done + 1,
+            _total,
+            entry["outcome"].upper(),
+            entry["cap"],
+            entry["test"],
+            entry["seconds"],
+        )
+        if entry["outcome"] != "passed":
+            line += ": " + entry["message"][:300]
+        sys.__stdout__.write(line + "\n")
+        sys.__stdout__.flush()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _settings is None or not _settings.results_file:
+        return
+    with open(_settings.results_file, "w", encoding="utf-8") as handle:
+        json.dump({"finished": time.time(), "tests": list(_results.values())}, handle)

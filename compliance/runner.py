@@ -1,0 +1,255 @@
+"""Runs one compliance suite: probe the extension, run the bundled tests in their own pytest
+process (with a hard deadline), fold the results into the capability matrix, check whether
+mfkit-lint would have caught each failure, and write the outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from mfkit_lint.compliance import matrix as mx
+from mfkit_lint.compliance.caps import known
+from mfkit_lint.compliance.settings import SETTINGS_ENV, Settings
+
+SUITE = Path(__file__).resolve().parent / "suite"
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|key|auth|credential", re.I)
+PROBE_TIMEOUT = 120
+
+
+class ComplianceError(Exception):
+    """Bad input or an extension that cannot be tested: a message for the user, exit code 2."""
+
+
+@dataclass
+class Request:
+    kind: str
+    name: str
+    timeout: float = 300.0
+    deploy_args: dict[str, str] = field(default_factory=dict)
+    create_args: dict[str, str] = field(default_factory=dict)
+    supported_caps: Optional[list[str]] = None
+    junit_xml: Optional[str] = None
+    keyword: Optional[str] = None
+    workers: int = 1
+    report: Optional[str] = None
+    backend_image: Optional[str] = None
+    service: Optional[str] = None
+    title: Optional[str] = None
+
+
+def secrets(request: Request) -> list[str]:
+    """Values of deploy/create arguments whose names look like credentials: masked everywhere."""
+    pairs = {**request.deploy_args, **request.create_args}
+    return [v for k, v in pairs.items() if _SECRET_KEY.search(k) and len(v) >= 3]
+
+
+def mask(text: str, hidden: list[str]) -> str:
+    for value in hidden:
+        text = text.replace(value, "****")
+    return text
+
+
+def run_probe(kind: str, name: str, env: dict[str, str]) -> dict:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mfkit_lint.compliance.probe", kind, name],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+            env=env,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ComplianceError(
+            "importing Metaflow with the extension did not finish within %d s" % PROBE_TIMEOUT
+        ) from exc
+    for line in done.stdout.splitlines():
+        if line.startswith("MFKIT-PROBE "):
+            return json.loads(line[len("MFKIT-PROBE ") :])
+    tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
+    raise ComplianceError("Metaflow (with the installed extensions) does not import:\n%s" % tail)
+
+
+def _declared(request: Request, found: dict) -> list[str]:
+    if request.supported_caps is not None:
+        names = [c.strip().upper() for c in request.supported_caps if c.strip()]
+        unknown = sorted(set(names) - known(request.kind))
+        if unknown:
+            raise ComplianceError(
+                "unknown capabilities %s; known: %s"
+                % (", ".join(unknown), ", ".join(sorted(known(request.kind))))
+            )
+        return names
+    return found.get("declared") or []
+
+
+def _pytest_command(request: Request, settings_file: str, workdir: str) -> list[str]:
+    ini = Path(workdir) / "pytest.ini"
+    # Our own ini file: the user's (or this repository's) pytest configuration must not apply.
+    ini.write_text("[pytest]\n")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(ini),
+        "--rootdir",
+        workdir,
+        "--import-mode=importlib",
+        "-p",
+        "mfkit_lint.compliance.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "--basetemp",
+        str(Path(workdir) / "tests"),
+        # A backstop behind each test's own waiting deadline.
+        "--timeout",
+        str(int(request.timeout * 2 + 120)),
+        str(SUITE / ("test_%s.py" % request.kind)),
+    ]
+    if request.junit_xml:
+        command += ["--junit-xml", os.path.abspath(request.junit_xml)]
+    if request.keyword:
+        command += ["-k", request.keyword]
+    if request.workers > 1:
+        command += ["-n", str(request.workers)]
+    return command
+
+
+def _lint(source: str, codes: set[str]) -> set[str]:
+    """Which of the codes mfkit-lint reports on the extension's installed source."""
+    if not codes:
+        return set()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mfkit_lint",
+            "lint",
+            "--format",
+            "json",
+            "--exit-zero",
+            "--select",
+            ",".join(sorted(codes)),
+            "--no-cache",
+            source,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    try:
+        return {d["code"] for d in json.loads(done.stdout or "[]")}
+    except ValueError:
+        return set()
+
+
+def run(
+    request: Request,
+    services_env: Optional[dict[str, str]] = None,
+    shared_root: Optional[str] = None,
+) -> mx.Matrix:
+    began = time.monotonic()
+    env = dict(os.environ)
+    env.setdefault("USERNAME", "mfkit")
+    env.update({"METAFLOW_DEFAULT_METADATA": "local", "METAFLOW_DEFAULT_DATASTORE": "local"})
+    env.update(services_env or {})
+    found = run_probe(request.kind, request.name, env)
+    if "error" in found:
+        raise ComplianceError("Metaflow does not import with the extensions: %s" % found["error"])
+    if not found.get("found"):
+        what = "orchestrators" if request.kind == "orchestrator" else "step decorators"
+        raise ComplianceError(
+            "no %s %r is installed; installed %s: %s"
+            % (request.kind, request.name, what, ", ".join(found.get("offered", [])) or "none")
+        )
+    declared = _declared(request, found)
+    hidden = secrets(request)
+    with tempfile.TemporaryDirectory(prefix="mfkit-compliance-") as workdir:
+        settings = Settings(
+            kind=request.kind,
+            name=request.name,
+            timeout=request.timeout,
+            deploy_args=request.deploy_args,
+            create_args=request.create_args,
+            declared=declared,
+            backend_image=request.backend_image,
+            results_file=str(Path(workdir) / "results.json"),
+            shared_root=shared_root,
+            extra_env=services_env or {},
+        )
+        settings_file = str(Path(workdir) / "settings.json")
+        settings.dump(settings_file)
+        env[SETTINGS_ENV] = settings_file
+        command = _pytest_command(request, settings_file, workdir)
+        _run_pytest(command, env, hidden, deadline=request.timeout * 40 + 600)
+        try:
+            results = json.loads(Path(settings.results_file).read_text())
+        except (OSError, ValueError) as exc:
+            raise ComplianceError("the test process ended without results (output above)") from exc
+    title = request.title or "%s %s" % (request.kind, request.name)
+    matrix = mx.build(request.kind, title, results["tests"], declared)
+    if found.get("declared") is None and request.supported_caps is None:
+        matrix.notes.append(
+            "The extension declares no SUPPORTED_CAPABILITIES (MFK505): "
+            "only the required capabilities were tested."
+        )
+    reported = _lint(found["source"], matrix.codes_to_lint()) if found.get("source") else set()
+    for row in matrix.rows:
+        for finding in row.findings:
+            finding.message = mask(finding.message, hidden)
+            finding.linted = {code: code in reported for code in finding.rules}
+        row.reason = mask(row.reason, hidden)
+    matrix.seconds = time.monotonic() - began
+    if request.junit_xml and hidden and os.path.exists(request.junit_xml):
+        path = Path(request.junit_xml)
+        path.write_text(mask(path.read_text(), hidden))
+    return matrix
+
+
+def _run_pytest(
+    command: list[str], env: dict[str, str], hidden: list[str], deadline: float
+) -> None:
+    """The pytest child in its own process group, its output passed through (masked); the
+    whole group is ended by PID if it outlives the deadline."""
+    child = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    stop_at = time.monotonic() + deadline
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            sys.stdout.write(mask(line, hidden))
+            sys.stdout.flush()
+            if time.monotonic() > stop_at:
+                break
+        child.wait(timeout=max(1.0, stop_at - time.monotonic()))
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        pass
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def write_report(matrix: mx.Matrix, path: str) -> None:
+    target = Path(path)
+    as_html = target.suffix.lower() in (".html", ".htm")
+    body = mx.html_page(matrix) if as_html else mx.markdown(matrix)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body, encoding="utf-8")
