@@ -36,9 +36,8 @@ def _all_required_pass():
 
 
 def test_matrix_all_required_pass_is_ok_and_optional_skips_say_why():
-    tests = _all_required_pass() + [
-        _test("SCHEDULE", "skipped", "optional, not declared in SUPPORTED_CAPABILITIES")
-    ]
+    skipped = _test("SCHEDULE", "skipped", "optional, not declared in SUPPORTED_CAPABILITIES")
+    tests = [*_all_required_pass(), skipped]
     matrix = mx.build("orchestrator", "t", tests, declared=[])
     assert matrix.ok
     row = {r.cap: r for r in matrix.rows}["SCHEDULE"]
@@ -61,7 +60,7 @@ def test_matrix_required_failure_is_not_ok_and_names_rule_and_page():
 
 
 def test_matrix_failure_of_one_test_fails_the_capability_even_if_another_passes():
-    tests = _all_required_pass() + [_test("TRIGGER", "failed", "status stayed RUNNING", [], "t2")]
+    tests = [*_all_required_pass(), _test("TRIGGER", "failed", "status stayed RUNNING", [], "t2")]
     matrix = mx.build("orchestrator", "t", tests, declared=None)
     trigger = {r.cap: r for r in matrix.rows}["TRIGGER"]
     assert trigger.outcome == "failed" and not matrix.ok
