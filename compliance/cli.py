@@ -149,17 +149,19 @@ def orchestrator(
         report,
         service=service,
         title=title,
+        metaflow_src=metaflow_src,
+        test_modules=[m.strip() for m in test_modules.split(",") if m.strip()],
     )
-    if service:
-        from mfkit_lint.compliance.services import started
+    if not service:
+        _finish(request)
+    from mfkit_lint.compliance.services import started
 
-        try:
-            with started(service) as svc:
-                request.create_args = {**svc.create_args, **request.create_args}
-                _finish(request, services_env=svc.env, shared_root=svc.shared_root)
-        except ComplianceError as exc:
-            raise _BadInput(str(exc)) from None
-    _finish(request)
+    try:
+        with started(service) as svc:
+            request.create_args = {**svc.create_args, **request.create_args}
+            _finish(request, services_env=svc.env, shared_root=svc.shared_root)
+    except ComplianceError as exc:
+        raise _BadInput(str(exc)) from None
 
 
 @compliance.command()

@@ -11,6 +11,7 @@ from typing import Optional
 from mfkit_lint.compliance.caps import is_required, known, rule_pages, rules_for_cap
 
 _ORDER = {"failed": 0, "passed": 1, "skipped": 2}
+NOT_SELECTED = "not selected"
 
 
 @dataclass
@@ -42,13 +43,20 @@ class Matrix:
 
     @property
     def ok(self) -> bool:
-        return all(row.outcome == "passed" for row in self.rows if row.required)
+        return all(row.outcome in ("passed", NOT_SELECTED) for row in self.rows if row.required)
 
     def codes_to_lint(self) -> set[str]:
         return {code for row in self.rows for f in row.findings for code in f.rules}
 
 
-def build(kind: str, title: str, tests: Iterable[dict], declared: Optional[list[str]]) -> Matrix:
+def build(
+    kind: str,
+    title: str,
+    tests: Iterable[dict],
+    declared: Optional[list[str]],
+    selected: bool = False,
+) -> Matrix:
+    """`selected`: the run was narrowed (-k), so a capability without a test is not a failure."""
     by_cap: dict[str, list[dict]] = {}
     for test in tests:
         by_cap.setdefault(test["cap"] or "OTHER", []).append(test)
@@ -62,6 +70,8 @@ def build(kind: str, title: str, tests: Iterable[dict], declared: Optional[list[
             row.tests = [t["test"] for t in results]
             if row.outcome == "skipped":
                 row.reason = worst["message"]
+        elif selected:
+            row.outcome = NOT_SELECTED
         else:
             row.reason = "no test for this capability in this suite"
         for test in results:
@@ -119,7 +129,11 @@ def text(matrix: Matrix) -> str:
 
 
 def _verdict(matrix: Matrix) -> str:
-    failed = [row.cap for row in matrix.rows if row.required and row.outcome != "passed"]
+    failed = [
+        row.cap
+        for row in matrix.rows
+        if row.required and row.outcome not in ("passed", NOT_SELECTED)
+    ]
     took = " in %.0f s" % matrix.seconds if matrix.seconds else ""
     if not failed:
         return "All required capabilities pass%s." % took

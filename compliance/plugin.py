@@ -13,6 +13,7 @@ import pytest
 
 from mfkit_lint.compliance.caps import is_required
 from mfkit_lint.compliance.settings import Settings
+from mfkit_lint.compliance.ux import cap_of
 from mfkit_lint.compliance.workspace import Workspace
 
 _known: dict[str, dict[str, Any]] = {}  # every collected test's description, by node id
@@ -71,7 +72,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         keep.append(item)
         cap = (_marker_args(item, "cap") or ("",))[0]
-        if cap and not is_required(_settings.kind, cap) and cap not in _settings.declared:
+        if _settings.kind == "ux":
+            cap = cap_of(item.name)
+        elif cap and not is_required(_settings.kind, cap) and cap not in _settings.declared:
             item.add_marker(pytest.mark.skip(reason=NOT_DECLARED))
         _known[item.nodeid] = {
             "test": item.name,
@@ -89,13 +92,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _total = len(session.items)  # after -k deselection
 
 
-def _message(report: pytest.TestReport) -> str:
+def _message(report: Any) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).replace("Skipped: ", "")
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
         return crash.message.strip()
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A test file that does not even import is a failure of the run, not silence."""
+    if report.failed:
+        message = _message(report)
+        _results[report.nodeid] = {
+            "test": "collecting %s" % report.nodeid,
+            "cap": "",
+            "rules": [],
+            "outcome": "failed",
+            "message": message,
+            "seconds": 0.0,
+        }
+        sys.__stdout__.write("ERROR collecting %s: %s\n" % (report.nodeid, message[:300]))
+        sys.__stdout__.flush()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -44,6 +44,8 @@ class Request:
     backend_image: Optional[str] = None
     service: Optional[str] = None
     title: Optional[str] = None
+    metaflow_src: Optional[str] = None
+    test_modules: list[str] = field(default_factory=list)
 
 
 def secrets(request: Request) -> list[str]:
@@ -91,19 +93,14 @@ def _declared(request: Request, found: dict) -> list[str]:
     return found.get("declared") or []
 
 
-def _pytest_command(request: Request, settings_file: str, workdir: str) -> list[str]:
-    ini = Path(workdir) / "pytest.ini"
-    # Our own ini file: the user's (or this repository's) pytest configuration must not apply.
-    ini.write_text("[pytest]\n")
+def _pytest_command(
+    request: Request, workdir: str, targets: list[str], junit: Optional[str]
+) -> list[str]:
     command = [
         sys.executable,
         "-m",
         "pytest",
-        "-c",
-        str(ini),
-        "--rootdir",
-        workdir,
-        "--import-mode=importlib",
+        *targets,
         "-p",
         "mfkit_lint.compliance.plugin",
         "-p",
@@ -115,10 +112,9 @@ def _pytest_command(request: Request, settings_file: str, workdir: str) -> list[
         # A backstop behind each test's own waiting deadline.
         "--timeout",
         str(int(request.timeout * 2 + 120)),
-        str(SUITE / ("test_%s.py" % request.kind)),
     ]
-    if request.junit_xml:
-        command += ["--junit-xml", os.path.abspath(request.junit_xml)]
+    if junit:
+        command += ["--junit-xml", os.path.abspath(junit)]
     if request.keyword:
         command += ["-k", request.keyword]
     if request.workers > 1:
@@ -188,17 +184,16 @@ def run(
             shared_root=shared_root,
             extra_env=services_env or {},
         )
-        settings_file = str(Path(workdir) / "settings.json")
-        settings.dump(settings_file)
-        env[SETTINGS_ENV] = settings_file
-        command = _pytest_command(request, settings_file, workdir)
-        _run_pytest(command, env, hidden, deadline=request.timeout * 40 + 600)
-        try:
-            results = json.loads(Path(settings.results_file).read_text())
-        except (OSError, ValueError) as exc:
-            raise ComplianceError("the test process ended without results (output above)") from exc
+        ini = Path(workdir) / "pytest.ini"
+        # Our own ini file: the user's (or this repository's) pytest configuration must not apply.
+        ini.write_text("[pytest]\n")
+        own = ["-c", str(ini), "--rootdir", workdir, "--import-mode=importlib"]
+        own.append(str(SUITE / ("test_%s.py" % request.kind)))
+        tests = _suite(request, settings, env, hidden, own, request.junit_xml)
+        if request.metaflow_src:
+            tests += _metaflow_ux(request, settings, env, hidden, Path(workdir))
     title = request.title or "%s %s" % (request.kind, request.name)
-    matrix = mx.build(request.kind, title, results["tests"], declared)
+    matrix = mx.build(request.kind, title, tests, declared, selected=bool(request.keyword))
     if found.get("declared") is None and request.supported_caps is None:
         matrix.notes.append(
             "The extension declares no SUPPORTED_CAPABILITIES (MFK505): "
@@ -215,6 +210,59 @@ def run(
         path = Path(request.junit_xml)
         path.write_text(mask(path.read_text(), hidden))
     return matrix
+
+
+def _suite(
+    request: Request,
+    settings: Settings,
+    env: dict[str, str],
+    hidden: list[str],
+    targets: list[str],
+    junit: Optional[str],
+) -> list[dict]:
+    """One pytest process over the targets with our plugin; the results it recorded."""
+    settings_file = settings.results_file + ".settings.json"
+    settings.dump(settings_file)
+    command = _pytest_command(request, str(Path(settings_file).parent), targets, junit)
+    _run_pytest(command, {**env, SETTINGS_ENV: settings_file}, hidden, request.timeout * 40 + 600)
+    try:
+        return json.loads(Path(settings.results_file).read_text())["tests"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ComplianceError("the test process ended without results (output above)") from exc
+
+
+def _metaflow_ux(
+    request: Request, settings: Settings, env: dict[str, str], hidden: list[str], workdir: Path
+) -> list[dict]:
+    """Metaflow's test/ux modules in deployer mode, folded in as tests of the same matrix."""
+    from mfkit_lint.compliance import ux
+
+    source = Path(request.metaflow_src or "")
+    target, files = ux.prepare(
+        source, workdir, request.name, settings.create_args, request.test_modules
+    )
+    ux_settings = replace(settings, kind="ux", results_file=str(workdir / "ux-results.json"))
+    junit = ux.default_junit(request.junit_xml)
+    # The suite uses the process environment for its Metaflow settings: a private datastore.
+    root = workdir / "ux-datastore"
+    (root / ".metaflow").mkdir(parents=True)
+    # The suite's conftest selects METAFLOW_PROFILE=local; an empty profile keeps the defaults.
+    (root / "config_local.json").write_text("{}")
+    ux_env = {
+        **env,
+        "METAFLOW_HOME": str(root),
+        "METAFLOW_DATASTORE_SYSROOT_LOCAL": settings.shared_root or str(root),
+    }
+    print("metaflow test/ux: %s" % ", ".join(request.test_modules), flush=True)
+    tests = _suite(
+        request, ux_settings, ux_env, hidden, ux.pytest_args(target, files, request.name), junit
+    )
+    if junit and request.junit_xml and os.path.exists(junit) and os.path.exists(request.junit_xml):
+        ux.merge_junit(request.junit_xml, junit)
+        os.remove(junit)
+    for test in tests:
+        test["test"] = "metaflow test/ux %s" % test["test"]
+    return tests
 
 
 def _run_pytest(

@@ -99,6 +99,40 @@ class Workspace:
         impl = getattr(self.deployer(flow, **top_level), attribute)(**self.settings.deploy_args)
         return impl.create(**self.settings.create_args)
 
+    def run_with(self, flow: str, decospec: str) -> Any:
+        """`python flow.py --with DECOSPEC run` (Metaflow's own runtime, the backend's decorator
+        on every step) in a subprocess with the test's timeout; the Client's Run afterwards."""
+        import subprocess
+        import sys
+
+        from metaflow import Run
+
+        id_file = self.root / "run-id"
+        command = [sys.executable, str(self.flow_file(flow)), "--no-pylint", "--with", decospec]
+        command += ["run", "--run-id-file", str(id_file)]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=str(self.root),
+                env={**os.environ, **self.env},
+                capture_output=True,
+                text=True,
+                timeout=self.settings.timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RunTimeout(
+                "`%s` did not end within %.0f s" % (" ".join(command), exc.timeout)
+            ) from None
+        if not id_file.exists():
+            tail = "\n".join(done.stderr.strip().splitlines()[-8:])
+            raise AssertionError("the run did not start (exit %d):\n%s" % (done.returncode, tail))
+        run = Run("%s/%s" % (flow_class(self.flow_file(flow)), id_file.read_text().strip()))
+        assert done.returncode == 0 and run.successful, "run %s failed: %s" % (
+            run.pathspec,
+            failed_steps(run),
+        )
+        return run
+
     # -- waiting ---------------------------------------------------------------------------
 
     def wait(self, triggered: Any, timeout: Optional[float] = None) -> Any:
@@ -157,6 +191,18 @@ class Workspace:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         return left
+
+
+def flow_class(path: Path) -> str:
+    """The FlowSpec class a bundled flow file defines (read, not imported)."""
+    import ast
+
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ClassDef) and any(
+            getattr(base, "id", None) == "FlowSpec" for base in node.bases
+        ):
+            return node.name
+    raise ValueError("no FlowSpec class in %s" % path)
 
 
 def failed_steps(run: Any) -> str:

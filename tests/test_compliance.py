@@ -177,3 +177,42 @@ def test_linting_never_imports_the_compliance_runner(tmp_path):
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
     )
     assert done.stdout.strip().splitlines()[-1] == "CLEAN", done.stdout + done.stderr
+
+
+def test_narrowed_run_does_not_fail_capabilities_it_did_not_select():
+    tests = [_test("LINEAR_DAG", "passed")]
+    matrix = mx.build("orchestrator", "t", tests, None, selected=True)
+    assert matrix.ok
+    assert {r.cap: r.outcome for r in matrix.rows}["RETRY"] == "not selected"
+    failing = mx.build("orchestrator", "t", [_test("RETRY", "failed", "x")], None, selected=True)
+    assert not failing.ok
+
+
+def test_metaflow_ux_tests_map_to_capabilities_and_junit_merges(tmp_path):
+    from mfkit_lint.compliance import ux
+
+    assert ux.cap_of("test_nested_foreach_2x2[x-deployer]") == "NESTED_FOREACH"
+    assert ux.cap_of("test_foreach[x-deployer]") == "FOREACH"
+    assert ux.cap_of("test_config_from_deployment[x]") == "FROM_DEPLOYMENT"
+    assert ux.cap_of("test_hello_world[x]") == "LINEAR_DAG"
+    first, second = tmp_path / "a.xml", tmp_path / "b.xml"
+    first.write_text(
+        '<testsuites><testsuite name="pytest" tests="1"><testcase name="a"/></testsuite></testsuites>'
+    )
+    second.write_text(
+        '<testsuites><testsuite name="pytest" tests="1"><testcase name="b"/></testsuite></testsuites>'
+    )
+    ux.merge_junit(str(first), str(second))
+    merged = first.read_text()
+    assert 'name="a"' in merged and 'name="b"' in merged and "metaflow-test-ux" in merged
+
+
+def test_metaflow_src_with_an_unknown_module_is_bad_input(tmp_path):
+    from mfkit_lint.compliance import ux
+    from mfkit_lint.compliance.runner import ComplianceError
+
+    core = tmp_path / "src" / "test" / "ux" / "core"
+    core.mkdir(parents=True)
+    (core / "test_basic.py").write_text("")
+    with pytest.raises(ComplianceError, match=r"no test module nope .* there are: basic"):
+        ux.prepare(tmp_path / "src", tmp_path / "work", "x", {}, ["basic", "nope"])

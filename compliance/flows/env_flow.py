@@ -2,10 +2,11 @@
 
 import os
 
-from metaflow import FlowSpec, current, resources, step
+from metaflow import FlowSpec, current, environment, resources, step
 
 
 class EnvFlow(FlowSpec):
+    @environment(vars={"MFKIT_ENV_PROBE": "on"})
     @resources(cpu=1, memory=600)
     @step
     def start(self):
