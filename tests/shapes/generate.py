@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -24,9 +25,13 @@ from render import (  # noqa: E402
     Spelling,
     has_keys,
     render,
+    tidy,
 )
-from seeds import SEEDS  # noqa: E402
-from spelling import Seed  # noqa: E402
+from seeds import SEEDS as COMMAND_SEEDS  # noqa: E402
+from spelling import Seed, TextSeed, fill  # noqa: E402
+from text_seeds import TEXT_SEEDS  # noqa: E402
+
+SEEDS: list[Union[Seed, TextSeed]] = [*COMMAND_SEEDS, *TEXT_SEEDS]
 
 CASES = HERE / "cases"
 VARIANT = "# ==== variant: "
@@ -101,9 +106,22 @@ def spellings(seed: Seed) -> Iterator[Spelling]:
             yield Spelling("list", env_style="literal", generated="gen-emit")
 
 
+def text_variants(seed: TextSeed) -> Iterator[Variant]:
+    for name, shape in seed.shapes:
+        files, _ = fill(seed, shape)
+        files = {path: tidy(code) for path, code in files.items()}
+        anchors = {path: code.anchors() for path, code in files.items() if code.anchors()}
+        if seed.bug and not anchors:
+            raise ValueError("%s/%s: a bug without an anchor" % (seed.name, name))
+        texts = {path: code.text() for path, code in files.items()}
+        yield Variant(seed.rule, seed.name, name, seed.bug, texts, anchors if seed.bug else {})
+
+
 def variants() -> list[Variant]:
     out = []
-    for seed in SEEDS:
+    for seed in TEXT_SEEDS:
+        out.extend(text_variants(seed))
+    for seed in COMMAND_SEEDS:
         seen = set()
         for spelling in spellings(seed):
             if spelling.name in seen:

@@ -368,7 +368,7 @@ class Renderer:
             files["%s/scheduler.py" % PACKAGE] = main
         else:
             files["scheduler.py"] = main
-        files = {name: _tidy(code) for name, code in files.items()}
+        files = {name: tidy(code) for name, code in files.items()}
         return Rendered(
             {name: code.text() for name, code in files.items()},
             {name: code.anchors() for name, code in files.items() if code.anchors()},
@@ -449,7 +449,7 @@ class Renderer:
         module.add("")
         module.add("")
         module.extend(code)
-        module = _tidy(module)
+        module = tidy(module)
         return Rendered({"scheduler.py": module.text()}, {"scheduler.py": module.anchors()})
 
 
@@ -471,7 +471,7 @@ def _code(text: str) -> Code:
     return code
 
 
-def _tidy(code: Code) -> Code:
+def tidy(code: Code) -> Code:
     """At most two blank lines in a row, none at the start or the end."""
     out = Code()
     blank = 0

@@ -25,6 +25,25 @@ def environment_vars(step):
 """
 
 
+HELP_TEXT = """
+def describe_inputs():
+    return "inputs: --input-paths, or METAFLOW_STEP_INPUT_PATHS when click reads the env"
+"""
+
+BRANCH_MESSAGE = """
+def branch_warning(branch):
+    return "branch %s: METAFLOW_BRANCH is not forwarded to the workers" % branch
+"""
+
+UNRELATED_HOOK = """
+class SchedulerStepDecorator:
+    name = "myscheduler"
+
+    def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
+        cli_args.command_options["max-user-code-retries"] = max_user_code_retries
+"""
+
+
 def _step(rule, name, bug, spec, params=TASK_PARAMS, doc="", **kw) -> Seed:
     return Seed(rule, name, bug, tuple(params), command(spec), doc, **kw)
 
@@ -635,5 +654,36 @@ SEEDS: list[Seed] = [
         ),
         module=APPLIES_ENV_VARS,
         env_spellings=True,
+    ),
+    # -- a word in the file must not switch a rule off (issue 8, class 4) -------------------
+    _step(
+        "MFK104",
+        "env-name-in-help-text",
+        True,
+        f"{EXE} | {ENV} | @step start | --run-id run_id! | --task-id task_id!",
+        ("flow_file", "env_type", "run_id", "task_id"),
+        "the variable click reads is only named in a help text",
+        func="start_cmd",
+        module=HELP_TEXT,
+    ),
+    _step(
+        "MFK102",
+        "branch-env-name-in-message",
+        True,
+        f"{EXE} | {ENV} | @{STEP} | {TASK}",
+        (*TASK_PARAMS, "branch"),
+        "the branch variable is only named in a message",
+        module=BRANCH_MESSAGE,
+    ),
+    _step(
+        "MFK210",
+        "vars-dropped-unrelated-hook",
+        True,
+        f"{EXE} | {ENV} | @{STEP} | {TASK} | --retry-count attempt~",
+        (*TASK_PARAMS, "attempt", "sysroot", "config_value"),
+        "a decorator hook named runtime_step_cli that does not apply the vars",
+        func="run_step",
+        env=Env(True, (SYSROOT, CONFIG)),
+        module=UNRELATED_HOOK,
     ),
 ]

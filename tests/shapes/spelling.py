@@ -420,3 +420,64 @@ def with_plugin(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
         else:
             out.append(piece)
     return tuple(out)
+
+
+# -- seeds written as text with slots --------------------------------------------------------
+
+ANCHOR = "  #@"  # ends a line of a slot text on which the finding must be (bugs only)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One way of writing the varying part of a text seed: code at module level, the body of
+    the function, and (for two-module shapes) the code of a second module ``common.py``."""
+
+    module: str = ""
+    body: str = ""
+    common: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TextSeed:
+    """A seed whose spellings are listed by hand as shapes of one slot: used where the code is
+    not a command line (the deployer side). ``frame`` holds ``<<module>>`` and ``<<body>>``."""
+
+    rule: str
+    name: str
+    bug: bool
+    frame: str
+    shapes: tuple[tuple[str, Shape], ...]
+    doc: str
+    filename: str = "deployer.py"
+
+
+def fill(seed: TextSeed, shape: Shape) -> tuple[dict[str, Code], bool]:
+    """The files of one shape of a text seed, with anchors; whether it is a package."""
+
+    def code_of(text: str) -> Code:
+        code = Code()
+        for line in text.split("\n"):
+            anchor = line.endswith(ANCHOR)
+            code.add(line[: -len(ANCHOR)] if anchor else line, anchor)
+        return code
+
+    text = seed.frame.replace("<<module>>", shape.module.strip("\n"))
+    text = text.replace("<<body>>", _indent(shape.body.strip("\n"), seed.frame))
+    main = code_of(text.strip("\n"))
+    if shape.common is None:
+        return {seed.filename: main}, False
+    return {
+        "pyproject.toml": code_of('[project]\nname = "myscheduler-ext"\nversion = "0.1.0"'),
+        "myscheduler_ext/__init__.py": Code(),
+        "myscheduler_ext/common.py": code_of(shape.common.strip("\n")),
+        "myscheduler_ext/" + seed.filename: main,
+    }, True
+
+
+def _indent(body: str, frame: str) -> str:
+    """Indent the body like the ``<<body>>`` line of the frame."""
+    for line in frame.split("\n"):
+        if line.strip() == "<<body>>":
+            pad = line[: len(line) - len(line.lstrip())]
+            return "\n".join((pad + b if b else b) for b in body.split("\n"))[len(pad) :]
+    return body

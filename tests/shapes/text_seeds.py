@@ -1,0 +1,498 @@
+"""Seeds of the deployer side (MFK301, MFK303): each shape is an equivalent way of writing the
+varying part; ``  #@`` ends the lines where the finding must be."""
+
+from __future__ import annotations
+
+from spelling import Shape, TextSeed
+
+DEPLOYED_FLOW = """
+from metaflow.runner.deployer import DeployedFlow
+
+
+<<module>>
+
+
+class SchedulerDeployedFlow(DeployedFlow):
+    TYPE = "scheduler"
+
+    def trigger(self, **kwargs):
+        <<body>>
+"""
+
+PAIRS = '"%s=%s" % (k, v) for k, v in kwargs.items()'
+
+TUPLE_SHAPES = (
+    (
+        "generator",
+        Shape(body=f"run_params = tuple({PAIRS})\nreturn self._trigger(run_params=run_params)  #@"),
+    ),
+    (
+        "inline",
+        Shape(body=f"return self._trigger(run_params=tuple({PAIRS}))  #@"),
+    ),
+    (
+        "sorted",
+        Shape(
+            body='run_params = tuple(sorted("%s=%s" % item for item in kwargs.items()))\n'
+            "return self._trigger(run_params=run_params)  #@"
+        ),
+    ),
+    (
+        "literal",
+        Shape(
+            body='run_params = ("alpha=%s" % kwargs["alpha"],)\n'
+            "return self._trigger(run_params=run_params)  #@"
+        ),
+    ),
+    (
+        "via-list",
+        Shape(
+            body=f"pairs = [{PAIRS}]\nrun_params = tuple(pairs)\n"
+            "return self._trigger(run_params=run_params)  #@"
+        ),
+    ),
+    (
+        "reassigned",
+        Shape(
+            body=f"run_params = [{PAIRS}]\nrun_params = tuple(run_params)\n"
+            "return self._trigger(run_params=run_params)  #@"
+        ),
+    ),
+    (
+        "conditional",
+        Shape(
+            body=f"run_params = tuple({PAIRS}) if kwargs else ()\n"
+            "return self._trigger(run_params=run_params)  #@"
+        ),
+    ),
+    (
+        "subscript",
+        Shape(
+            body='trigger_kwargs = {"deployer_attribute_file": None}\n'
+            f'trigger_kwargs["run_params"] = tuple({PAIRS})  #@\n'
+            "return self._trigger(**trigger_kwargs)"
+        ),
+    ),
+    (
+        "dict-literal",
+        Shape(
+            body=f"params = tuple({PAIRS})\n"
+            'trigger_kwargs = {"run_params": params}  #@\n'
+            "return self._trigger(**trigger_kwargs)"
+        ),
+    ),
+    (
+        "helper",
+        Shape(
+            module=f"def _format_params(kwargs):\n    return tuple({PAIRS})",
+            body="run_params = _format_params(kwargs)\n"
+            "return self._trigger(run_params=run_params)  #@",
+        ),
+    ),
+    (
+        "attribute",
+        Shape(
+            body=f"self._run_params = tuple({PAIRS})\n"
+            "return self._trigger(run_params=self._run_params)  #@"
+        ),
+    ),
+    (
+        "helper-split",
+        Shape(
+            module="from myscheduler_ext.common import format_params",
+            body="run_params = format_params(kwargs)\n"
+            "return self._trigger(run_params=run_params)  #@",
+            common=f"def format_params(kwargs):\n    return tuple({PAIRS})",
+        ),
+    ),
+)
+
+LIST_SHAPES = (
+    (
+        "comprehension",
+        Shape(body=f"run_params = [{PAIRS}]\nreturn self._trigger(run_params=run_params)"),
+    ),
+    (
+        "inline",
+        Shape(body=f"return self._trigger(run_params=[{PAIRS}])"),
+    ),
+    (
+        "sorted",
+        Shape(
+            body='run_params = sorted("%s=%s" % item for item in kwargs.items())\n'
+            "return self._trigger(run_params=run_params)"
+        ),
+    ),
+    (
+        "converted",
+        Shape(
+            body=f"run_params = tuple({PAIRS})\nreturn self._trigger(run_params=list(run_params))"
+        ),
+    ),
+    (
+        "reassigned",
+        Shape(
+            body=f"run_params = tuple({PAIRS})\nrun_params = list(run_params)\n"
+            "return self._trigger(run_params=run_params)"
+        ),
+    ),
+    (
+        "conditional",
+        Shape(
+            body=f"run_params = [{PAIRS}] if kwargs else []\n"
+            "return self._trigger(run_params=run_params)"
+        ),
+    ),
+    (
+        "subscript",
+        Shape(
+            body='trigger_kwargs = {"deployer_attribute_file": None}\n'
+            f'trigger_kwargs["run_params"] = [{PAIRS}]\n'
+            "return self._trigger(**trigger_kwargs)"
+        ),
+    ),
+    (
+        "helper",
+        Shape(
+            module=f"def _format_params(kwargs):\n    return [{PAIRS}]",
+            body="run_params = _format_params(kwargs)\nreturn self._trigger(run_params=run_params)",
+        ),
+    ),
+    (
+        "helper-converts",
+        Shape(
+            module=f"def _format_params(kwargs):\n    return list(tuple({PAIRS}))",
+            body="run_params = _format_params(kwargs)\nreturn self._trigger(run_params=run_params)",
+        ),
+    ),
+    (
+        "helper-split",
+        Shape(
+            module="from myscheduler_ext.common import format_params",
+            body="run_params = format_params(kwargs)\nreturn self._trigger(run_params=run_params)",
+            common=f"def format_params(kwargs):\n    return [{PAIRS}]",
+        ),
+    ),
+)
+
+TRIGGER_COMMAND = """
+import json
+import subprocess
+import time
+
+import click
+
+
+<<module>>
+
+
+@click.command()
+@click.option("--deployer-attribute-file", default=None)
+@click.pass_obj
+def trigger(obj, deployer_attribute_file=None):
+    <<body>>
+"""
+
+WRITE = """with open(deployer_attribute_file, "w") as f:  #@
+    json.dump({"name": obj.name, "flow_name": obj.flow_name, "metadata": "{}"}, f)"""
+
+WRITE_FIRST = """with open(deployer_attribute_file, "w") as f:
+    json.dump({"name": obj.name, "flow_name": obj.flow_name, "metadata": "{}"}, f)"""
+
+AFTER_RUN_SHAPES = (
+    (
+        "polling-loop",
+        Shape(
+            body="execution = obj.client.start(obj.name)\n"
+            "while not obj.client.is_done(execution):\n    time.sleep(10)\n" + WRITE
+        ),
+    ),
+    (
+        "subprocess-run",
+        Shape(
+            body='subprocess.run(["python", obj.flow_file, "--no-pylint", "run"], check=True)\n'
+            + WRITE
+        ),
+    ),
+    (
+        "wait-helper",
+        Shape(
+            module="def _wait(client, execution):\n"
+            "    while not client.is_done(execution):\n        time.sleep(10)",
+            body="execution = obj.client.start(obj.name)\n_wait(obj.client, execution)\n" + WRITE,
+        ),
+    ),
+    (
+        "wait-for-call",
+        Shape(
+            body="execution = obj.client.start(obj.name)\n"
+            "obj.client.wait_for_completion(execution)\n" + WRITE
+        ),
+    ),
+    (
+        "write-text",
+        Shape(
+            body="execution = obj.client.start(obj.name)\n"
+            "while not obj.client.is_done(execution):\n    time.sleep(10)\n"
+            "payload = json.dumps({'name': obj.name, 'metadata': '{}'})\n"
+            "Path(deployer_attribute_file).write_text(payload)  #@",
+            module="from pathlib import Path",
+        ),
+    ),
+    (
+        "guarded-write",
+        Shape(
+            body="execution = obj.client.start(obj.name)\n"
+            "while not obj.client.is_done(execution):\n    time.sleep(10)\n"
+            "if deployer_attribute_file:  #@\n" + "\n".join("    " + w for w in WRITE.split("\n"))
+        ),
+    ),
+    (
+        "wait-helper-split",
+        Shape(
+            module="from myscheduler_ext.common import wait_until_done",
+            body="execution = obj.client.start(obj.name)\n"
+            "wait_until_done(obj.client, execution)\n" + WRITE,
+            common="import time\n\n\ndef wait_until_done(client, execution):\n"
+            "    while not client.is_done(execution):\n        time.sleep(10)",
+        ),
+    ),
+    (
+        "run-helper-chain",
+        Shape(
+            module="def _run_to_end(obj):\n"
+            "    execution = obj.client.start(obj.name)\n"
+            "    _poll(obj.client, execution)\n"
+            "    return execution\n\n\n"
+            "def _poll(client, execution):\n"
+            "    while not client.is_done(execution):\n        time.sleep(10)",
+            body="_run_to_end(obj)\n" + WRITE,
+        ),
+    ),
+)
+
+WRITE_FIRST_SHAPES = (
+    (
+        "submit-only",
+        Shape(body="execution = obj.client.start(obj.name)\n" + WRITE_FIRST),
+    ),
+    (
+        "write-then-wait",
+        Shape(
+            body=WRITE_FIRST + "\nexecution = obj.client.start(obj.name)\n"
+            "while not obj.client.is_done(execution):\n    time.sleep(10)"
+        ),
+    ),
+    (
+        "detached-runner",
+        Shape(
+            body='subprocess.Popen(["python", obj.flow_file, "--no-pylint", "run"],\n'
+            "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n" + WRITE_FIRST
+        ),
+    ),
+    (
+        "loop-not-waiting",
+        Shape(
+            body="for attempt in range(3):\n"
+            "    if obj.client.ping():\n        break\n    time.sleep(1)\n"
+            "execution = obj.client.start(obj.name)\n" + WRITE_FIRST
+        ),
+    ),
+    (
+        "helper-submits",
+        Shape(
+            module="def _submit(client, name):\n    return client.start(name)",
+            body="execution = _submit(obj.client, obj.name)\n" + WRITE_FIRST,
+        ),
+    ),
+)
+
+CREATE_COMMAND = """
+import json
+import time
+
+import click
+
+
+<<module>>
+
+
+@click.command()
+@click.option("--deployer-attribute-file", default=None)
+@click.pass_obj
+def create(obj, deployer_attribute_file=None):
+    <<body>>
+"""
+
+# create may wait for the scheduler to index the deployment before writing the file (issue 8,
+# class 8: Deployer.create() waits for the file with the same timeout, a late write works).
+CREATE_SHAPES = (
+    (
+        "wait-for-index",
+        Shape(
+            body="obj.client.deploy(obj.name, obj.spec)\n"
+            "while not obj.client.is_indexed(obj.name):\n    time.sleep(1)\n" + WRITE_FIRST
+        ),
+    ),
+    (
+        "wait-helper",
+        Shape(
+            module="def _wait_for_index(client, name):\n"
+            "    while not client.is_indexed(name):\n        time.sleep(1)",
+            body="obj.client.deploy(obj.name, obj.spec)\n"
+            "_wait_for_index(obj.client, obj.name)\n" + WRITE_FIRST,
+        ),
+    ),
+)
+
+STEP_BUILDER = """
+import os
+import subprocess
+import sys
+
+<<module>>
+
+
+def run_step(flow_file, step_name, run_id, task_id, input_paths, tag, sysroot):
+    <<body>>
+"""
+
+CORRECT_STEP = """cmd = [sys.executable, flow_file, "--no-pylint", "step", step_name, "--tag", tag]
+cmd += ["--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths]
+return cmd"""
+
+# Strings that show a command without being one: examples, messages, help (issue 8, class 7).
+DATA_SHAPES = (
+    (
+        "docstring",
+        Shape(
+            body='"""Not: python flow.py --tag T step NAME --run-id R --task-id T --input-paths P'
+            '"""\n' + CORRECT_STEP
+        ),
+    ),
+    (
+        "message-constant",
+        Shape(
+            module='WRONG_ORDER = "python flow.py --tag x step start --run-id 1 --task-id 2"',
+            body="if not tag:\n    raise ValueError('tags go after the step name, not: ' + "
+            "WRONG_ORDER)\n" + CORRECT_STEP,
+        ),
+    ),
+    (
+        "code-example-string",
+        Shape(
+            module='EXAMPLE = """cmd = [sys.executable, "flow.py", "--tag", "x", "step", "start",'
+            ' "--run-id", "1", "--task-id", "2", "--input-paths", "p"]"""',
+            body=CORRECT_STEP,
+        ),
+    ),
+    (
+        "click-help",
+        Shape(
+            module="import click\n\n"
+            'tag_option = click.option("--tag", "tags", multiple=True, help="--tag before step")',
+            body=CORRECT_STEP,
+        ),
+    ),
+)
+
+RUN_STEP = """subprocess.run(
+    [sys.executable, flow_file, "--no-pylint", "step", step_name, "--run-id", run_id,
+     "--task-id", task_id, "--input-paths", input_paths],
+    env=env,
+    check=True,
+)"""
+
+# The step gets the worker's whole environment, spelled in ways other than dict(os.environ);
+# and a scratch environment for a command that is not a step.
+INHERITED_SHAPES = (
+    (
+        "update-from-environ",
+        Shape(
+            body='env = {}\nenv.update(os.environ)\nenv["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot\n'
+            + RUN_STEP
+        ),
+    ),
+    (
+        "base-env-helper",
+        Shape(
+            module="def _base_env():\n    return dict(os.environ)",
+            body='env = _base_env()\nenv["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot\n'
+            + RUN_STEP,
+        ),
+    ),
+    (
+        "merged-literal",
+        Shape(
+            body='env = {**os.environ, "METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot}\n' + RUN_STEP
+        ),
+    ),
+    (
+        "other-tool",
+        Shape(
+            body='env = {"KUBECONFIG": os.path.join(sysroot, "kubeconfig")}\n'
+            'subprocess.run(["kubectl", "apply", "-f", flow_file], env=env, check=True)'
+        ),
+    ),
+)
+
+TEXT_SEEDS = (
+    TextSeed(
+        "MFK301",
+        "run-params-tuple",
+        True,
+        DEPLOYED_FLOW,
+        TUPLE_SHAPES,
+        "run params handed to _trigger as a tuple",
+    ),
+    TextSeed(
+        "MFK301",
+        "run-params-list",
+        False,
+        DEPLOYED_FLOW,
+        LIST_SHAPES,
+        "run params handed on as a list",
+    ),
+    TextSeed(
+        "MFK303",
+        "attribute-file-after-run",
+        True,
+        TRIGGER_COMMAND,
+        AFTER_RUN_SHAPES,
+        "trigger writes the attribute file after the run",
+    ),
+    TextSeed(
+        "MFK303",
+        "attribute-file-first",
+        False,
+        TRIGGER_COMMAND,
+        WRITE_FIRST_SHAPES,
+        "trigger writes the attribute file before anything waits",
+    ),
+    TextSeed(
+        "MFK303",
+        "create-waits-for-index",
+        False,
+        CREATE_COMMAND,
+        CREATE_SHAPES,
+        "create waits for the deployment to be indexed, then writes the file",
+    ),
+    TextSeed(
+        "MFK103",
+        "command-shown-in-data",
+        False,
+        STEP_BUILDER,
+        DATA_SHAPES,
+        "a wrong command only in a docstring, a message, a code example or help text",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK206",
+        "worker-env-inherited",
+        False,
+        STEP_BUILDER,
+        INHERITED_SHAPES,
+        "the worker's environment reaches the step; a scratch env for another tool",
+        "scheduler.py",
+    ),
+)
