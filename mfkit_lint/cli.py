@@ -10,18 +10,19 @@ import click
 
 from mfkit_lint import __version__
 from mfkit_lint.engine.config import ConfigError, Settings, load_settings
-from mfkit_lint.engine.docs import pitfall_page
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import (
     RegistryError,
+    RuleInfo,
     Selection,
     all_rules,
     parse_selectors,
     rule_by_code,
+    rule_infos,
 )
 from mfkit_lint.engine.session import STDIN, RunOptions, RunOutcome, Session
 from mfkit_lint.engine.workers import default_jobs
-from mfkit_lint.report import FORMATS, Report
+from mfkit_lint.report import FORMAT_NAMES, Report, renderer
 from mfkit_lint.report.text import render_statistics
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -33,7 +34,24 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def _selection(settings: Settings, select, ignore, extend_select) -> Selection:
+def _rule_index(settings: Settings, use_cache: bool) -> list[RuleInfo]:
+    """The rules' codes: from the cache when it knows this set of rules (a run whose files are
+    all cached then never imports a rule), else from the rules themselves."""
+    if not use_cache:
+        return list(rule_infos())
+    from mfkit_lint.engine.cache import Cache
+
+    cache = Cache.for_settings(settings)
+    index = cache.rule_index()
+    if index is None:
+        index = list(rule_infos())
+        cache.put_rule_index(index)
+    return index
+
+
+def _selection(
+    settings: Settings, select, ignore, extend_select, index: list[RuleInfo]
+) -> Selection:
     cli_select = parse_selectors(select)
     if cli_select:
         # As in ruff, --select on the command line starts over: the configuration's
@@ -45,7 +63,7 @@ def _selection(settings: Settings, select, ignore, extend_select) -> Selection:
             settings.ignore + parse_selectors(ignore),
             settings.extend_select + parse_selectors(extend_select),
         )
-    known = [r.code for r in all_rules()]
+    known = [r.code for r in index]
     selection.validate(known)
     for pattern, codes in settings.per_file_ignores:
         try:
@@ -66,6 +84,8 @@ def _list_rules() -> str:
 
 def _explain(code_or_name: str) -> str:
     """The pitfall page of a rule given by code (MFK101) or by name (hardcoded-retry-count)."""
+    from mfkit_lint.engine.docs import pitfall_page
+
     by_name = {rule.name: rule for rule in all_rules()}
     rule = by_name.get(code_or_name.strip().lower())
     return pitfall_page(rule or rule_by_code(code_or_name))
@@ -111,7 +131,7 @@ def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str
     "--format",
     "--output-format",
     "output_format",
-    type=click.Choice(sorted(FORMATS)),
+    type=click.Choice(FORMAT_NAMES),
     default="text",
     show_default=True,
     help="Output format.",
@@ -184,8 +204,9 @@ def lint_command(
         first = next((p for p in paths if p != STDIN), None)
         start = Path(first) if first else Path(stdin_filename or ".").parent
         settings = load_settings(config_file, start if start.exists() else Path.cwd())
-        selection = _selection(settings, select, ignore, extend_select)
-        linter = Linter(settings, selection)
+        index = _rule_index(settings, use_cache=not no_cache)
+        selection = _selection(settings, select, ignore, extend_select, index)
+        linter = Linter(settings, selection, index=index)
     except (ConfigError, RegistryError) as exc:
         _fail(str(exc))
     unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
@@ -238,7 +259,7 @@ def lint_command(
         errors=len(outcome.errors),
         files=sorted(set(outcome.sources) | {d.filename for d in outcome.diagnostics}),
     )
-    text = render_statistics(report) if statistics else FORMATS[output_format](report)
+    text = render_statistics(report) if statistics else renderer(output_format)(report)
     stdin_fixed = (
         _stdin_fixed(outcome, stdin, stdin_filename) if fix and stdin is not None else None
     )

@@ -194,16 +194,16 @@ def test_a_change_to_the_analysis_code_invalidates(tmp_path: Path, monkeypatch):
     """An edited rule module (editable installs, upgraded plugins) changes the fingerprint."""
     module_file = tmp_path / "third_party_rules.py"
     module_file.write_text("# version 1\n")
-    fake = type(sys)("third_party_rules")
-    fake.__file__ = str(module_file)
-    monkeypatch.setitem(sys.modules, "third_party_rules", fake)
-    first = fingerprint(["third_party_rules"])
-    assert fingerprint(["third_party_rules"]) == first
+    monkeypatch.syspath_prepend(str(tmp_path))  # found by file, never imported
+    plugin = ["third_party_rules"]
+    first = fingerprint(modules=plugin)
+    assert fingerprint(modules=plugin) == first
     module_file.write_text("# version 2\n")
-    assert fingerprint(["third_party_rules"]) != first
+    assert fingerprint(modules=plugin) != first
+    assert "third_party_rules" not in sys.modules
     monkeypatch.setattr(cache_module, "__version__", "99.0")
-    assert fingerprint(["third_party_rules"]) not in (first, fingerprint([]))
-    assert fingerprint([]) != fingerprint(["third_party_rules"])
+    assert fingerprint(modules=plugin) not in (first, fingerprint(modules=[]))
+    assert fingerprint(modules=[]) != fingerprint(modules=plugin)
 
 
 def test_the_key_depends_on_bytes_and_codes(tmp_path: Path):
@@ -318,3 +318,62 @@ def test_concurrent_runs_share_the_cache_safely(bad_project: Path):
     assert not list((bad_project / CACHE_DIR_NAME).glob("*/.tmp-*"))
     warm = invoke("--format", "json", ".", cwd=bad_project)
     assert warm.stdout == expected.stdout
+
+
+def test_prune_drops_old_entries_and_orphaned_temporaries(tmp_path: Path):
+    import os
+    import time
+
+    cache = Cache(tmp_path / "c", "salt")
+    cache.put("ab" + "0" * 62, [])
+    cache.put("cd" + "1" * 62, [])
+    old, fresh = cache._path("ab" + "0" * 62), cache._path("cd" + "1" * 62)
+    orphan = old.parent / ".tmp-killed"
+    orphan.write_text("{")
+    now = time.time()
+    os.utime(old, (now - 40 * 86400, now - 40 * 86400))
+    os.utime(orphan, (now - 7200, now - 7200))
+    assert cache.prune(now=now) == 2
+    assert not old.exists() and not orphan.exists() and fresh.exists()
+    assert cache.prune(now=now + 60) == 0  # not due again for a day
+
+
+def test_prune_keeps_at_most_max_entries(tmp_path: Path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(cache_module, "MAX_ENTRIES", 2)
+    cache = Cache(tmp_path / "c", "salt")
+    keys = [f"{i:02d}" + "0" * 62 for i in range(4)]
+    for i, key in enumerate(keys):
+        cache.put(key, [])
+        os.utime(cache._path(key), (1_000_000 + i, 1_000_000 + i))
+    cache.prune(now=1_000_010, force=True)
+    assert [cache._path(k).exists() for k in keys] == [False, False, True, True]
+
+
+def test_a_cached_run_imports_no_rule(bad_project: Path):
+    """A run whose files are all cached answers from the cache: no rule module, no module
+    model (project mode still indexes the tree's files, which parses nothing)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from mfkit_lint.cli import lint_command\n"
+        "try:\n"
+        "    lint_command.main(['--exit-zero', '-q', '.'], prog_name='mfkit-lint')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('mfkit_lint.rules', 'mfkit_lint.model.module', 'mfkit_lint.model.commands')\n"
+        "loaded = [m for m in sys.modules if m.startswith(heavy)]\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    env = dict(os.environ, MFKIT_LINT_CACHE_DIR=str(bad_project / ".cache"))
+    first = subprocess.run(
+        [sys.executable, "-c", code], cwd=bad_project, env=env, capture_output=True, text=True
+    )
+    assert "LOADED []" not in first.stderr  # the cold run loads them
+    second = subprocess.run(
+        [sys.executable, "-c", code], cwd=bad_project, env=env, capture_output=True, text=True
+    )
+    assert "LOADED []" in second.stderr, second.stderr
+    assert second.stdout == first.stdout and "MFK301" in second.stdout

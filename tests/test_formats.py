@@ -26,7 +26,7 @@ from mfkit_lint import __version__
 from mfkit_lint.engine.diagnostic import Diagnostic, Location, Span
 from mfkit_lint.engine.docs import pitfall_page
 from mfkit_lint.engine.registry import rule_by_code
-from mfkit_lint.report import FORMATS, Report
+from mfkit_lint.report import FORMAT_NAMES, Report
 from mfkit_lint.report.github import annotation
 from mfkit_lint.report.junit import render_junit
 
@@ -435,7 +435,7 @@ def test_junit_characters_xml_cannot_hold():
 
 
 def test_formats_are_registered():
-    assert {"sarif", "github", "junit"} <= set(FORMATS)
+    assert {"sarif", "github", "junit"} <= set(FORMAT_NAMES)
     help_text = out(invoke("--help"))
     for name in ("sarif", "github", "junit"):
         assert name in help_text

@@ -182,6 +182,10 @@ def test_a_dead_worker_is_an_error_not_a_hang(many: Path, monkeypatch):
 # whole process group. Each worker writes its pid to a file when it starts on a file.
 SLOW_WORKERS = """
 import os, sys, time
+import signal
+# Python leaves SIGINT ignored when the suite was started with it ignored (nohup, a
+# background job, some CI runners): restore the handler that raises KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from mfkit_lint.engine import workers
 from mfkit_lint.engine.linter import Linter
 workers.MIN_FILES_PER_WORKER = workers.MIN_BYTES_PER_WORKER = 1

@@ -341,6 +341,10 @@ def test_concurrent_fix_runs_on_the_same_files(tree: Path):
 # rename) once it has announced itself through a marker file.
 STUCK_IN_WRITE = """
 import os, sys, time
+import signal
+# Python leaves SIGINT ignored when the suite was started with it ignored (nohup, a
+# background job, some CI runners): restore the handler that raises KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 def stuck(fd):
     open(sys.argv[1], "w").close()
     time.sleep(60)
@@ -393,3 +397,19 @@ def test_ctrl_c_between_files_keeps_the_fixed_ones_whole(tree: Path, monkeypatch
     texts = [(tree / f"steps_{i}.py").read_text() for i in range(3)]
     assert texts == [TAG_BEFORE_STEP_FIXED, TAG_BEFORE_STEP, TAG_BEFORE_STEP]
     assert not [p for p in tree.iterdir() if p.name.endswith(".mfkit-tmp")]
+
+
+def test_a_killed_runs_temporary_files_are_cleaned_on_the_next_write(tmp_path: Path):
+    from mfkit_lint.engine.writer import write_atomic
+
+    target = tmp_path / "steps.py"
+    target.write_text("x = 1\n")
+    orphan = tmp_path / ".steps.py.k1ll3d.mfkit-tmp"  # what SIGKILL mid-write leaves
+    orphan.write_text("x = ")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    young = tmp_path / ".other.py.busy.mfkit-tmp"  # maybe another writer's, right now
+    young.write_text("y")
+    write_atomic(target, b"x = 2\n", b"x = 1\n")
+    assert target.read_text() == "x = 2\n"
+    assert not orphan.exists()
+    assert young.exists()

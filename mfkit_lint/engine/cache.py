@@ -6,8 +6,9 @@ the result:
 * the cache format and the Python version (``ast`` accepts and rejects different code in
   different versions);
 * mfkit-lint's version and the source text of the analysis code: the engine, the model, the
-  contract and the module of every enabled rule (a third-party rule plugin included). An edited
-  rule in an editable install, or an upgraded plugin, therefore invalidates the entries;
+  contract and every rule plugin's files (third-party plugins included), found without
+  importing them. An edited rule in an editable install, or an upgraded plugin, therefore
+  invalidates the entries;
 * the codes checked in that file: the selection after per-file ignores, engine codes included;
 * in project mode (a directory is linted, and rules may look at the other files of the tree):
   the path of the file and the paths and contents of every file of the tree, so that a change
@@ -44,8 +45,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mfkit_lint import __version__
 from mfkit_lint.engine.diagnostic import Applicability, Diagnostic, Fix, Location, Span
+from mfkit_lint.engine.registry import RuleInfo, plugin_modules, plugin_sources
 
 if TYPE_CHECKING:
+    from mfkit_lint.engine.config import Settings
     from mfkit_lint.engine.linter import Linter
 
 CACHE_DIR_NAME = ".mfkit_lint_cache"
@@ -71,19 +74,18 @@ def cache_dir(root: Path) -> Path:
     return Path(override) if override else root / CACHE_DIR_NAME
 
 
-def fingerprint(rule_modules: Iterable[str]) -> str:
-    """A digest of the format, Python, mfkit-lint and the source of the analysis code."""
+def fingerprint(directory: Optional[Path] = None, modules: Optional[Sequence[str]] = None) -> str:
+    """A digest of the format, Python, mfkit-lint and the source of the analysis code and of
+    every rule plugin (read as files: nothing is imported). ``directory`` is the cache, where
+    the list of plugins is remembered; ``modules`` names the plugins instead."""
     digest = hashlib.sha256()
     for part in (f"format {FORMAT}", sys.version, sys.implementation.name, __version__):
         digest.update(part.encode() + b"\0")
     files = [path for name in _ANALYSIS_PACKAGES for path in _package_files(name)]
-    for module_name in sorted(set(rule_modules)):
-        module = sys.modules.get(module_name)
-        digest.update(module_name.encode() + b"\0")
-        digest.update(str(getattr(module, "__version__", "")).encode() + b"\0")
-        path = getattr(module, "__file__", None)
-        if path:
-            files.append(Path(path))
+    if modules is None:
+        modules = _plugin_modules(directory)
+    digest.update(",".join(modules).encode() + b"\0")
+    files += plugin_sources(modules)
     for path in files:
         digest.update(str(path).encode() + b"\0")
         try:
@@ -91,6 +93,35 @@ def fingerprint(rule_modules: Iterable[str]) -> str:
         except OSError:
             digest.update(b"unreadable")
     return digest.hexdigest()
+
+
+def _plugin_modules(directory: Optional[Path]) -> list[str]:
+    """The rule plugins' modules. Reading the installed distributions' entry points costs more
+    than a whole cached run, so the answer is kept in the cache directory, keyed by the import
+    path and the modification times of its directories (installing or removing a distribution
+    changes its site-packages directory)."""
+    if directory is None:
+        return plugin_modules()
+    state = []
+    for entry in sys.path:
+        try:
+            state.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            state.append(f"{entry}\0-")
+    key = hashlib.sha256("\n".join(state).encode()).hexdigest()[:32]
+    path = directory / f"plugins-{key}.json"
+    try:
+        with open(path, "rb") as fh:
+            modules = json.loads(fh.read())
+        if isinstance(modules, list) and all(isinstance(m, str) for m in modules):
+            return modules
+    except Exception:  # missing or unreadable: ask the distributions
+        pass
+    modules = plugin_modules()
+    if directory.is_dir():
+        with contextlib.suppress(OSError):
+            _write_atomic(path, json.dumps(modules))
+    return modules
 
 
 def content_digest(raw: bytes) -> bytes:
@@ -114,6 +145,17 @@ def _package_files(name: str) -> list[Path]:
     return [path for location in locations for path in sorted(Path(location).glob("*.py"))]
 
 
+# Pruning, at most once a day per cache directory: entries (and remembered rule lists) not
+# written for MAX_AGE_DAYS go, then the oldest beyond MAX_ENTRIES; temporary files of a run
+# that was killed mid-write go after an hour.
+MAX_AGE_DAYS = 30
+MAX_ENTRIES = 100_000
+PRUNE_EVERY_SECONDS = 24 * 3600
+_STALE_TMP_SECONDS = 3600
+_PRUNE_MARKER = "last-prune"
+_SALTS: dict[Path, str] = {}
+
+
 class Cache:
     """Diagnostics by content; every method swallows I/O problems (a failure is a miss)."""
 
@@ -124,8 +166,35 @@ class Cache:
 
     @classmethod
     def for_linter(cls, linter: Linter) -> Cache:
-        modules = (rule.__module__ for rule in linter.rules)
-        return cls(cache_dir(linter.settings.root), fingerprint(modules))
+        return cls.for_settings(linter.settings)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Cache:
+        directory = cache_dir(settings.root)
+        salt = _SALTS.get(directory)
+        if salt is None:  # once per process and directory: it reads every analysis file
+            salt = _SALTS[directory] = fingerprint(directory)
+        return cls(directory, salt)
+
+    def _index_entry(self) -> str:
+        return os.path.join(self.directory, f"rules-{self.salt.decode()[:32]}.json")
+
+    def rule_index(self) -> Optional[list[RuleInfo]]:
+        """The rules as they were when this fingerprint was seen, or None: lets a run whose
+        files are all cached skip importing the rules."""
+        try:
+            with open(self._index_entry(), "rb") as fh:
+                items = json.loads(fh.read())
+            return [RuleInfo(str(code), str(scope)) for code, scope in items]
+        except Exception:
+            return None
+
+    def put_rule_index(self, infos: Sequence[RuleInfo]) -> None:
+        if not self._prepare():
+            return
+        data = json.dumps([[i.code, i.scope] for i in infos], separators=(",", ":"))
+        with contextlib.suppress(OSError):
+            _write_atomic(Path(self._index_entry()), data)
 
     def key(self, raw: bytes, codes: Sequence[str], context: bytes = b"") -> str:
         """The entry of a file with these bytes, checked for ``codes``; ``context`` is whatever
@@ -164,6 +233,44 @@ class Cache:
             path.parent.mkdir(exist_ok=True)
             _write_atomic(path, data)
 
+    def prune(self, now: Optional[float] = None, force: bool = False) -> int:
+        """Delete old entries and orphaned temporary files; returns how many files went.
+        Cheap when it is not due: one stat of the marker file."""
+        import time
+
+        now = time.time() if now is None else now
+        marker = self.directory / _PRUNE_MARKER
+        try:
+            if not force and now - marker.stat().st_mtime < PRUNE_EVERY_SECONDS:
+                return 0
+        except OSError:
+            if not self.directory.is_dir():
+                return 0
+        removed = 0
+        entries: list[tuple[float, str]] = []
+        for root, _dirs, files in os.walk(self.directory):
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    mtime = os.stat(path).st_mtime
+                except OSError:
+                    continue
+                age = now - mtime
+                stale_tmp = name.startswith(".tmp-") and age > _STALE_TMP_SECONDS
+                is_entry = name.endswith(".json")
+                if stale_tmp or (is_entry and age > MAX_AGE_DAYS * 86400):
+                    removed += _unlink(path)
+                elif is_entry:
+                    entries.append((mtime, path))
+        if len(entries) > MAX_ENTRIES:
+            entries.sort()
+            for _, path in entries[: len(entries) - MAX_ENTRIES]:
+                removed += _unlink(path)
+        with contextlib.suppress(OSError):
+            marker.touch()
+            os.utime(marker, (now, now))
+        return removed
+
     def _prepare(self) -> bool:
         if self._ready is None:
             self._ready = False
@@ -177,6 +284,14 @@ class Cache:
             except OSError:
                 pass
         return self._ready
+
+
+def _unlink(path: str) -> int:
+    try:
+        os.unlink(path)
+    except OSError:
+        return 0
+    return 1
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
-
-import pathspec
+from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import DEFAULT_EXCLUDE, Settings
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -24,10 +25,16 @@ class Discovered:
 
 def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
     # GitIgnoreSpec: gitignore semantics without the "gitwildmatch" factory pathspec 1.x deprecates.
+    # (pathspec is imported when a pattern is first needed: files named on the command line
+    # are never matched, and a cached run of them does not pay for the import.)
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-_DEFAULTS = _spec(DEFAULT_EXCLUDE)
+@lru_cache(maxsize=1)
+def _defaults() -> pathspec.PathSpec:
+    return _spec(DEFAULT_EXCLUDE)
 
 
 class _Ignores:
@@ -42,7 +49,7 @@ class _Ignores:
             path = directory / ".gitignore"
             try:
                 with open(path, encoding="utf-8", errors="replace") as fh:
-                    spec = pathspec.GitIgnoreSpec.from_lines(fh)
+                    spec = _spec(list(fh))
             except OSError:
                 pass
             self._cache[directory] = spec
@@ -95,7 +102,7 @@ class FileFinder:
         # ruff's --force-exclude: files named on the command line (pre-commit passes each
         # staged file) are excluded when they, or a directory above them, match.
         self.force_exclude = force_exclude
-        self.exclude = _spec([*settings.exclude, *settings.extend_exclude])
+        self._exclude: Optional[pathspec.PathSpec] = None
         self.gitignore = _Ignores() if respect_gitignore else None
 
     def excluded(self, path: Path, is_dir: bool, base: Optional[Path] = None) -> bool:
@@ -107,7 +114,9 @@ class FileFinder:
             rel = resolved(path).relative_to(self.settings.root).as_posix()
         except ValueError:
             rel = path.relative_to(base).as_posix() if base is not None else path.name
-        if self.exclude.match_file(rel + ("/" if is_dir else "")):
+        if self._exclude is None:
+            self._exclude = _spec([*self.settings.exclude, *self.settings.extend_exclude])
+        if self._exclude.match_file(rel + ("/" if is_dir else "")):
             return True
         return self.gitignore is not None and self.gitignore.ignored(resolved(path), is_dir)
 
@@ -157,7 +166,7 @@ class FileFinder:
 
         def skip(path: Path, is_dir: bool) -> bool:
             if forced:
-                return _DEFAULTS.match_file(path.name + ("/" if is_dir else ""))
+                return _defaults().match_file(path.name + ("/" if is_dir else ""))
             return self.excluded(path, is_dir, base=root)
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):

@@ -5,26 +5,30 @@ from __future__ import annotations
 import ast
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
-
-import pathspec
+from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Diagnostic, Fix, Location, Span
 from mfkit_lint.engine.noqa import noqa_map, suppressed
 from mfkit_lint.engine.registry import (
     ENGINE_RULES,
+    RuleInfo,
     Selection,
     SyntaxErrorRule,
     UndecodableFileRule,
     all_rules,
+    rule_infos,
 )
 from mfkit_lint.engine.rule import Finding, Rule, Scope
 from mfkit_lint.engine.source import DecodeError, Source
-from mfkit_lint.model.module import ModuleModel
-from mfkit_lint.model.project import ProjectIndex
+
+if TYPE_CHECKING:
+    # Imported when a file is really linted: a run answered by the cache loads no model.
+    from mfkit_lint.model.module import ModuleModel
+    from mfkit_lint.model.project import ProjectIndex
 
 
 @dataclass
@@ -45,7 +49,14 @@ def read_source_bytes(path: Path) -> tuple[bytes, Optional[str]]:
 
 
 class Linter:
-    def __init__(self, settings: Settings, selection: Optional[Selection] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        selection: Optional[Selection] = None,
+        index: Optional[Sequence[RuleInfo]] = None,
+    ) -> None:
+        """``index`` (the rules' codes, e.g. from the cache) lets the linter answer which codes
+        it checks without importing a rule; the rules are loaded when a file is linted."""
         self.settings = settings
         # Project mode (a directory is linted): the other files, for questions that span
         # modules. None for single files, stdin and flake8.
@@ -53,16 +64,51 @@ class Linter:
         self.selection = selection or Selection(
             settings.select, settings.ignore, settings.extend_select
         )
-        # The rules that look at a parsed module (the engine reports MFK001/MFK002 itself).
-        self.rules: list[type[Rule]] = [
-            r
-            for r in all_rules()
-            if self.selection.enabled(r.code) and r.scope == Scope.FILE and r not in ENGINE_RULES
-        ]
-        self._per_file = [
-            (pathspec.GitIgnoreSpec.from_lines([pattern]), Selection(codes, ()))
-            for pattern, codes in settings.per_file_ignores
-        ]
+        self._index: tuple[RuleInfo, ...] = tuple(index) if index is not None else ()
+        self._rules: Optional[list[type[Rule]]] = None
+        self._per_file = []
+        if settings.per_file_ignores:
+            import pathspec
+
+            self._per_file = [
+                (pathspec.GitIgnoreSpec.from_lines([pattern]), Selection(codes, ()))
+                for pattern, codes in settings.per_file_ignores
+            ]
+        self._codes: Optional[list[str]] = None
+
+    @property
+    def rules(self) -> list[type[Rule]]:
+        """The rules that look at a parsed module (the engine reports MFK001/MFK002 itself)."""
+        if self._rules is None:
+            self._rules = [
+                r
+                for r in all_rules()
+                if self.selection.enabled(r.code)
+                and r.scope == Scope.FILE
+                and r not in ENGINE_RULES
+            ]
+        return self._rules
+
+    def _infos(self) -> tuple[RuleInfo, ...]:
+        if not self._index:
+            self._index = rule_infos()
+        return self._index
+
+    def _rule_codes(self) -> list[str]:
+        """The codes of ``rules``, from the index when there is one."""
+        if self._codes is None:
+            if self._rules is not None:
+                self._codes = [r.code for r in self._rules]
+            else:
+                engine = {r.code for r in ENGINE_RULES}
+                self._codes = [
+                    i.code
+                    for i in self._infos()
+                    if self.selection.enabled(i.code)
+                    and i.scope == Scope.FILE.value
+                    and i.code not in engine
+                ]
+        return self._codes
 
     # -- entry points --------------------------------------------------------------------------
     def lint_path(self, path: Path) -> FileResult:
@@ -115,6 +161,8 @@ class Linter:
         active = [r for r in rules if r.might_apply(raw)]
         if not active:
             return []
+        from mfkit_lint.model.module import ModuleModel
+
         module = ModuleModel(source, tree, project=self.project, path=Path(filename))
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
@@ -166,7 +214,7 @@ class Linter:
             for r in ENGINE_RULES
             if not self.selection.ignores(r.code) and r.code not in ignored
         ]
-        return (*engine, *(r.code for r in self.rules if r.code not in ignored))
+        return (*engine, *(c for c in self._rule_codes() if c not in ignored))
 
     # -- helpers -------------------------------------------------------------------------------
     def _rules_for(self, filename: str) -> list[type[Rule]]:
@@ -184,7 +232,7 @@ class Linter:
         codes = set()
         for spec, selection in self._per_file:
             if spec.match_file(rel) or spec.match_file(path.name):
-                codes |= {r.code for r in all_rules() if selection.enabled(r.code)}
+                codes |= {i.code for i in self._infos() if selection.enabled(i.code)}
         return codes
 
     def _diagnostic(

@@ -7,6 +7,7 @@ import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfkit_lint.engine.rule import Rule
@@ -117,6 +118,45 @@ def _validate(ep_name: str, rule: object) -> None:
             raise RegistryError(f"rule {ep_name} has no {attr}")
     if not _CODE.match(rule.code):
         raise RegistryError(f"rule {ep_name} has a malformed code {rule.code!r}")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What selection and the cache need to know of a rule, without importing its module."""
+
+    code: str
+    scope: str
+
+
+def rule_infos() -> tuple[RuleInfo, ...]:
+    """Every rule as RuleInfo (imports the rules)."""
+    return tuple(RuleInfo(r.code, r.scope.value) for r in all_rules())
+
+
+def plugin_modules() -> list[str]:
+    """The module (or package) of every rule plugin entry point."""
+    return sorted({ep.value.split(":", 1)[0].strip() for ep in _entry_points()})
+
+
+def plugin_sources(modules: Sequence[str]) -> list[Path]:
+    """The source files of these plugin modules, found without importing them (a warm cached
+    run never loads a rule): what the cache fingerprints."""
+    import importlib.util
+
+    files: list[Path] = []
+    for module in modules:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            files.append(Path(module))  # named in the fingerprint; loading will report it
+            continue
+        for location in spec.submodule_search_locations or ():
+            files.extend(sorted(Path(location).rglob("*.py")))
+        if not spec.submodule_search_locations and spec.origin:
+            files.append(Path(spec.origin))
+    return files
 
 
 def rule_by_code(code: str) -> type[Rule]:

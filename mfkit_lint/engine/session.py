@@ -20,7 +20,6 @@ from mfkit_lint.engine.discovery import FileFinder
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
 from mfkit_lint.engine.source import DecodeError, Source
 from mfkit_lint.engine.workers import describe_error, lint_files, lint_one
-from mfkit_lint.model.project import ProjectIndex
 
 STDIN = "-"
 
@@ -70,6 +69,8 @@ class Session:
             jobs.extend(_Job(str(path), path) for path in found.files)
             if any(p.is_dir() for p in file_paths):
                 # Project mode: rules may ask about the other files of the tree.
+                from mfkit_lint.model.project import ProjectIndex
+
                 self.linter.project = ProjectIndex(found.files)
         if STDIN in paths:
             jobs.append(_Job(self.options.stdin_filename or STDIN, None, stdin or b""))
@@ -79,6 +80,8 @@ class Session:
                 self._one(result, outcome, job.path)
         finally:
             results.close()  # stops the workers at once if we are leaving early
+        if self.options.cache:
+            Cache.for_linter(self.linter).prune()
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
         return outcome
 

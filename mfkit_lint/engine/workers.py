@@ -84,6 +84,7 @@ def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[Fil
         for filename, raw in items:
             yield lint_one(linter, filename, raw)
         return
+    linter.rules  # noqa: B018 - load the rules once here, so that forked workers inherit them
     yield from _in_workers(linter, items, workers, context)
 
 

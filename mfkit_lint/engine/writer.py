@@ -24,7 +24,26 @@ def write_atomic(path: Path, data: bytes, original: bytes) -> None:
     """
     target = Path(os.path.realpath(path))  # keep symlinks pointing at the fixed file
     with _directory_lock(target.parent):
+        _remove_stale_temporaries(target.parent)
         _replace(target, data, original)
+
+
+STALE_SECONDS = 60.0  # a temporary file this old belongs to no running writer
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Delete the temporary files a killed run (SIGKILL, power loss) left in ``directory``.
+    Writers here hold the directory lock while their temporary file exists, so these are
+    orphans; the age check covers file systems where the lock is not available."""
+    import time
+
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            if entry.name.startswith(".") and entry.name.endswith(".mfkit-tmp"):
+                with contextlib.suppress(OSError):
+                    if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                        os.unlink(entry.path)
 
 
 @contextlib.contextmanager
