@@ -11,6 +11,7 @@ from typing import Optional, Union
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.model.backends import plugin_name
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
@@ -1017,7 +1018,9 @@ class MissingFlowConfigValue(Rule):
         text = module.source.text
         if any(mention in text for mention in _CONFIG_MENTIONS):
             return
-        steps = [c for c in module.commands if c.name == "step"]
+        # A backend's own ``<name> step`` launcher is not a step process: the runtime gives
+        # it the flow's top-level options (--config-value) and it forwards them to the task.
+        steps = [c for c in module.commands if c.name == "step" and plugin_name(c) is None]
         if not steps or not _passes_an_environment(module, steps):
             return
         first = min(steps, key=lambda c: (c.subcommand.span.start, c.subcommand.span.end))

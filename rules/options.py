@@ -11,6 +11,12 @@ from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.model.backends import (
+    missing_runtime_options,
+    module_backend_steps,
+    plugin_name,
+    plugin_option_verdict,
+)
 from mfkit_lint.model.commands import Command, Option, Token
 from mfkit_lint.model.module import ModuleModel, dotted_name
 from mfkit_lint.model.templates import HOLE, is_stringish, template_of
@@ -276,8 +282,14 @@ class OptionWrongLevel(Rule):
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         seen: set[tuple[int, int, int, int]] = set()
         for command in checked_commands(module):
+            plugin = plugin_name(command) is not None
             for option in flow_options(command):
-                verdict = _verdict(command, option)
+                if plugin and not option.top_level:
+                    # A backend's own ``<name> step``: its click declarations decide.
+                    message = plugin_option_verdict(module, command, option)
+                    verdict = (message, None) if message else None
+                else:
+                    verdict = _verdict(command, option)
                 if verdict is None:
                     continue
                 message, side = verdict
@@ -287,6 +299,16 @@ class OptionWrongLevel(Rule):
                 seen.add(key)
                 fix_data = _move_fix_data(module, command, option, side) if side else None
                 yield Finding(option.flag.span, message, fix_data)
+        for backend in module_backend_steps(module):
+            missing = missing_runtime_options(backend)
+            if missing:
+                yield Finding(
+                    backend.function,
+                    f"'{backend.group} step' does not declare {', '.join(missing)}: Metaflow's "
+                    "runtime passes them to the step command it runs through the backend "
+                    "(--split-index for foreach tasks, --tag for tagged runs) and click stops the "
+                    "task (no such option); declare them",
+                )
 
 
 def _verdict(command: Command, option: Option) -> Optional[tuple[str, Optional[str]]]:

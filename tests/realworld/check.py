@@ -1,4 +1,4 @@
-"""Lint the published orchestrator extensions and hold the result to docs/real-world.md.
+"""Lint the published orchestrator and compute-backend extensions and hold the result to docs/real-world.md.
 
     python tests/realworld/check.py            # download (cached), lint, compare; exit 1 on drift
     python tests/realworld/check.py --rows     # print every finding as a table row to triage
@@ -31,9 +31,15 @@ PINNED = {
     "metaflow-mage": "0.2.1",
     "metaflow-windmill": "0.2.1",
     "metaflow-kubeflow": "0.0.4",
+    # compute backends (a step decorator and its `<name> step` command)
+    "metaflow-gha": "0.1.0",
+    "modal-metaflow": "0.1.0",
+    "metaflow-slurm": "0.0.4",
+    "metaflow-skypilot": "0.0.1",
+    "metaflow-sandbox": "0.1.1",
 }
 _ROW = re.compile(
-    r"^\|\s*(?P<ext>metaflow-[\w-]+)\s*\|\s*`(?P<file>[^`]+)`\s*\|\s*(?P<line>\d+)\s*\|\s*(?P<code>MFK\d{3})\s*\|\s*(?P<verdict>true bug|false alarm)\s*\|"
+    r"^\|\s*(?P<ext>[\w-]*metaflow[\w-]*)\s*\|\s*`(?P<file>[^`]+)`\s*\|\s*(?P<line>\d+)\s*\|\s*(?P<code>MFK\d{3})\s*\|\s*(?P<verdict>true bug|false alarm)\s*\|"
 )
 
 Finding = tuple  # (extension, file, line, code)

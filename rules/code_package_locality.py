@@ -1,0 +1,229 @@
+"""MFK603: the code package handed to a remote task as a path on the submitting machine."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.model.backends import env_names_written
+from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
+from mfkit_lint.model.values import UNKNOWN
+
+_LOCAL_PREFIXES = ("/tmp/", "/var/tmp/", "file:///tmp/")
+_PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "package_path")
+_MAX_DEPTH = 4
+
+
+def _temp_producer(node: ast.AST) -> bool:
+    """``tempfile.mkstemp()``, ``tempfile.NamedTemporaryFile().name``, ``gettempdir()``."""
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        node = node.value
+    if isinstance(node, ast.Subscript):  # mkstemp()[1]
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return False
+    name = dotted_name(node.func) or ""
+    return name.startswith("tempfile.") or call_name(node) in (
+        "mkstemp",
+        "mkdtemp",
+        "gettempdir",
+        "NamedTemporaryFile",
+    )
+
+
+def _attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
+    """Values assigned to ``<anything>.attr`` in the module (``self.x``, ``cls.x``, ``C.x``)
+    and to ``attr`` in class bodies."""
+    cache = module.__dict__.setdefault("_attribute_values", {})
+    if attr not in cache:
+        out = []
+        for node in module.nodes:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Attribute) and target.attr == attr:
+                        out.append(node.value)
+        cache[attr] = out
+    return cache[attr]
+
+
+def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[ast.AST]:
+    """The node that makes ``node`` a path on this machine's temp space, if it certainly is:
+    a temp-file call, a ``/tmp/...`` text, ``os.path.join`` on one, or a variable or attribute
+    every assignment of which is one."""
+    if depth > _MAX_DEPTH:
+        return None
+    if _temp_producer(node):
+        return node
+    if isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith("path.join"):
+        return local_path(module, node.args[0], depth + 1) if node.args else None
+    if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+        value = module.values.const(node)
+        if value is UNKNOWN and isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            value = first.value if isinstance(first, ast.Constant) else UNKNOWN
+            if isinstance(first, ast.FormattedValue):
+                return local_path(module, first.value, depth + 1)
+        if isinstance(value, str) and value.startswith(_LOCAL_PREFIXES):
+            return node
+        return None
+    if isinstance(node, ast.Name):
+        _, bindings = module.values.lookup(node.id, node)
+        values = [_bound_value(module, b) for b in bindings]
+        if not values or not all(values):
+            return None
+        found = [local_path(module, v, depth + 1) for v in values]
+        return found[0] if all(found) else None
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+        values = [v for v in _attribute_values(module, node.attr) if not _is_none(v)]
+        if not values:
+            return None
+        found = [local_path(module, v, depth + 1) for v in values]
+        return found[0] if all(found) else None
+    return None
+
+
+def _bound_value(module: ModuleModel, binding: tuple) -> Optional[ast.AST]:
+    """What a binding assigns: the value, or for ``_, path = tempfile.mkstemp()`` the call."""
+    if binding[0] == "assign":
+        return binding[1]
+    target = binding[1]
+    parent = module.parent(target) if isinstance(target, ast.Name) else None
+    holder = module.parent(parent) if isinstance(parent, ast.Tuple) else None
+    if isinstance(holder, ast.Assign) and _temp_producer(holder.value):
+        return holder.value
+    return None
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _sinks(module: ModuleModel) -> Iterator[tuple[ast.AST, str]]:
+    """Values the remote task downloads its code from, with what they are called."""
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg in _PACKAGE_WORDS:
+                    yield keyword.value, keyword.arg
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "append"
+                and (dotted_name(func.value) or "").endswith("cli_args.command_args")
+                and node.args
+            ):
+                yield node.args[0], "an argument of the backend's step command"
+    for command in module.commands:
+        option = command.option("--code-package-url")
+        if option is not None and option.value is not None and option.value.expr is not None:
+            yield option.value.expr, "--code-package-url"
+    for _, where in env_names_written(module, {"METAFLOW_CODE_URL"}):
+        parent = module.parent(where) if isinstance(where, ast.AST) else None
+        if isinstance(parent, ast.Dict):
+            index = next(i for i, k in enumerate(parent.keys) if k is where)
+            yield parent.values[index], "METAFLOW_CODE_URL"
+        elif isinstance(parent, ast.Call) and len(parent.args) >= 2:
+            yield parent.args[1], "METAFLOW_CODE_URL"
+
+
+class CodePackageLocality(Rule):
+    """The remote task is told to fetch its code package from a temp path of the submitter.
+
+    A remote task downloads the flow's code package from the datastore
+    (``MetaflowPackage.package_url()``, e.g. ``s3://.../data/ab/abcd...``) and checks it
+    against the sha. A path under the submitting machine's temp directory (a
+    ``tempfile.mkstemp()`` result, ``/tmp/pkg.tgz``) does not exist in the container: the
+    bootstrap's download fails (``No such file or directory``) before the step starts, on
+    every attempt.
+    """
+
+    code = "MFK603"
+    name = "code-package-locality"
+    summary = "code package passed to the remote task as a local temp path"
+    capability = Cap.DATASTORE
+    triggers = (b"package", b"METAFLOW_CODE_URL")
+
+    VALID = (
+        """
+        from metaflow.decorators import StepDecorator
+        from metaflow.package import MetaflowPackage
+
+        class MyBackendDecorator(StepDecorator):
+            name = "mybackend"
+            package_url = None
+            package_sha = None
+
+            @classmethod
+            def _save_package_once(cls, flow_datastore, package):
+                if cls.package_url is None:
+                    cls.package_url = package.package_url()
+                    cls.package_sha = package.package_sha()
+
+            def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
+                cli_args.commands = ["mybackend", "step"]
+                cli_args.command_args.append(self.package_sha)
+                cli_args.command_args.append(self.package_url)
+        """,
+        """
+        import tempfile
+
+        def upload(package, client):
+            with tempfile.NamedTemporaryFile(suffix=".tgz") as local:
+                local.write(package.blob)
+                local.flush()
+                url = client.upload(local.name)
+            return {"METAFLOW_CODE_URL": url}
+        """,
+    )
+    INVALID = (
+        """
+        import tempfile
+
+        from metaflow.decorators import StepDecorator
+
+        class MyBackendDecorator(StepDecorator):
+            name = "mybackend"
+            package_url = None
+
+            def runtime_init(self, flow, graph, package, run_id):
+                _, path = tempfile.mkstemp(suffix=".tgz")
+                with open(path, "wb") as f:
+                    f.write(package.blob)
+                self.package_url = path
+
+            def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
+                cli_args.commands = ["mybackend", "step"]
+                cli_args.command_args.append(self.package_url)
+        """,
+        """
+        import os
+        import tempfile
+
+        def job_env(package):
+            local = os.path.join(tempfile.gettempdir(), "code.tgz")
+            return {"METAFLOW_CODE_URL": local, "METAFLOW_CODE_SHA": package.sha}
+        """,
+        """
+        def submit(client, step_name, run_id):
+            client.run_job(step_name, run_id, code_package_url=f"/tmp/{run_id}/job.tar")
+        """,
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        seen: set[int] = set()
+        for value, what in _sinks(module):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            origin = local_path(module, value)
+            if origin is None:
+                continue
+            yield Finding(
+                value,
+                f"{what} is a temp path on the submitting machine: the remote task cannot "
+                "download its code package from there (No such file or directory); pass the "
+                "datastore URL from package.package_url()",
+            )

@@ -1,0 +1,492 @@
+"""Compute-backend rules (MFK402, MFK602-MFK607) and the backend ``<name> step`` model, on
+single modules and on multi-module backends in project mode."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import codes, fix, lint
+
+from mfkit_lint.engine.config import Settings
+from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.registry import Selection
+from mfkit_lint.model.project import ProjectIndex
+from mfkit_lint.rules.code_package_locality import CodePackageLocality
+from mfkit_lint.rules.conda_remote_commands import CondaRemoteCommands
+from mfkit_lint.rules.infra_vs_step_exit_code import InfraVsStepExitCode
+from mfkit_lint.rules.metadata_sync import MetadataSync
+from mfkit_lint.rules.resources_merge import ResourcesMerge
+from mfkit_lint.rules.runtime_environment_unset import RuntimeEnvironmentUnset
+from mfkit_lint.rules.task_id_hardcoded import TaskIdHardcoded
+
+RULES = [
+    InfraVsStepExitCode,
+    MetadataSync,
+    CodePackageLocality,
+    ResourcesMerge,
+    CondaRemoteCommands,
+    RuntimeEnvironmentUnset,
+    TaskIdHardcoded,
+]
+CASES = [(r, i, c) for r in RULES for i, c in enumerate(r.VALID)]
+BAD_CASES = [(r, i, c) for r in RULES for i, c in enumerate(r.INVALID)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "index", "code"), CASES, ids=[f"{r.code}-{i}" for r, i, _ in CASES]
+)
+def test_valid_cases_are_clean(rule, index, code):
+    assert codes(code, rule.code) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "index", "code"), BAD_CASES, ids=[f"{r.code}-{i}" for r, i, _ in BAD_CASES]
+)
+def test_invalid_cases_are_reported(rule, index, code):
+    assert rule.code in codes(code, rule.code)
+
+
+# -- a backend spread over modules, linted as a project ---------------------------------------
+
+DECORATOR = """
+from metaflow.decorators import StepDecorator
+from metaflow.metadata_provider.util import sync_local_metadata_to_datastore
+from metaflow.metaflow_config import DATASTORE_LOCAL_DIR
+
+
+class MyBackendDecorator(StepDecorator):
+    name = "mybackend"
+    supports_conda_environment = True
+    defaults = {"image": None}
+
+    def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
+        if retry_count <= max_user_code_retries:
+            cli_args.commands = ["mybackend", "step"]
+            cli_args.command_args.append(self.package_url)
+
+    def task_finished(self, step_name, flow, graph, is_task_ok, retry_count, max_retries):
+        if self.metadata.TYPE == "local":
+            sync_local_metadata_to_datastore(DATASTORE_LOCAL_DIR, self.task_datastore)
+"""
+
+CLI = """
+from metaflow._vendor import click
+from metaflow.metadata_provider.util import sync_local_metadata_from_datastore
+
+from .executor import run_job
+
+
+@click.group()
+def cli():
+    pass
+
+
+@cli.group(name="mybackend", help="My backend")
+def mybackend_group():
+    pass
+
+
+@mybackend_group.command(help="Run one task on my backend")
+@click.argument("step-name")
+@click.argument("code-package-url")
+@click.option("--image")
+@click.option("--run-id")
+@click.option("--task-id")
+@click.option("--input-paths")
+@click.option("--split-index")
+@click.option("--retry-count", default=0)
+@click.option("--max-user-code-retries", default=0)
+@click.option("--tag", multiple=True)
+@click.option("--namespace")
+@click.pass_context
+def step(ctx, step_name, code_package_url, image, **kwargs):
+    try:
+        run_job(step_name, code_package_url, image, kwargs)
+    finally:
+        sync_local_metadata_from_datastore(".metaflow", ctx.obj.task_datastore)
+"""
+
+EXECUTOR = """
+import sys
+
+from metaflow.exception import METAFLOW_EXIT_DISALLOW_RETRY
+
+
+def run_job(step_name, url, image, options):
+    try:
+        job = submit(step_name, url, image, options)
+    except ConnectionError:
+        sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)
+    sys.exit(job.wait())
+"""
+
+
+def _line(code: str, text: str) -> int:
+    """1-based line of the first line of ``code`` containing ``text``, as written to disk."""
+    lines = textwrap.dedent(code).splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+def _project(tmp_path: Path, select: str, **files: str) -> set[tuple[str, int, str]]:
+    paths = []
+    for name, code in files.items():
+        path = tmp_path / "mybackend" / f"{name}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(textwrap.dedent(code))
+        paths.append(path)
+    linter = Linter(Settings(), Selection((select,)))
+    linter.project = ProjectIndex(paths)
+    found = set()
+    for path in paths:
+        for diag in linter.lint_path(path).diagnostics:
+            found.add((Path(diag.filename).name, diag.location.row, diag.code))
+    return found
+
+
+def test_a_complete_backend_over_three_modules_is_clean(tmp_path):
+    assert _project(tmp_path, "MFK", decorator=DECORATOR, cli=CLI, executor=EXECUTOR) == set()
+
+
+def test_disallow_retry_exit_seen_in_another_module_only_in_project_mode(tmp_path):
+    without = EXECUTOR.replace("sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)", "raise")
+    found = _project(tmp_path, "MFK402", decorator=DECORATOR, cli=CLI, executor=without)
+    assert found == {("cli.py", _line(CLI, "def step("), "MFK402")}
+
+
+def test_a_comment_naming_the_exit_code_does_not_count(tmp_path):
+    without = EXECUTOR.replace(
+        "sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)",
+        "raise  # TODO: sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)",
+    )
+    found = _project(tmp_path, "MFK402", decorator=DECORATOR, cli=CLI, executor=without)
+    assert {c for _, _, c in found} == {"MFK402"}
+
+
+def test_exit_with_the_literal_code_counts(tmp_path):
+    literal = EXECUTOR.replace("sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)", "raise SystemExit(202)")
+    assert _project(tmp_path, "MFK402", decorator=DECORATOR, cli=CLI, executor=literal) == set()
+
+
+def test_metadata_sync_halves_are_reported_separately(tmp_path):
+    no_home = CLI.replace(
+        'sync_local_metadata_from_datastore(".metaflow", ctx.obj.task_datastore)', "pass"
+    )
+    found = _project(tmp_path, "MFK602", decorator=DECORATOR, cli=no_home, executor=EXECUTOR)
+    assert found == {("cli.py", _line(CLI, "def step("), "MFK602")}
+    no_save = DECORATOR.replace(
+        "sync_local_metadata_to_datastore(DATASTORE_LOCAL_DIR, self.task_datastore)", "pass"
+    )
+    found = _project(tmp_path, "MFK602", decorator=no_save, cli=CLI, executor=EXECUTOR)
+    assert found == {("decorator.py", _line(DECORATOR, "class MyBackend"), "MFK602")}
+
+
+def test_single_module_without_the_other_half_stays_silent():
+    # Without a project, a module holding only the click command cannot be judged.
+    assert codes(CLI.replace("sync_local_metadata_from_datastore(", "print("), "MFK602") == []
+
+
+# -- the backend's own `<name> step` subcommand (MFK109) -----------------------------------------
+
+LAUNCHER = """
+import subprocess
+import sys
+
+
+def relaunch(script, step_name, url, run_id, task_id, paths):
+    cmd = [sys.executable, script, "mybackend", "step", step_name, url,
+           "--image", "python:3.11", "--run-id", run_id, "--task-id", task_id,
+           "--input-paths", paths]
+    return subprocess.run(cmd).returncode
+"""
+
+
+def test_backend_step_options_come_from_its_click_declarations(tmp_path):
+    found = _project(tmp_path, "MFK109", cli=CLI, launcher=LAUNCHER, executor=EXECUTOR)
+    assert found == set()
+
+
+def test_an_option_the_backend_does_not_declare_is_reported(tmp_path):
+    launcher = LAUNCHER.replace('"--image"', '"--gpu-type"')
+    found = _project(tmp_path, "MFK109", cli=CLI, launcher=launcher, executor=EXECUTOR)
+    assert found == {("launcher.py", _line(launcher, "--gpu-type"), "MFK109")}
+
+
+def test_core_step_options_are_not_assumed_for_a_backend_step(tmp_path):
+    # --clone-run-id is a core `step` option, but this backend's step does not declare it.
+    launcher = LAUNCHER.replace('"--input-paths", paths]', '"--clone-run-id", "r1"]')
+    found = _project(tmp_path, "MFK109", cli=CLI, launcher=launcher, executor=EXECUTOR)
+    assert {(f, c) for f, _, c in found} == {("launcher.py", "MFK109")}
+
+
+def test_an_unknown_plugin_step_is_not_judged(tmp_path):
+    # No declarations of `otherbackend` anywhere: its options cannot be checked.
+    launcher = LAUNCHER.replace('"mybackend", "step"', '"otherbackend", "step"').replace(
+        '"--image"', '"--gpu-type"'
+    )
+    assert _project(tmp_path, "MFK109", cli=CLI, launcher=launcher) == set()
+
+
+def test_with_value_is_not_a_plugin_group():
+    code = """
+    import sys
+    def cmd(flow, run_id, paths):
+        return [sys.executable, flow, "--with", "batch", "step", "start", "--run-id", run_id,
+                "--task-id", "t-1", "--input-paths", paths, "--image", "x"]
+    """
+    assert codes(code, "MFK109") == ["MFK109"]  # --image is no option of the core step
+
+
+def test_backend_step_missing_an_option_the_runtime_passes(tmp_path):
+    cli = CLI.replace('@click.option("--split-index")\n', "").replace(
+        '@click.option("--tag", multiple=True)\n', ""
+    )
+    found = _project(tmp_path, "MFK109", cli=cli, executor=EXECUTOR)
+    assert found == {("cli.py", _line(cli, "def step("), "MFK109")}
+    message = lint(textwrap.dedent(cli), "MFK109")[0].message
+    assert "--split-index, --tag" in message
+
+
+# -- MFK604 fixes ---------------------------------------------------------------------------------
+
+
+def test_resources_reads_are_rewritten_through_attributes_and_the_fix_is_idempotent():
+    before = ResourcesMerge.INVALID[1]
+    after = fix(before, "MFK604", unsafe=True)
+    assert 'if "cpu" in deco.attributes and deco.attributes.get("cpu") is not None:' in after
+    assert 'max(self.attributes["cpu"] or 0, deco.attributes.get("cpu"))' in after
+    assert codes(after, "MFK604") == []
+    assert fix(after, "MFK604", unsafe=True) == textwrap.dedent(after)
+
+
+def test_resources_overwrite_becomes_max_and_update_keeps_larger_values():
+    after = fix(ResourcesMerge.INVALID[2], "MFK604", unsafe=True)
+    assert (
+        'self.attributes["memory"] = max(float(self.attributes["memory"] or 0), '
+        'float(deco.attributes["memory"] or 0))'
+    ) in after
+    assert "self.attributes.update({k: max(float(self.attributes.get(k) or 0)" in after
+    assert codes(after, "MFK604") == []
+
+
+def test_resources_fix_needs_unsafe_fixes():
+    before = ResourcesMerge.INVALID[2]
+    assert fix(before, "MFK604") == textwrap.dedent(before)
+
+
+def test_resources_fix_keeps_parentheses_and_comments():
+    code = """
+    from metaflow.decorators import StepDecorator
+
+    class B(StepDecorator):
+        name = "b"
+
+        def step_init(self, flow, graph, step, decos, environment, flow_datastore, logger):
+            res = next((d for d in decos if d.name == "resources"), None)
+            self.gpu = (res.gpu)  # the user's GPUs
+    """
+    after = fix(code, "MFK604", unsafe=True)
+    assert 'self.gpu = (res.attributes.get("gpu"))  # the user\'s GPUs' in after
+
+
+def test_resources_look_alikes():
+    # A different decorator's attribute read in the other branch, and @resources itself.
+    code = """
+    from metaflow.decorators import StepDecorator
+
+    class B(StepDecorator):
+        name = "b"
+        defaults = {"cpu": 1}
+
+        def step_init(self, flow, graph, step, decos, environment, flow_datastore, logger):
+            for deco in decos:
+                if deco.name == "pypi":
+                    self.python = deco.python
+                elif deco.name == "resources":
+                    self.attributes["cpu"] = max(
+                        float(self.attributes["cpu"]), float(deco.attributes["cpu"])
+                    )
+    """
+    assert codes(code, "MFK604") == []
+
+
+def test_isinstance_selects_the_resources_decorator():
+    code = """
+    from metaflow.decorators import StepDecorator
+    from metaflow.plugins.resources_decorator import ResourcesDecorator
+
+    class B(StepDecorator):
+        name = "b"
+
+        def step_init(self, flow, graph, step, decos, environment, flow_datastore, logger):
+            for deco in decos:
+                if isinstance(deco, ResourcesDecorator):
+                    self.memory = getattr(deco, "memory", 4096)
+    """
+    assert codes(code, "MFK604") == ["MFK604"]
+    after = fix(code, "MFK604", unsafe=True)
+    assert 'self.memory = deco.attributes.get("memory", 4096)' in after
+
+
+# -- MFK607 shapes ----------------------------------------------------------------------------------
+
+TASK_ID_POSITIVE = {
+    "percent format": """
+        def line(flow, step_name, run_id, paths):
+            return "python %s step %s --run-id %s --task-id 1 --input-paths %s" % (
+                flow, step_name, run_id, paths)
+    """,
+    "str.format": """
+        def line(flow, step_name, run_id, paths):
+            return "python {} step {} --run-id {} --task-id {} --input-paths {}".format(
+                flow, step_name, run_id, "0", paths)
+    """,
+    "bash template": '''
+        SCRIPT = """#!/bin/bash
+        set -e
+        python "$FLOW" step "$STEP" --run-id "$RUN_ID" --task-id 7 --input-paths "$PATHS"
+        """
+    ''',
+    "helper default never overridden": """
+        import sys
+        def cmd(flow, step_name, run_id, paths, task_id="t-1"):
+            return [sys.executable, flow, "step", step_name, "--run-id", run_id,
+                    "--task-id", task_id, "--input-paths", paths]
+        def go(flow, step_name, run_id, paths):
+            return cmd(flow, step_name, run_id, paths)
+    """,
+}
+TASK_ID_NEGATIVE = {
+    "per-task id in a loop": """
+        import sys
+        def cmds(flow, step_name, run_id, paths, n):
+            return [[sys.executable, flow, "step", step_name, "--run-id", run_id,
+                     "--task-id", f"t-{i}", "--input-paths", paths] for i in range(n)]
+    """,
+    "helper default overridden by the caller": """
+        import sys
+        def cmd(flow, step_name, run_id, paths, task_id="t-1"):
+            return [sys.executable, flow, "step", step_name, "--run-id", run_id,
+                    "--task-id", task_id, "--input-paths", paths]
+        def go(flow, step_name, run_id, paths, tid):
+            return cmd(flow, step_name, run_id, paths, task_id=tid)
+    """,
+    "bash variable": '''
+        SCRIPT = """
+        python "$FLOW" step "$STEP" --run-id "$RUN_ID" --task-id "$TASK_ID" --input-paths x
+        """
+    ''',
+    "the end step only": """
+        def end_line(flow, run_id, paths):
+            return f"python {flow} step end --run-id {run_id} --task-id t-9 --input-paths {paths}"
+    """,
+}
+
+
+@pytest.mark.parametrize("code", TASK_ID_POSITIVE.values(), ids=TASK_ID_POSITIVE)
+def test_constant_task_id_shapes(code):
+    assert codes(code, "MFK607") == ["MFK607"]
+
+
+@pytest.mark.parametrize("code", TASK_ID_NEGATIVE.values(), ids=TASK_ID_NEGATIVE)
+def test_task_id_look_alikes(code):
+    assert codes(code, "MFK607") == []
+
+
+# -- MFK603 / MFK605 / MFK606 look-alikes ----------------------------------------------------------
+
+
+def test_code_package_from_a_helper_is_not_judged():
+    code = """
+    def job(client, package):
+        return client.submit(code_package_url=package_location(package))
+    """
+    assert codes(code, "MFK603") == []
+
+
+def test_code_package_attribute_assigned_both_a_url_and_a_temp_path_is_not_judged():
+    code = """
+    import tempfile
+
+    class D:
+        def a(self, package):
+            self.package_url = package.package_url()
+
+        def b(self):
+            self.package_url = tempfile.mkdtemp()
+
+        def submit(self, client):
+            client.run(package_url=self.package_url)
+    """
+    assert codes(code, "MFK603") == []
+
+
+def test_conda_built_in_remote_name_and_computed_attribute_are_trusted():
+    base = """
+    from metaflow.decorators import StepDecorator
+
+    class SlurmDecorator(StepDecorator):
+        name = "slurm"
+
+        def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
+            cli_args.commands = ["slurm", "step"]
+    """
+    assert codes(base, "MFK605") == []
+    computed = base.replace(
+        'name = "slurm"', 'name = "hpc"\n        supports_conda_environment = CONDA_OK'
+    )
+    assert codes(computed, "MFK605") == []
+
+
+def test_runtime_environment_set_in_another_module_counts(tmp_path):
+    cli = CLI.replace(
+        '@click.option("--namespace")\n',
+        '@click.option("--namespace")\n@click.option("--num-parallel", default=0)\n',
+    )
+    found = _project(tmp_path, "MFK606", cli=cli, executor=EXECUTOR)
+    assert found == {("cli.py", _line(cli, "def step("), "MFK606")}
+    env = 'JOB_ENV = {"METAFLOW_RUNTIME_ENVIRONMENT": "mybackend"}\n'
+    assert _project(tmp_path, "MFK606", cli=cli, executor=EXECUTOR, env=env) == set()
+    mention = '# we never set METAFLOW_RUNTIME_ENVIRONMENT\nprint("METAFLOW_RUNTIME_ENVIRONMENT")\n'
+    assert _project(tmp_path, "MFK606", cli=cli, executor=EXECUTOR, env=mention) != set()
+
+
+def test_a_backend_launcher_is_not_judged_as_a_step_process_by_mfk201():
+    launcher = textwrap.dedent(LAUNCHER).replace(
+        "subprocess.run(cmd)", "subprocess.run(cmd, env={'PATH': '/usr/bin'})"
+    )
+    assert codes(launcher, "MFK201") == []
+    core = launcher.replace('"mybackend", "step", step_name, url,', '"step", step_name,').replace(
+        '"--image", "python:3.11", ', ""
+    )
+    assert codes(core, "MFK201") == ["MFK201"]
+
+
+def test_generated_code_fragments_name_a_variable_not_a_constant():
+    code = """
+    def step_args(step_name, max_retries):
+        args = ['"step"', '"%s"' % step_name, '"--run-id"', 'run_id', '"--task-id"', 'task_id']
+        return ", ".join(args)
+    """
+    assert codes(code, "MFK607") == []
+    constant = code.replace("'task_id']", """'"1"']""")
+    assert codes(constant, "MFK607") == ["MFK607"]
+
+
+def test_a_builder_only_ever_called_for_named_single_task_steps():
+    code = """
+    import sys
+
+    class Compiler:
+        def step_command(self, step_name, run_id, task_id, paths):
+            return [sys.executable, "flow.py", "step", step_name, "--run-id", run_id,
+                    "--task-id", task_id, "--input-paths", paths]
+
+    def run_all(compiler, run_id, paths):
+        for step in ("start", "end"):
+            compiler.step_command(step, run_id, "t-1", paths)
+    """
+    assert codes(code, "MFK607") == []
+    generic = code.replace('for step in ("start", "end"):', "for step in graph_steps():")
+    assert codes(generic, "MFK607") == ["MFK607"]
