@@ -228,3 +228,27 @@ def bad_project(tmp_path: Path) -> Path:
     ):
         (root / name).write_text(text, encoding="utf-8")
     return root
+
+
+def lint_tree(files: dict[str, str], select: Optional[str] = None, root: Optional[Path] = None):
+    """Diagnostics of a small project written to ``root`` (or a temporary directory) and
+    linted as a directory (project mode), with filenames relative to that directory."""
+    import tempfile
+
+    from mfkit_lint.engine.session import RunOptions, Session
+
+    def run(base: Path):
+        for name, text in files.items():
+            path = base / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+        selection = Selection((select,)) if select else None
+        outcome = Session(Linter(Settings(root=base), selection), RunOptions()).run([str(base)])
+        for diag in outcome.diagnostics:
+            diag.filename = Path(diag.filename).relative_to(base).as_posix()
+        return outcome.diagnostics
+
+    if root is not None:
+        return run(root)
+    with tempfile.TemporaryDirectory() as tmp:
+        return run(Path(tmp))

@@ -10,11 +10,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import DEFAULT_EXCLUDE, Settings
+from mfkit_lint.engine.source import is_yaml_file
 
 if TYPE_CHECKING:
     import pathspec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+# Besides Python, a directory walk picks up the repository's CI workflows: YAML sources that
+# the YAML rules read (only these: other YAML in a tree is data the linter has no view on).
+WORKFLOW_DIR = (".github", "workflows")
+
+
+def is_workflow_file(path: Path) -> bool:
+    return is_yaml_file(path.name) and path.parent.parts[-2:] == WORKFLOW_DIR
 
 
 @dataclass
@@ -173,5 +181,8 @@ class FileFinder:
             current = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not skip(current / d, True))
             for name in sorted(filenames):
-                if name.endswith(PYTHON_SUFFIXES) and not skip(current / name, False):
-                    yield current / name
+                path = current / name
+                if (name.endswith(PYTHON_SUFFIXES) or is_workflow_file(path)) and not skip(
+                    path, False
+                ):
+                    yield path

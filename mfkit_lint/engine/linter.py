@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Diagnostic, Fix, Location, Span
-from mfkit_lint.engine.noqa import noqa_map, suppressed
+from mfkit_lint.engine.noqa import NoqaMap, noqa_map, noqa_map_by_line, suppressed
 from mfkit_lint.engine.registry import (
     ENGINE_RULES,
     RuleInfo,
@@ -22,13 +22,14 @@ from mfkit_lint.engine.registry import (
     all_rules,
     rule_infos,
 )
-from mfkit_lint.engine.rule import Finding, Rule, Scope
-from mfkit_lint.engine.source import DecodeError, Source
+from mfkit_lint.engine.rule import Finding, Rule, Scope, SourceKind
+from mfkit_lint.engine.source import DecodeError, Source, is_yaml_file
 
 if TYPE_CHECKING:
     # Imported when a file is really linted: a run answered by the cache loads no model.
     from mfkit_lint.model.module import ModuleModel
     from mfkit_lint.model.project import ProjectIndex
+    from mfkit_lint.model.yaml_document import YamlDocument
 
 
 @dataclass
@@ -78,14 +79,11 @@ class Linter:
 
     @property
     def rules(self) -> list[type[Rule]]:
-        """The rules that look at a parsed module (the engine reports MFK001/MFK002 itself)."""
+        """The rules that look at a parsed source (the engine reports MFK001/MFK002 itself).
+        PROJECT rules are among them; they run only where a project index exists."""
         if self._rules is None:
             self._rules = [
-                r
-                for r in all_rules()
-                if self.selection.enabled(r.code)
-                and r.scope == Scope.FILE
-                and r not in ENGINE_RULES
+                r for r in all_rules() if self.selection.enabled(r.code) and r not in ENGINE_RULES
             ]
         return self._rules
 
@@ -104,9 +102,7 @@ class Linter:
                 self._codes = [
                     i.code
                     for i in self._infos()
-                    if self.selection.enabled(i.code)
-                    and i.scope == Scope.FILE.value
-                    and i.code not in engine
+                    if self.selection.enabled(i.code) and i.code not in engine
                 ]
         return self._codes
 
@@ -139,7 +135,9 @@ class Linter:
     ) -> list[Diagnostic]:
         """Diagnostics for one decoded module. Front ends that parsed already (flake8) pass
         their ``tree``; those that apply noqa themselves pass ``apply_noqa=False``."""
-        rules = self._rules_for(filename)
+        if is_yaml_file(filename):
+            return self._lint_yaml(source, filename, errors, apply_noqa)
+        rules = [r for r in self._rules_for(filename) if r.kind == SourceKind.PYTHON]
         try:
             if tree is None:
                 with warnings.catch_warnings():
@@ -179,15 +177,45 @@ class Linter:
                 diagnostics.append(diag)
         return self._finish(diagnostics, source.text if apply_noqa else "")
 
+    def _lint_yaml(
+        self, source: Source, filename: str, errors: Optional[list[str]], apply_noqa: bool
+    ) -> list[Diagnostic]:
+        """A YAML source (a CI workflow): parsed with PyYAML's safe loader, checked by the
+        YAML rules; a parse error is MFK001 like a Python syntax error."""
+        # PyYAML is imported only when a YAML file is linted.
+        from mfkit_lint.model.yaml_document import YamlDocument, YamlSyntaxError
+
+        rules = [r for r in self._rules_for(filename) if r.kind == SourceKind.YAML]
+        raw = source.raw or source.text.encode("utf-8", "replace")
+        active = [r for r in rules if r.might_apply(raw)]
+        try:
+            document = YamlDocument.parse(source, Path(filename), self.project)
+        except YamlSyntaxError as exc:
+            loc = exc.location or Location(1, 1)
+            diag = self._engine_diagnostic(
+                SyntaxErrorRule, f"YAML syntax error: {exc}", filename, Span(loc, loc)
+            )
+            return [d for d in (diag,) if d]
+        except RecursionError:
+            diag = self._engine_diagnostic(
+                SyntaxErrorRule, "YAML syntax error: too deeply nested to parse", filename, None
+            )
+            return [d for d in (diag,) if d]
+        diagnostics = self._run_rules(active, document, filename, errors)
+        # YAML comments start with "#" too: a noqa comment on the reported line suppresses.
+        return self._finish(diagnostics, source.text if apply_noqa else "", noqa_map_by_line)
+
     def _run_rules(
         self,
         rules: list[type[Rule]],
-        module: ModuleModel,
+        module: ModuleModel | YamlDocument,
         filename: str,
         errors: Optional[list[str]],
     ) -> list[Diagnostic]:
         diagnostics: list[Diagnostic] = []
         for rule in rules:
+            if rule.scope == Scope.PROJECT and getattr(module, "project", None) is None:
+                continue  # needs the other files of the tree, which this run does not have
             try:
                 findings = list(rule().check(module))
             except RecursionError:
@@ -236,7 +264,11 @@ class Linter:
         return codes
 
     def _diagnostic(
-        self, rule: type[Rule], finding: Finding, module: ModuleModel, filename: str
+        self,
+        rule: type[Rule],
+        finding: Finding,
+        module: ModuleModel | YamlDocument,
+        filename: str,
     ) -> Diagnostic:
         span = finding.where if isinstance(finding.where, Span) else module.span(finding.where)
         diag = Diagnostic(rule.code, rule.name, finding.message, filename, span)
@@ -275,10 +307,12 @@ class Linter:
         return [d for d in (diag,) if d]
 
     @staticmethod
-    def _finish(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+    def _finish(
+        diagnostics: list[Diagnostic], text: str, comments: Callable[[str], NoqaMap] = noqa_map
+    ) -> list[Diagnostic]:
         if not diagnostics:
             return diagnostics
-        noqa = noqa_map(text)
+        noqa = comments(text)
         seen = set()
         out = []
         for diag in sorted(diagnostics, key=Diagnostic.sort_key):

@@ -37,7 +37,7 @@ def noqa_map(text: str) -> NoqaMap:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        return _by_physical_line(text)
+        return noqa_map_by_line(text)
     first_row: Optional[int] = None
     found: list[Optional[frozenset[str]]] = []
     depth = 0
@@ -65,7 +65,8 @@ def noqa_map(text: str) -> NoqaMap:
     return out
 
 
-def _by_physical_line(text: str) -> NoqaMap:
+def noqa_map_by_line(text: str) -> NoqaMap:
+    """Rows whose own line carries a noqa comment: for text that is not Python (YAML)."""
     out: NoqaMap = {}
     for row, line in enumerate(text.splitlines(), start=1):
         if "#" in line:

@@ -13,11 +13,22 @@ from mfkit_lint.engine.diagnostic import FixSpec, Span
 if TYPE_CHECKING:
     from mfkit_lint.contract.capabilities import Cap
     from mfkit_lint.model.module import ModuleModel
+    from mfkit_lint.model.yaml_document import YamlDocument
 
 
 class Scope(str, enum.Enum):
+    """FILE rules judge a file alone; PROJECT rules also need the other files of the tree
+    (the project index) and stay silent when there is none (a single file, stdin, flake8)."""
+
     FILE = "file"
     PROJECT = "project"
+
+
+class SourceKind(str, enum.Enum):
+    """What kind of source a rule reads: Python modules, or YAML documents (CI workflows)."""
+
+    PYTHON = "python"
+    YAML = "yaml"
 
 
 @dataclass
@@ -43,6 +54,8 @@ class Rule:
     summary: ClassVar[str]
     capability: ClassVar[Optional[Cap]] = None
     scope: ClassVar[Scope] = Scope.FILE
+    # PYTHON rules get a ModuleModel, YAML rules a YamlDocument (mfkit_lint/model/yaml_document).
+    kind: ClassVar[SourceKind] = SourceKind.PYTHON
     # Byte strings of which at least one must occur in a file for the rule to run at all.
     # Empty means "always run". This is the cheap prefilter that keeps big trees fast.
     triggers: ClassVar[tuple[bytes, ...]] = ()
@@ -50,7 +63,7 @@ class Rule:
     # Why the rule offers no fix at all (rules without a FixSpec); a generic reason otherwise.
     no_fix: ClassVar[Optional[str]] = None
 
-    def check(self, module: ModuleModel) -> Iterable[Finding]:
+    def check(self, module: Union[ModuleModel, YamlDocument]) -> Iterable[Finding]:
         raise NotImplementedError
 
     @classmethod

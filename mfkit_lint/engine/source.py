@@ -11,6 +11,12 @@ from functools import cached_property
 from mfkit_lint.engine.diagnostic import Location
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+YAML_SUFFIXES = (".yml", ".yaml")
+
+
+def is_yaml_file(filename: str) -> bool:
+    """A YAML source (read by the YAML rules) rather than a Python module."""
+    return filename.lower().endswith(YAML_SUFFIXES)
 
 
 class DecodeError(Exception):
