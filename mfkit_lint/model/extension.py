@@ -90,27 +90,23 @@ def chain(tree: ast.Module, cls: ast.ClassDef, root: str) -> Optional[list[ast.C
         out.append(current)
 
 
+def _binds(stmt: ast.stmt, attr: str) -> bool:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return stmt.name == attr
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets)
+    if isinstance(stmt, ast.AnnAssign):
+        return isinstance(stmt.target, ast.Name) and stmt.target.id == attr
+    return False
+
+
 def class_level_bindings(cls: ast.ClassDef, attr: str) -> Iterator[ast.stmt]:
     """Statements of the class body that bind ``attr`` (assignments, defs)."""
-    for stmt in cls.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr:
-            yield stmt
-        elif isinstance(stmt, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == attr for t in stmt.targets
-        ):
-            yield stmt
-        elif (
-            isinstance(stmt, ast.AnnAssign)
-            and isinstance(stmt.target, ast.Name)
-            and stmt.target.id == attr
-        ):
-            yield stmt
+    return (stmt for stmt in cls.body if _binds(stmt, attr))
 
 
 def methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-    return {
-        s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
+    return {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def string_constant(cls: ast.ClassDef, attr: str) -> Optional[str]:

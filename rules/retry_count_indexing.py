@@ -1,0 +1,203 @@
+"""MFK401 retry-count-indexing."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.contract.schedulers import AttemptCounter, one_based
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
+
+OPTION = "--retry-count"
+_CONVERSIONS = ("str", "int")
+
+
+def _counters() -> tuple[AttemptCounter, ...]:
+    """The 1-based counters whose base a primary source confirms."""
+    return tuple(c for c in one_based() if c.verified and c.counter)
+
+
+def _tail(counter: str, words: int) -> str:
+    return ".".join(counter.split(".")[-words:])
+
+
+class RetryCountIndexing(Rule):
+    """A scheduler attempt counter that starts at 1 (Prefect ``task_run.run_count``, Temporal
+    ``activity.info().attempt``, Airflow ``try_number``, ``AWS_BATCH_JOB_ATTEMPT``) passed
+    through as ``--retry-count``, which Metaflow counts from 0. The first attempt then runs
+    as a retry, and ``@retry``/``@catch`` see one attempt too many."""
+
+    code = "MFK401"
+    name = "retry-count-indexing"
+    summary = "a 1-based scheduler attempt counter passed as --retry-count without - 1"
+    capability = Cap.RETRY
+    triggers = (OPTION.encode(),)
+    fix = FixSpec(
+        Applicability.SAFE,
+        "Subtract 1 from the attempt counter",
+        "retry_count_indexing:SubtractOne",
+    )
+
+    VALID = (
+        """
+        import subprocess, sys
+        from temporalio import activity
+        @activity.defn
+        def run_step(flow_file, step, run_id, task_id, input_paths):
+            retry_count = activity.info().attempt - 1
+            subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
+                            "--task-id", task_id, "--input-paths", input_paths,
+                            "--retry-count", str(retry_count)], check=True)
+        """,
+        """
+        import subprocess, sys
+        from prefect.runtime import task_run
+        def run_step(flow_file, step, run_id, task_id, input_paths):
+            cmd = [sys.executable, flow_file, "step", step, "--run-id", run_id,
+                   "--task-id", task_id, "--input-paths", input_paths]
+            cmd += ["--retry-count", str(max(0, task_run.run_count - 1))]
+            subprocess.run(cmd, check=True)
+        """,
+    )
+    INVALID = (
+        """
+        import subprocess, sys
+        from temporalio import activity
+        @activity.defn
+        def run_step(flow_file, step, run_id, task_id, input_paths):
+            subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
+                            "--task-id", task_id, "--input-paths", input_paths,
+                            "--retry-count", str(activity.info().attempt)], check=True)
+        """,
+        """
+        import subprocess, sys
+        from prefect.runtime import task_run
+        def run_step(flow_file, step, run_id, task_id, input_paths):
+            attempt = task_run.run_count
+            cmd = [sys.executable, flow_file, "step", step, "--run-id", run_id,
+                   "--task-id", task_id, "--input-paths", input_paths]
+            cmd.extend(["--retry-count", f"{attempt}"])
+            subprocess.run(cmd, check=True)
+        """,
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        counters = _counters()
+        for command in module.commands:
+            if command.name != "step":
+                continue
+            option = command.option(OPTION)
+            if option is None:
+                continue
+            token = option.value if option.inline_value is None else option.flag
+            if token is None:
+                continue
+            if token.known and token.text is not None:
+                counter = _in_text(token.text, counters)
+                if counter is not None:
+                    yield Finding(token.node, _message(counter, token.text), None)
+                continue
+            if token.expr is None:
+                continue
+            found = _counter_read(module, token.expr, counters)
+            if found is None:
+                continue
+            node, counter, direct = found
+            yield Finding(
+                node,
+                _message(counter, ast.unparse(node)),
+                # Fixed only where the read sits in the command: a variable may have other uses.
+                {} if direct else None,
+            )
+
+
+def _message(counter: AttemptCounter, text: str) -> str:
+    return (
+        f"--retry-count gets {text}, {counter.scheduler}'s attempt counter, which is 1 on the "
+        "first attempt; Metaflow counts from 0, so the first run is taken for a retry and "
+        f"@retry/@catch see one attempt too many: pass {text} - 1"
+    )
+
+
+def _in_text(text: str, counters: tuple[AttemptCounter, ...]) -> Optional[AttemptCounter]:
+    """A shell or template spelling of a counter, unchanged: ``$AWS_BATCH_JOB_ATTEMPT``,
+    ``{{ ti.try_number }}``."""
+    for counter in counters:
+        if counter.kind == "env" and re.fullmatch(
+            r"\$\{?%s\}?" % re.escape(counter.counter), text.strip("\"'")
+        ):
+            return counter
+        if counter.kind == "template" and re.fullmatch(
+            r"\{\{\s*[\w.]*\b%s\s*\}\}" % re.escape(_tail(counter.counter, 1)), text.strip("\"'")
+        ):
+            return counter
+    return None
+
+
+def _counter_read(
+    module: ModuleModel, expr: ast.expr, counters: tuple[AttemptCounter, ...], depth: int = 0
+) -> Optional[tuple[ast.expr, AttemptCounter, bool]]:
+    """The counter read that ``expr`` passes on unchanged (through ``str``/``int``, an
+    f-string of that value alone, or a variable assigned once), whether it sits right there."""
+    while True:
+        if isinstance(expr, ast.Call) and call_name(expr) in _CONVERSIONS and len(expr.args) == 1:
+            expr = expr.args[0]
+        elif (
+            isinstance(expr, ast.JoinedStr)
+            and len(expr.values) == 1
+            and isinstance(expr.values[0], ast.FormattedValue)
+        ):
+            expr = expr.values[0].value
+        else:
+            break
+    counter = _reads_counter(expr, counters)
+    if counter is not None:
+        return expr, counter, depth == 0
+    if isinstance(expr, ast.Name) and depth < 2:
+        _, bindings = module.values.lookup(expr.id, expr)
+        if len(bindings) == 1 and bindings[0][0] == "assign":
+            found = _counter_read(module, bindings[0][1], counters, depth + 1)
+            if found is not None:
+                return found[0], found[1], False
+    return None
+
+
+def _reads_counter(
+    expr: ast.expr, counters: tuple[AttemptCounter, ...]
+) -> Optional[AttemptCounter]:
+    for counter in counters:
+        if counter.kind == "env" and _env_read(expr) == counter.counter:
+            return counter
+        if counter.kind in ("attribute", "template") and isinstance(expr, ast.Attribute):
+            # Attribute counters match on their last two components (``task_run.run_count``,
+            # ``info().attempt``); Airflow's ``try_number`` is read from any task instance.
+            words = 2 if counter.kind == "attribute" else 1
+            text = ast.unparse(expr)
+            if text == _tail(counter.counter, words) or text.endswith(
+                "." + _tail(counter.counter, words)
+            ):
+                return counter
+    return None
+
+
+def _env_read(expr: ast.expr) -> Optional[str]:
+    """The variable name of ``os.environ["X"]``, ``os.environ.get("X")``, ``os.getenv("X")``."""
+    if isinstance(expr, ast.Subscript) and dotted_name(expr.value) in ("os.environ", "environ"):
+        key = expr.slice
+    elif isinstance(expr, ast.Call) and dotted_name(expr.func) in (
+        "os.environ.get",
+        "environ.get",
+        "os.getenv",
+        "getenv",
+    ):
+        key = expr.args[0] if expr.args else None
+    else:
+        return None
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        return key.value
+    return None
