@@ -77,8 +77,9 @@ def _list_rules() -> str:
     rows = []
     for rule in all_rules():
         fix = rule.fix.applicability.value if rule.fix else "-"
-        rows.append(f"{rule.code}  {rule.name:<28} {fix:<7} {rule.summary}")
-    header = f"{'code':<6}  {'name':<28} {'fix':<7} summary"
+        cap = rule.capability.value if rule.capability else "-"
+        rows.append(f"{rule.code}  {rule.name:<30} {fix:<7} {cap:<16} {rule.summary}")
+    header = f"{'code':<6}  {'name':<30} {'fix':<7} {'capability':<16} summary"
     return "\n".join([header, *rows]) + "\n"
 
 

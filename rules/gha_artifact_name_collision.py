@@ -82,7 +82,9 @@ class GhaArtifactNameCollision(Rule):
                 version = major_version(found[1])
                 if version is None or version < FIRST_IMMUTABLE:
                     continue
-                if _per_cell(scalar(value(step, "if")) or ""):
+                # `if:` is an expression with or without ${{ }}.
+                condition = scalar(value(step, "if")) or ""
+                if any(p in condition for p in _PER_CELL):
                     continue  # only some cells upload
                 name_node = value(value(step, "with"), "name")
                 name = scalar(name_node) if name_node is not None else "artifact"

@@ -546,8 +546,10 @@ def test_list_rules(bad_project: Path):
     result = run_cli("--list-rules", cwd=bad_project)
     assert_ok(result, 0)
     lines = out(result).splitlines()
-    assert lines[0].split() == ["code", "name", "fix", "summary"]
+    assert lines[0].split() == ["code", "name", "fix", "capability", "summary"]
     rows = {line.split()[0]: line.split()[1:3] for line in lines[1:]}
+    capabilities = {line.split()[0]: line.split()[3] for line in lines[1:]}
+    assert capabilities["MFK101"] == "RETRY" and capabilities["MFK001"] == "-"
     assert list(rows) == [r.code for r in all_rules()]
     assert {"MFK001", "MFK002", "MFK101", "MFK103", "MFK301"} <= set(rows)
     assert rows["MFK001"] == ["syntax-error", "-"]

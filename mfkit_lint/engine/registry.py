@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from mfkit_lint.engine.rule import Rule
 
 if TYPE_CHECKING:
+    from mfkit_lint.contract.capabilities import Cap
     from mfkit_lint.engine.config import Settings
 
 ENTRY_POINT_GROUP = "mfkit_lint.rules"
@@ -157,6 +158,18 @@ def plugin_sources(modules: Sequence[str]) -> list[Path]:
         if not spec.submodule_search_locations and spec.origin:
             files.append(Path(spec.origin))
     return files
+
+
+def rules_for_capability(capability: Cap | str) -> tuple[type[Rule], ...]:
+    """The rules that protect ``capability``: what would have caught, before anything ran, a
+    compliance test that failed for it. Accepts a ``Cap`` or its name (``"RETRY"``)."""
+    from mfkit_lint.contract.capabilities import Cap
+
+    try:
+        wanted = Cap(capability)
+    except ValueError as exc:
+        raise RegistryError(f"unknown capability: {capability}") from exc
+    return tuple(r for r in all_rules() if r.capability == wanted)
 
 
 def rule_by_code(code: str) -> type[Rule]:
