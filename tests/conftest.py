@@ -122,6 +122,19 @@ class MyDeployedFlow(DeployedFlow):
     def run(self, **kwargs):
         run_params = tuple("%s=%s" % (k, v) for k, v in kwargs.items())
         return self.trigger(run_params=run_params)
+
+    # The lookups Metaflow calls on the class (MFK309 without them).
+    @classmethod
+    def from_deployment(cls, identifier, metadata=None):
+        raise NotImplementedError("the example scheduler keeps no deployments")
+
+    @classmethod
+    def get_triggered_run(cls, identifier, run_id, metadata=None):
+        raise NotImplementedError("the example scheduler keeps no runs")
+
+    @classmethod
+    def list_deployed_flows(cls, flow_name=None):
+        return iter(())
 """
 TUPLE_RUN_PARAMS_FIXED = TUPLE_RUN_PARAMS.replace(
     "trigger(run_params=run_params)", "trigger(run_params=list(run_params))"

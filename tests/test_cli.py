@@ -303,9 +303,9 @@ def test_selection_through_the_console_script(bad_project: Path):
     )
     assert_ok(result, 1)
     assert found_codes(result) == {"MFK103"}
-    result = run_cli("--extend-select", "MFK7", cwd=bad_project)
+    result = run_cli("--extend-select", "MFK8", cwd=bad_project)
     assert_ok(result, 2)
-    assert "mfkit-lint: error: rule selector 'MFK7' matches no known rule" in err(result)
+    assert "mfkit-lint: error: rule selector 'MFK8' matches no known rule" in err(result)
 
 
 def test_invalid_ignore_and_extend_select_are_usage_errors(bad_project: Path):
