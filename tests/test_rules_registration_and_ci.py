@@ -133,9 +133,7 @@ def test_namespace_init_and_two_configuration_files():
         CONFIG: "CLIS_DESC = []\n",
         "metaflow_extensions/acme/plugins/__init__.py": "",
     }
-    assert found(files, ["MFK504", "MFK506"][0]) == [
-        ("metaflow_extensions/__init__.py", "MFK504")
-    ]
+    assert found(files, ["MFK504", "MFK506"][0]) == [("metaflow_extensions/__init__.py", "MFK504")]
     assert found(files, "MFK506") == [("metaflow_extensions/acme/plugins/__init__.py", "MFK506")]
 
 
