@@ -234,3 +234,27 @@ def test_failed_capability_maps_back_to_rules():
     assert {"MFK302", "MFK309"} <= codes
     assert "MFK401" in {r.code for r in rules_for_capability("RETRY")}
     assert all(r.capability == Cap.RETRY for r in rules_for_capability("RETRY"))
+
+
+def test_every_kit_pitfall_is_mapped_to_a_rule_or_a_compliance_test():
+    import re
+
+    from mfkit_lint.engine.registry import all_rules
+
+    readme = (Path(__file__).parent.parent / "docs" / "pitfalls" / "README.md").read_text()
+    section = readme.split("## The orchestrator kit's 42 pitfalls", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if re.match(r"^\| \d+ \|", line)]
+    numbers = [int(line.split("|")[1]) for line in rows]
+    assert len(rows) == 42
+    assert set(numbers) == set(range(1, 43)) - {35}
+    known = {r.code for r in all_rules()} | {"MFK205", "MFK209"}
+    for row in rows:
+        detected_by = row.split("|")[3]
+        named = set(re.findall(r"MFK\d{3}", detected_by))
+        assert named <= known, row
+        assert (
+            named
+            or "compliance" in detected_by
+            or "not a rule" in detected_by
+            or ("runtime only" in detected_by)
+        ), row
