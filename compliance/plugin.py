@@ -97,7 +97,8 @@ def _message(report: Any) -> str:
         return str(report.longrepr[2]).replace("Skipped: ", "")
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
-        return crash.message.strip()
+        # The first line is the test's own message; what follows is pytest's rewrite detail.
+        return crash.message.strip().splitlines()[0] if crash.message.strip() else ""
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
 
 

@@ -99,7 +99,7 @@ class Workspace:
         impl = getattr(self.deployer(flow, **top_level), attribute)(**self.settings.deploy_args)
         return impl.create(**self.settings.create_args)
 
-    def run_with(self, flow: str, decospec: str) -> Any:
+    def run_with(self, flow: str, decospec: str, *top_level: str) -> Any:
         """`python flow.py --with DECOSPEC run` (Metaflow's own runtime, the backend's decorator
         on every step) in a subprocess with the test's timeout; the Client's Run afterwards."""
         import subprocess
@@ -109,6 +109,7 @@ class Workspace:
 
         id_file = self.root / "run-id"
         command = [sys.executable, str(self.flow_file(flow)), "--no-pylint", "--with", decospec]
+        command += list(top_level)
         command += ["run", "--run-id-file", str(id_file)]
         try:
             done = subprocess.run(

@@ -3,6 +3,8 @@ Metaflow's own runtime; the checks read the results back through the Metaflow Cl
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 pytestmark = pytest.mark.kind("backend")
@@ -91,3 +93,13 @@ def test_infra_failure_does_not_consume_retry(ws):
     """An infrastructure failure must not use up @retry: needs a backend-specific way to make
     the infrastructure fail, which no generic flow can do."""
     pytest.skip("no generic way to simulate an infrastructure failure of an arbitrary backend")
+
+
+@pytest.mark.cap("CONDA")
+@pytest.mark.rules("MFK605")
+def test_conda(ws, decospec):
+    """A @conda_base flow runs under the backend inside its resolved environment."""
+    if not (shutil.which("micromamba") or shutil.which("conda") or shutil.which("mamba")):
+        pytest.skip("no conda, mamba or micromamba on PATH")
+    run = ws.run_with("conda_flow.py", decospec, "--environment", "conda")
+    assert run["start"].task.data.six_version == "1.16.0"
