@@ -212,7 +212,8 @@ def failed_steps(run: Any) -> str:
     for step in run:
         for task in step:
             if not task.successful:
-                tail = (_quietly(lambda t=task: t.stderr) or "").strip().splitlines()[-3:]
+                # The exception's own line closes the task's stderr.
+                tail = (_quietly(lambda t=task: t.stderr) or "").strip().splitlines()[-1:]
                 parts.append("%s: %s" % (task.pathspec, " | ".join(tail) or "no stderr"))
     return "; ".join(parts) or "no failed task recorded (the run ended unsuccessfully)"
 

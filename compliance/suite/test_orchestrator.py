@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mfkit_lint.compliance.workspace import RunTimeout
+from mfkit_lint.compliance.workspace import RunTimeout, failed_steps
 
 pytestmark = pytest.mark.kind("orchestrator")
 
@@ -205,8 +205,22 @@ def test_schedule(ws):
 @pytest.mark.cap("RESUME")
 @pytest.mark.rules()
 def test_resume(ws):
-    """Resume has no Deployer API; Metaflow's own test/ux test_resume covers it (--metaflow-src)."""
-    pytest.skip("the Deployer API has no resume: use --metaflow-src with --test-modules resume")
+    """A failed run resumed through the deployment (DeployedFlow.resume(origin_run_id=...), as
+    Metaflow's own test/ux calls it) clones the step that succeeded and reruns the rest."""
+    deployed = ws.deploy("resume_flow.py")
+    failed = ws.wait(deployed.trigger())
+    assert not failed.successful, "the first run should have failed"
+    if hasattr(deployed, "resume"):
+        resumed = deployed.resume(origin_run_id=failed.id)
+    else:
+        # The extension's own spelling, through the same trigger command.
+        resumed = deployed.trigger(origin_run_id=failed.id)
+    run = ws.wait(resumed)
+    assert run.successful, "the resumed run failed: %s" % failed_steps(run)
+    assert run.id != failed.id, "resume reused the failed run's id"
+    start = run["start"].task
+    assert start.origin_pathspec, "start was run again instead of being cloned from %s" % failed.id
+    assert run["process"].task.data.process_value == "processed"
 
 
 @pytest.mark.cap("CONDA")
