@@ -157,13 +157,19 @@ def compliance(kind: str, root: Path, report: Path, *extra: str) -> tuple[int, f
 def references(work: Path) -> int:
     failures = []
     summary = []
+    if mfkit("scaffold", "--help").returncode != 0:
+        # Until `mfkit scaffold` exists there is no reference to hold to the suite.
+        print("NOTE: no `mfkit scaffold` command in this checkout: references not tested")
+        return 0
     for kind in ("orchestrator", "backend"):
         reference = work / kind
+        if mfkit("scaffold", kind, "--help").returncode != 0:
+            summary.append("%s reference: `mfkit scaffold %s` does not exist yet" % (kind, kind))
+            continue
         made = mfkit("scaffold", kind, NAME[kind], str(reference))
         if made.returncode != 0:
-            summary.append("%s reference: not generated (%s)" % (kind, made.stderr.strip()[-200:]))
-            if kind == "orchestrator":
-                failures.append("the orchestrator reference could not be generated")
+            summary.append("%s reference: not generated (%s)" % (kind, made.stderr.strip()[-300:]))
+            failures.append("the %s reference could not be generated" % kind)
             continue
         code, took = compliance(kind, reference, work / ("%s.md" % kind))
         verdict = "all required pass" if code == 0 else "FAILED (exit %d)" % code
