@@ -16,7 +16,7 @@ from mfkit_lint.compliance.settings import Settings
 from mfkit_lint.compliance.ux import cap_of
 from mfkit_lint.compliance.workspace import Workspace
 
-_known: dict[str, dict[str, Any]] = {}  # every collected test's description, by node id
+_PROPERTY = "mfkit_compliance"
 _results: dict[str, dict[str, Any]] = {}  # the tests that ran (or were skipped), in order
 _settings: Optional[Settings] = None
 _total = 0
@@ -76,14 +76,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             cap = cap_of(item.name)
         elif cap and not is_required(_settings.kind, cap) and cap not in _settings.declared:
             item.add_marker(pytest.mark.skip(reason=NOT_DECLARED))
-        _known[item.nodeid] = {
-            "test": item.name,
-            "cap": cap,
-            "rules": _rules(item),
-            "outcome": "passed",
-            "message": "",
-            "seconds": 0.0,
-        }
+        info = {"test": item.name, "cap": cap, "rules": _rules(item)}
+        # Reports carry user_properties to the controlling process under pytest-xdist, which
+        # never sees the items themselves.
+        item.user_properties.append((_PROPERTY, json.dumps(info)))
     items[:] = keep
 
 
@@ -97,8 +93,13 @@ def _message(report: Any) -> str:
         return str(report.longrepr[2]).replace("Skipped: ", "")
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
-        # The first line is the test's own message; what follows is pytest's rewrite detail.
-        return crash.message.strip().splitlines()[0] if crash.message.strip() else ""
+        # The first line is the test's own message; what follows is pytest's rewrite detail,
+        # except after a "...:" line (Metaflow's "Error executing: <command>:" then stderr),
+        # where the last line says what went wrong.
+        lines = [line.strip() for line in crash.message.strip().splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].endswith(":"):
+            return "%s ... %s" % (lines[0], lines[-1])
+        return lines[0] if lines else ""
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
 
 
@@ -119,9 +120,12 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.nodeid not in _known:
+    info = dict(report.user_properties).get(_PROPERTY)
+    if info is None:
         return
-    entry = _results.setdefault(report.nodeid, dict(_known[report.nodeid]))
+    entry = _results.setdefault(
+        report.nodeid, {**json.loads(info), "outcome": "passed", "message": "", "seconds": 0.0}
+    )
     entry["seconds"] += report.duration
     if report.failed and entry["outcome"] != "failed":
         entry["outcome"] = "failed"
@@ -132,9 +136,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "teardown":
         done = sum(1 for r in _results.values() if r.get("reported"))
         entry["reported"] = True
-        line = "[%d/%d] %-7s %-16s %s (%.1f s)" % (
+        line = "[%d/%s] %-7s %-16s %s (%.1f s)" % (
             done + 1,
-            _total,
+            _total or "?",
             entry["outcome"].upper(),
             entry["cap"],
             entry["test"],

@@ -118,6 +118,10 @@ def _pytest_command(
     if request.keyword:
         command += ["-k", request.keyword]
     if request.workers > 1:
+        import importlib.util
+
+        if importlib.util.find_spec("xdist") is None:
+            raise ComplianceError("--workers needs pytest-xdist (pip install pytest-xdist)")
         command += ["-n", str(request.workers)]
     return command
 

@@ -138,6 +138,11 @@ def prefect_local() -> Iterator[Service]:
     finally:
         for pid in reversed(service.pids):
             _stop(pid)
+        worker_log = logs / "worker.log"
+        if worker_log.exists():
+            # The worker ran the steps: its log is the only record of why a flow failed there.
+            tail = worker_log.read_text(errors="replace").splitlines()[-40:]
+            print("prefect-local: last lines of the worker log:\n" + "\n".join(tail))
         shutil.rmtree(root, ignore_errors=True)
 
 

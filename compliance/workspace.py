@@ -157,7 +157,12 @@ class Workspace:
                 # A failed Metaflow run never becomes `finished` (that needs the end task).
                 return run
             time.sleep(_POLL)
-        started = "never appeared in the Client" if run is None else "never finished"
+        if run is None:
+            started = "never appeared in the Client"
+        else:
+            # Say what the Client does know: a failed task explains a status stuck at RUNNING.
+            failed = _quietly(lambda: failed_steps(run, finished_only=True))
+            started = "never finished" + (" (%s)" % failed if failed else "")
         raise RunTimeout(
             "run %s %s within %.0f s (TriggeredRun.status was %r)"
             % (getattr(triggered, "pathspec", "?"), started, limit, status)
@@ -206,15 +211,20 @@ def flow_class(path: Path) -> str:
     raise ValueError("no FlowSpec class in %s" % path)
 
 
-def failed_steps(run: Any) -> str:
-    """Which tasks failed and the last lines of their stderr, for an assertion message."""
+def failed_steps(run: Any, finished_only: bool = False) -> str:
+    """Which tasks failed and the last line of their stderr, for an assertion message;
+    finished_only: leave out tasks that may still be running (no finished_at yet)."""
     parts = []
     for step in run:
         for task in step:
+            if finished_only and not _quietly(lambda t=task: t.finished_at):
+                continue
             if not task.successful:
                 # The exception's own line closes the task's stderr.
                 tail = (_quietly(lambda t=task: t.stderr) or "").strip().splitlines()[-1:]
                 parts.append("%s: %s" % (task.pathspec, " | ".join(tail) or "no stderr"))
+    if finished_only:
+        return "; ".join(parts)
     return "; ".join(parts) or "no failed task recorded (the run ended unsuccessfully)"
 
 
