@@ -289,7 +289,10 @@ class _LazyGroup(click.Group):
     listed by ``--help``), so ``mfkit lint`` never pays for the scaffold or compliance code."""
 
     # name -> "module:attribute" of a click command
-    lazy_commands: dict[str, str] = {"compliance": "mfkit_lint.compliance.cli:compliance"}
+    lazy_commands: dict[str, str] = {
+        "compliance": "mfkit_lint.compliance.cli:compliance",
+        "scaffold": "mfkit_lint.scaffold.cli:scaffold",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})
