@@ -35,9 +35,9 @@ def _venv_with_extension(root: Path, project: Path) -> Path:
         check=True,
     ).stdout.strip()
     Path(site, "zz_borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps"]
-        + ["-e", str(project)],
+        [*pip, "install", "-q", "--no-deps", "-e", str(project)],
         capture_output=True,
         text=True,
     )
