@@ -16,6 +16,7 @@ GOOD_DEPLOYER = """
     class AcmeDeployer(DeployerImpl):
         TYPE = "acme"
 """
+CAPS = "from mfkit_lint.contract.capabilities import REQUIRED as SUPPORTED_CAPABILITIES\n"
 
 
 def found(files, select):
@@ -35,6 +36,7 @@ def test_a_well_formed_extension_is_clean():
         "metaflow_extensions/acme/plugins/acme/acme_cli.py": "import click\ncli = click.group()\n",
         "metaflow_extensions/acme/__init__.py": "",
         "metaflow_extensions/acme/config/mfextinit_acme.py": "ACME_URL = None\n",
+        "metaflow_extensions/acme/plugins/acme/capabilities.py": CAPS,
     }
     assert found(files, "MFK5") == []
 
@@ -56,6 +58,7 @@ def test_deployer_registered_by_absolute_path_counts():
             ]
         """,
         DEPLOYER: GOOD_DEPLOYER,
+        "metaflow_extensions/acme/plugins/acme/capabilities.py": CAPS,
     }
     assert found(files, "MFK5") == []
 
@@ -258,3 +261,16 @@ def test_every_kit_pitfall_is_mapped_to_a_rule_or_a_compliance_test():
             or "not a rule" in detected_by
             or ("runtime only" in detected_by)
         ), row
+
+
+def test_capabilities_declared_in_the_class_by_import_or_outside_an_extension():
+    in_class = GOOD_DEPLOYER + "        SUPPORTED_CAPABILITIES = {'LINEAR_DAG'}\n"
+    imported = "from .caps import SUPPORTED_CAPABILITIES\n" + textwrap.dedent(GOOD_DEPLOYER)
+    assert found({DEPLOYER: in_class}, "MFK505") == []
+    assert found({DEPLOYER: imported}, "MFK505") == []
+    assert found({"acme/acme_deployer.py": GOOD_DEPLOYER}, "MFK505") == []
+    other_package = {
+        DEPLOYER: GOOD_DEPLOYER,
+        "metaflow_extensions/acme/plugins/other/caps.py": "SUPPORTED_CAPABILITIES = set()\n",
+    }
+    assert found(other_package, "MFK505") == [(DEPLOYER, "MFK505")]

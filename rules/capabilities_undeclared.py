@@ -1,0 +1,105 @@
+"""MFK505 capabilities-undeclared."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.model.extension import (
+    ExtensionFile,
+    class_level_bindings,
+    derives_from,
+    string_constant,
+)
+from mfkit_lint.model.module import ModuleModel
+
+DECLARATION = "SUPPORTED_CAPABILITIES"
+
+
+class CapabilitiesUndeclared(Rule):
+    """An orchestrator extension (a ``DeployerImpl`` subclass with a ``TYPE``) that declares
+    no ``SUPPORTED_CAPABILITIES``: in the class, its module, or a module beside it. Metaflow
+    does not read the name; the compliance runners do, and without it they test only the
+    required capabilities, so a broken optional one (``@conda``, resume, nested foreach,
+    ``@schedule``) ships untested."""
+
+    code = "MFK505"
+    name = "capabilities-undeclared"
+    summary = "orchestrator declares no SUPPORTED_CAPABILITIES (optional capabilities untested)"
+    scope = Scope.PROJECT
+    triggers = (b"DeployerImpl",)
+
+    VALID = (
+        {
+            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                from metaflow.runner.deployer_impl import DeployerImpl
+                class AcmeDeployer(DeployerImpl):
+                    TYPE = "acme"
+            """,
+            "metaflow_extensions/acme/plugins/acme/capabilities.py": """
+                from metaflow_orchestrator_kit import Cap, REQUIRED
+                SUPPORTED_CAPABILITIES = REQUIRED | {Cap.NESTED_FOREACH}
+            """,
+        },
+    )
+    INVALID = (
+        {
+            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                from metaflow.runner.deployer_impl import DeployerImpl
+                class AcmeDeployer(DeployerImpl):
+                    TYPE = "acme"
+            """,
+        },
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        if module.path is None or module.project is None:
+            return
+        if ExtensionFile.of(module.path) is None:
+            return  # not an installed extension's layout (a test, a template)
+        tree = module.tree
+        deployers = [
+            c
+            for c in tree.body
+            if isinstance(c, ast.ClassDef)
+            and derives_from(tree, c, "DeployerImpl")
+            and string_constant(c, "TYPE") is not None
+        ]
+        if not deployers or _declares(tree) or _declared_beside(module):
+            return
+        for cls in deployers:
+            if any(class_level_bindings(cls, DECLARATION)):
+                continue
+            yield Finding(
+                cls,
+                f"{cls.name} declares no {DECLARATION}: compliance runners then test only the "
+                "required capabilities, and optional ones (@conda, resume, nested foreach, "
+                f"@schedule) ship untested; declare e.g. {DECLARATION} = REQUIRED | "
+                "{Cap.NESTED_FOREACH} beside the deployer",
+            )
+
+
+def _declares(tree: ast.Module) -> bool:
+    """A top-level assignment (or import) of the name."""
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == DECLARATION for t in targets):
+                return True
+        elif isinstance(stmt, ast.ImportFrom) and any(
+            (a.asname or a.name) == DECLARATION for a in stmt.names
+        ):
+            return True
+    return False
+
+
+def _declared_beside(module: ModuleModel) -> bool:
+    """A module of the same package declares it (where the runners also look)."""
+    assert module.project is not None and module.path is not None
+    directory = module.path.parent
+    return any(
+        other.path is not None and Path(other.path).parent == directory and _declares(other.tree)
+        for other in module.project.modules_mentioning(DECLARATION, besides=module.path)
+    )
