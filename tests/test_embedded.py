@@ -94,3 +94,34 @@ def _cmd(run_id):
 """
 '''
     assert codes(code) == []
+
+
+WRITER_LINES = """
+def write_task(out, step_name):
+    out.write("import subprocess, sys\\n")
+    out.write("cmd = [sys.executable, FLOW_FILE, '--no-pylint', '--tag', TAG,\\n")
+    out.write("       'step', %r, '--run-id', RUN_ID, '--task-id', TASK_ID,\\n" % step_name)
+    out.write("       '--input-paths', INPUT_PATHS]\\n")
+    out.write("subprocess.run(cmd, check=True)\\n")
+
+
+def emit_init(cb):
+    cb.emit("import subprocess, sys")
+    cb.emit("subprocess.run([sys.executable, FLOW_FILE, 'init', '--run-id', RUN_ID], check=True)")
+"""
+
+
+def test_lines_written_one_call_at_a_time_are_generated_code():
+    found = {(d.code, d.location.row) for d in lint(WRITER_LINES, "MFK1")}
+    assert ("MFK103", 4) in found  # --tag before step, in lines written with out.write(...)
+    assert ("MFK106", 12) in found  # init without --task-id, in lines emitted with cb.emit(...)
+
+
+def test_text_written_line_by_line_that_is_not_python_stays_data():
+    code = """
+def write_manifest(out, image):
+    out.write("steps:\\n")
+    out.write("  - run: python flow.py --tag x step start --run-id 1 --retry-count 0\\n")
+    out.write("    image: %s\\n" % image)
+"""
+    assert codes(code) == []

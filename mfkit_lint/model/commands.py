@@ -593,6 +593,11 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
     return out
 
 
+# Methods that add one line to generated text: a list's append, a code writer's emit, a file's
+# write (generated lines are written one call at a time as often as they are collected).
+_LINE_WRITERS = ("append", "emit", "write", "writeline", "add_line")
+
+
 def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target, value = node.targets[0], node.value
@@ -610,7 +615,7 @@ def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
         and isinstance(node.func.value, ast.Name)
         and len(node.args) == 1
     ):
-        if node.func.attr == "append":
+        if node.func.attr in _LINE_WRITERS:
             return node.func.value.id, [node.args[0]]
         if node.func.attr == "extend" and isinstance(node.args[0], ast.List):
             return node.func.value.id, list(node.args[0].elts)

@@ -77,7 +77,7 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
     for lines in string_lists(module):
         in_lines.update(id(n) for n in lines)
         texts = [_literal_text(n) for n in lines]
-        if any("\n" in t for t in texts):
+        if any("\n" in t.rstrip("\n") for t in texts):
             continue  # pieces that are themselves multi-line templates: taken one by one
         if not _looks_like_code(texts):
             continue
