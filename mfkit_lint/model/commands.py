@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.shell import split_commands
-from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+from mfkit_lint.model.templates import (
+    HOLE,
+    Template,
+    is_stringish,
+    is_template_text,
+    template_of,
+)
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -652,8 +658,10 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
         if id(node) in skip or not is_stringish(node) or not _may_hold_command(node):
             continue
         parent = module.parent(node)
-        if is_stringish(parent) or (
-            isinstance(parent, ast.Attribute) and is_stringish(module.parent(parent))
+        if (
+            is_stringish(parent)
+            or (isinstance(parent, ast.Attribute) and is_stringish(module.parent(parent)))
+            or is_template_text(module, node)
         ):
             continue  # only the outermost string expression is a template
         if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):

@@ -40,6 +40,11 @@ _PERCENT = re.compile(
     r"(?P<conv>[diouxXeEfFgGcrsa%])"
 )
 _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{(?P<field>[^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}")
+# string.Template: $$ is a dollar, $name and ${name} are fields.
+_DOLLAR_FIELD = re.compile(
+    r"\$\$|\$(?P<name>[_a-zA-Z][_a-zA-Z0-9]*)|\$\{(?P<braced>[_a-zA-Z][_a-zA-Z0-9]*)\}"
+)
+_SUBSTITUTE = ("substitute", "safe_substitute")
 
 
 @dataclass
@@ -93,7 +98,40 @@ def is_stringish(node: ast.AST) -> bool:
             and node.func.attr == "format"
         ):
             todo.append(node.func.value)
+        elif _template_call(node) is not None:
+            return True
     return False
+
+
+def is_template_text(module: ModuleModel, node: ast.AST) -> bool:
+    """``node`` is the text of a ``string.Template(...)`` that is substituted: the substitute
+    call, not the text with its ``$fields``, is the string the code produces."""
+    maker = module.parent(node)
+    method = module.parent(maker) if maker is not None else None
+    call = module.parent(method) if method is not None else None
+    return call is not None and _template_call(call) is node
+
+
+def _template_call(node: ast.AST) -> Optional[ast.expr]:
+    """The template text of ``string.Template(text).substitute(...)`` (or
+    ``safe_substitute``), or None when ``node`` is not such a call."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _SUBSTITUTE
+    ):
+        return None
+    maker = node.func.value
+    if (
+        isinstance(maker, ast.Call)
+        and len(maker.args) == 1
+        and (
+            (isinstance(maker.func, ast.Name) and maker.func.id == "Template")
+            or (isinstance(maker.func, ast.Attribute) and maker.func.attr == "Template")
+        )
+    ):
+        return maker.args[0]
+    return None
 
 
 def _add_chain(node: ast.BinOp) -> list[ast.expr]:
@@ -124,6 +162,10 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         base = template_of(module, node.left)
         return _percent(base, node.right) if base is not None else None
+    text = _template_call(node)
+    if text is not None:
+        base = template_of(module, text)
+        return _dollar(base, node) if base is not None else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         base = template_of(module, node.func.value) if node.func.attr == "format" else None
         return _format(base, node) if base is not None else None
@@ -216,6 +258,25 @@ def _format(base: Template, call: ast.Call) -> Template:
         return None
 
     return _substitute(base, _FORMAT_FIELD, pick, {"{{": "{", "}}": "}"})
+
+
+def _dollar(base: Template, call: ast.Call) -> Template:
+    """``string.Template(base).substitute(name=value, ...)``: each field is filled by its
+    keyword, or by the entry of a dict literal passed as the mapping."""
+
+    def pick(match: re.Match, n: int) -> Optional[ast.expr]:
+        name = match.group("name") or match.group("braced")
+        for kw in call.keywords:
+            if kw.arg == name:
+                return kw.value
+        mapping = call.args[0] if call.args else None
+        if isinstance(mapping, ast.Dict):
+            for key, value in zip(mapping.keys, mapping.values):
+                if isinstance(key, ast.Constant) and key.value == name:
+                    return value
+        return None
+
+    return _substitute(base, _DOLLAR_FIELD, pick, {"$$": "$"})
 
 
 def _fstring(module: ModuleModel, node: ast.JoinedStr) -> Template:

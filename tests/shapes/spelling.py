@@ -304,10 +304,6 @@ class StringStyle:
             return first, last + " %% (%s)" % ", ".join(args) if args else last
         if self.name == "format":
             return first, last + ".format(%s)" % ", ".join(args)
-        if self.name == "template":
-            # Template needs unique keywords
-            unique = list(dict.fromkeys(args))
-            return "string.Template(" + first, last + ").substitute(%s)" % ", ".join(unique)
         return first, last
 
 
@@ -344,6 +340,13 @@ def command_string(
     # the last piece has no trailing space
     text, anchor = lines[-1]
     lines[-1] = (text.rstrip(" "), anchor)
+    if style.name == "template":
+        # the Template takes the joined literals; substitute() fills it
+        code.add("%s = string.Template(" % var)
+        for text, anchor in lines:
+            code.add("    %s" % style.literal(text), anchor)
+        code.add(").substitute(%s)" % ", ".join(dict.fromkeys(args)))
+        return code
     first, last = style.finish("", "", args)
     code.add("%s = %s(" % (var, first))
     for n, (text, anchor) in enumerate(lines):
