@@ -23,6 +23,7 @@ from render import (  # noqa: E402
     BUILDS,
     GENERATORS,
     Spelling,
+    anchored_key,
     has_keys,
     render,
     tidy,
@@ -65,6 +66,10 @@ def spellings(seed: Seed) -> Iterator[Spelling]:
             yield Spelling("fstring", "const")
             yield Spelling("percent", "dict")
             yield Spelling("iadd", "default")
+            yield Spelling("fstring", "default")
+            if seed.bug and anchored_key(seed):
+                yield Spelling("list", "default", override=True)
+                yield Spelling("fstring", "default", override=True)
             yield Spelling("format", "attr")
             yield Spelling("list", "const", split=True)
         if guarded:
@@ -100,6 +105,8 @@ def spellings(seed: Seed) -> Iterator[Spelling]:
             if keys:
                 for how in ("const", "default", "attr", "dict"):
                     yield Spelling("list", how)
+                if seed.bug and anchored_key(seed):
+                    yield Spelling("list", "default", override=True)
                 yield Spelling("list", "const", split=True)
             for gen in ("gen-template", "gen-emit", "gen-lines", "gen-write"):
                 yield Spelling("list", generated=gen)
@@ -128,7 +135,7 @@ def variants() -> list[Variant]:
                 continue
             seen.add(spelling.name)
             rendered = render(seed, spelling)
-            bug = seed.bug and not spelling.plugin
+            bug = seed.bug and not spelling.plugin and not spelling.override
             if bug and not rendered.anchors:
                 raise ValueError("%s/%s: a bug without an anchor" % (seed.name, spelling.name))
             out.append(

@@ -51,12 +51,15 @@ class Spelling:
     split: bool = False  # constants and helpers in a second module of a small package
     plugin: bool = False
     env_style: str = "item"
+    override: bool = False  # the caller overrides the parameter default: correct code
 
     @property
     def name(self) -> str:
         parts = [self.build]
         if self.placement != "inline":
             parts.append(self.placement)
+        if self.override:
+            parts.append("overridden")
         if self.conditional:
             parts.append("cond")
         if self.env_style != "item":
@@ -284,6 +287,20 @@ class Renderer:
             cls.add("")
             cls.extend(code, "    ")
             return cls
+        if self.sp.placement == "default":
+            # a caller that leaves the default alone: with no caller at all the value of a
+            # parameter cannot be told, whatever its default
+            plain = [p for p in self.params if "=" not in p]
+            if self.sp.build == "bash":
+                plain.append("script_path")
+            passed = list(plain)
+            if self.sp.override:  # every caller passes a run-time value instead
+                plain += [k.name for k in self.keys]
+                passed += ["%s=%s" % (k.name, k.name) for k in self.keys]
+            code.add("")
+            code.add("")
+            code.add("def run_%s(%s):" % (seed.func, ", ".join(plain)))
+            code.add("    return %s(%s)" % (seed.func, ", ".join(passed)))
         return code
 
     # -- modules -------------------------------------------------------------------------
@@ -494,3 +511,12 @@ def has_keys(seed: Seed) -> bool:
     if seed.env:
         words += [e.value for e in seed.env.entries]
     return any(isinstance(w, Key) for w in words)
+
+
+def anchored_key(seed: Seed) -> bool:
+    """The bug is a constant (a Key is the anchor word): a caller passing a run-time value
+    instead of the default makes the code correct."""
+    words: list[Word] = list(iter_words(seed.pieces))
+    if seed.env:
+        words += [e.value for e in seed.env.entries if e.anchor]
+    return any(isinstance(w, Key) and (w.anchor or seed.env is not None) for w in words)
