@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-KINDS = ("orchestrator",)
+KINDS = ("orchestrator", "backend")
 
 # Names Metaflow 2.19 already uses for CLI groups, deployers, step and flow decorators and the
 # flow's own commands: an extension of the same name would shadow or be shadowed by it.
@@ -121,6 +121,7 @@ def plan(kind: str, name: str, directory: Path) -> list[PlannedFile]:
         "name": name,
         "Class": _class_prefix(name),
         "NAME": name.upper(),
+        "decorator": "@" + name,  # "@@@name" would not parse: @@ is the placeholder sign
         "mfkit_version": __version__,
     }
     files = []

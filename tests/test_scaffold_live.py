@@ -116,6 +116,34 @@ def test_orchestrator_generated_test_suite(orchestrator, tmp_path):
     assert re.search(r"^5 passed", result.stdout, re.M), result.stdout
 
 
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("backend")
+    project = root / "slurm_local"
+    _scaffold("backend", "slurm_local", project)
+    return project, _venv_with_extension(root, project)
+
+
+def test_backend_generated_test_suite(backend, tmp_path):
+    """The generated backend's own tests: `python flow.py --with NAME run` runs every step as
+    a job (env vars, @resources, foreach, @retry with the real attempt), logs and metadata come
+    back, the Client sees it all."""
+    project, python = backend
+    env = _clean_env(tmp_path / "home")
+    env["METAFLOW_SLURM_LOCAL_SCRATCH"] = str(tmp_path)
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert re.search(r"^6 passed", result.stdout, re.M), result.stdout
+    assert list(tmp_path.glob("slurm_local-job-*")) == []  # every job's scratch dir released
+
+
 def _kit_validator(tmp_path: Path) -> Path:
     target = tmp_path / "kit"
     install = subprocess.run(
