@@ -44,16 +44,23 @@ def normalize(values: Iterable[object]) -> tuple[list[str], list[str]]:
     return sorted(set(names)), unknown
 
 
+def _rules() -> tuple:
+    """The installed rules; none when a rule plugin is broken: the live results still count,
+    only their link to static rules is lost."""
+    from mfkit_lint.engine.registry import RegistryError, all_rules
+
+    try:
+        return all_rules()
+    except RegistryError:
+        return ()
+
+
 def rules_for_cap(cap: str) -> list[str]:
     """The static rules that protect a capability (each rule names the Cap it protects)."""
-    from mfkit_lint.engine.registry import all_rules
-
-    return [rule.code for rule in all_rules() if getattr(rule.capability, "value", None) == cap]
+    return [rule.code for rule in _rules() if getattr(rule.capability, "value", None) == cap]
 
 
 def rule_pages(codes: Iterable[str]) -> dict[str, str]:
     """Rule code -> its pitfall page name, for the codes this mfkit-lint knows."""
-    from mfkit_lint.engine.registry import all_rules
-
-    by_code = {rule.code: rule.name for rule in all_rules()}
+    by_code = {rule.code: rule.name for rule in _rules()}
     return {code: by_code[code] for code in codes if code in by_code}

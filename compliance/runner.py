@@ -284,6 +284,11 @@ def _run_pytest(
     )
     stop_at = time.monotonic() + deadline
     assert child.stdout is not None
+
+    def _terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a CI job being cancelled: end the tests' process group too
+
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         for line in child.stdout:
             sys.stdout.write(mask(line, hidden))
@@ -294,6 +299,7 @@ def _run_pytest(
     except (subprocess.TimeoutExpired, KeyboardInterrupt):
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
