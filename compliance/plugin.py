@@ -74,7 +74,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         cap = (_marker_args(item, "cap") or ("",))[0]
         if _settings.kind == "ux":
             cap = cap_of(item.name)
-        elif cap and not is_required(_settings.kind, cap) and cap not in _settings.declared:
+        kind = "orchestrator" if _settings.kind == "ux" else _settings.kind
+        if cap and not is_required(kind, cap) and cap not in _settings.declared:
             item.add_marker(pytest.mark.skip(reason=NOT_DECLARED))
         info = {"test": item.name, "cap": cap, "rules": _rules(item)}
         # Reports carry user_properties to the controlling process under pytest-xdist, which
