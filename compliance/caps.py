@@ -56,8 +56,14 @@ def _rules() -> tuple:
 
 
 def rules_for_cap(cap: str) -> list[str]:
-    """The static rules that protect a capability (each rule names the Cap it protects)."""
-    return [rule.code for rule in _rules() if getattr(rule.capability, "value", None) == cap]
+    """The static rules that protect a capability (the registry's Cap -> rules mapping); none
+    for the backend checks, which are not orchestrator capabilities."""
+    from mfkit_lint.engine.registry import RegistryError, rules_for_capability
+
+    try:
+        return [rule.code for rule in rules_for_capability(cap)]
+    except RegistryError:
+        return []
 
 
 def rule_pages(codes: Iterable[str]) -> dict[str, str]:
