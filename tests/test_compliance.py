@@ -216,3 +216,24 @@ def test_metaflow_src_with_an_unknown_module_is_bad_input(tmp_path):
     (core / "test_basic.py").write_text("")
     with pytest.raises(ComplianceError, match=r"no test module nope .* there are: basic"):
         ux.prepare(tmp_path / "src", tmp_path / "work", "x", {}, ["basic", "nope"])
+
+
+@pytest.mark.parametrize(
+    ("crash", "expected"),
+    [
+        ("AssertionError: stdout missing\nassert 'x' in ''", "AssertionError: stdout missing"),
+        (
+            "RuntimeError: Error executing: 'python f.py trigger':\n\nStderr:\n  No deployment found.\n",
+            "RuntimeError: Error executing: 'python f.py trigger': ... No deployment found.",
+        ),
+    ],
+)
+def test_failure_message_is_the_tests_own_line(crash, expected):
+    from types import SimpleNamespace
+
+    from mfkit_lint.compliance.plugin import _message
+
+    report = SimpleNamespace(
+        skipped=False, longrepr=SimpleNamespace(reprcrash=SimpleNamespace(message=crash))
+    )
+    assert _message(report) == expected
