@@ -9,8 +9,9 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.rule import Finding, Rule
 from mfkit_lint.model.backends import env_names_written
-from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
-from mfkit_lint.model.values import UNKNOWN
+from mfkit_lint.model.commands import commands_of
+from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
+from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, values_of
 
 _LOCAL_PREFIXES = ("/tmp/", "/var/tmp/", "file:///tmp/")
 _PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "package_path")
@@ -34,19 +35,17 @@ def _temp_producer(node: ast.AST) -> bool:
     )
 
 
+@per_module
 def _attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
     """Values assigned to ``<anything>.attr`` in the module (``self.x``, ``cls.x``, ``C.x``)
     and to ``attr`` in class bodies."""
-    cache = module.__dict__.setdefault("_attribute_values", {})
-    if attr not in cache:
-        out = []
-        for node in module.nodes:
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Attribute) and target.attr == attr:
-                        out.append(node.value)
-        cache[attr] = out
-    return cache[attr]
+    out = []
+    for node in module.nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == attr:
+                    out.append(node.value)
+    return out
 
 
 def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[ast.AST]:
@@ -60,7 +59,7 @@ def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[a
     if isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith("path.join"):
         return local_path(module, node.args[0], depth + 1) if node.args else None
     if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
-        value = module.values.const(node)
+        value = values_of(module).const(node)
         if value is UNKNOWN and isinstance(node, ast.JoinedStr) and node.values:
             first = node.values[0]
             value = first.value if isinstance(first, ast.Constant) else UNKNOWN
@@ -70,7 +69,7 @@ def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[a
             return node
         return None
     if isinstance(node, ast.Name):
-        _, bindings = module.values.lookup(node.id, node)
+        _, bindings = values_of(module).lookup(node.id, node)
         values = [_bound_value(module, b) for b in bindings]
         if not values or not all(values):
             return None
@@ -85,11 +84,13 @@ def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[a
     return None
 
 
-def _bound_value(module: ModuleModel, binding: tuple) -> Optional[ast.AST]:
+def _bound_value(module: ModuleModel, binding: Binding) -> Optional[ast.AST]:
     """What a binding assigns: the value, or for ``_, path = tempfile.mkstemp()`` the call."""
-    if binding[0] == "assign":
-        return binding[1]
-    target = binding[1]
+    if isinstance(binding, Assigned):
+        return binding.value
+    if not isinstance(binding, Bound):
+        return None
+    target = binding.node
     parent = module.parent(target) if isinstance(target, ast.Name) else None
     holder = module.parent(parent) if isinstance(parent, ast.Tuple) else None
     if isinstance(holder, ast.Assign) and _temp_producer(holder.value):
@@ -116,7 +117,7 @@ def _sinks(module: ModuleModel) -> Iterator[tuple[ast.AST, str]]:
                 and node.args
             ):
                 yield node.args[0], "an argument of the backend's step command"
-    for command in module.commands:
+    for command in commands_of(module):
         option = command.option("--code-package-url")
         if option is not None and option.value is not None and option.value.expr is not None:
             yield option.value.expr, "--code-package-url"

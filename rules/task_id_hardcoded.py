@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.rule import Finding, Rule
 from mfkit_lint.model.backends import project_models
-from mfkit_lint.model.commands import Command, Option
+from mfkit_lint.model.commands import Command, Option, commands_of
+from mfkit_lint.model.invocation import option_constant
 from mfkit_lint.model.module import ModuleModel
-from mfkit_lint.model.values import UNKNOWN
-from mfkit_lint.rules.commands import option_constant
+from mfkit_lint.model.values import UNKNOWN, values_of
 
 
 def _shell_expansion(text: str) -> bool:
@@ -50,7 +50,7 @@ def _step_name_is_constant(module: ModuleModel, command: Command) -> bool:
         return not _shell_expansion(token.text)
     if token.expr is None:
         return False
-    return module.values.const(token.expr) is not UNKNOWN or _named_by_every_caller(
+    return values_of(module).const(token.expr) is not UNKNOWN or _named_by_every_caller(
         module, token.expr
     )
 
@@ -59,7 +59,7 @@ def _named_by_every_caller(module: ModuleModel, expr: ast.expr) -> bool:
     """``expr`` is a parameter of a builder that every call in the module passes a step name
     to: a text, or the variable of a ``for`` over a tuple or list of texts
     (``for step in ("start", "end"): step_command(step, ...)``)."""
-    arg = module.values.parameter(expr)
+    arg = values_of(module).parameter(expr)
     function = module.enclosing_function(expr)
     if arg is None or function is None:
         return False
@@ -85,7 +85,7 @@ def _named_by_every_caller(module: ModuleModel, expr: ast.expr) -> bool:
 
 
 def _names_known_steps(module: ModuleModel, node: ast.expr) -> bool:
-    if isinstance(module.values.const(node), str):
+    if isinstance(values_of(module).const(node), str):
         return True
     if not isinstance(node, ast.Name):
         return False
@@ -168,7 +168,7 @@ class TaskIdHardcoded(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        for command in module.commands:
+        for command in commands_of(module):
             if command.name != "step":
                 continue
             option = command.option("--task-id")

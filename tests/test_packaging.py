@@ -32,7 +32,7 @@ def test_only_mfkit_lint_lands_in_site_packages(installed):
 
 def test_wheel_serves_rules_and_pages(installed):
     probe = (
-        "import mfkit_lint, mfkit_lint.rules.commands as r;"
+        "import mfkit_lint, mfkit_lint.rules.hardcoded_retry_count as r;"
         "from mfkit_lint.engine.docs import pitfall_page;"
         "print(mfkit_lint.__file__);"
         "print(pitfall_page(r.HardcodedRetryCount).splitlines()[0])"

@@ -71,14 +71,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "submit, then write (REST scheduler)": """
-        import json
-        def trigger(obj, run_params, deployer_attribute_file=None):
-            run = obj.client.create_flow_run(obj.deployment_id, parameters=dict(run_params))
-            if deployer_attribute_file:
-                with open(deployer_attribute_file, "w") as f:
-                    json.dump({"pathspec": run.id}, f)
-    """,
     "write first, then run synchronously": """
         import json
         def trigger(obj, deployer_attribute_file=None):
@@ -111,12 +103,6 @@ NEGATIVE = {
         def trigger(obj, deployer_attribute_file=None):
             subprocess.run(["kubectl", "apply", "-f", obj.manifest], check=True)
             open(deployer_attribute_file, "w").write("{}")
-    """,
-    "not a trigger command": """
-        import subprocess
-        def build(obj, out_file):
-            subprocess.run(["python", "flow.py", "step", "start", "--run-id", "1"], check=True)
-            open(out_file, "w").write("{}")
     """,
 }
 

@@ -31,28 +31,9 @@ POSITIVE = {
             )
             return await proc.wait()
     """,
-    "env filled key by key from scratch": """
-        import subprocess
-        def run_init(flow_file, run_id, sysroot):
-            env = {}
-            env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot
-            env["USERNAME"] = "scheduler"
-            subprocess.check_call(
-                ["python", flow_file, "init", "--run-id", run_id, "--task-id", "params"],
-                env=env,
-            )
-    """,
 }
 
 NEGATIVE = {
-    "a copy of os.environ with additions": """
-        import os, subprocess, sys
-        def run_step(flow, step, run_id, task_id):
-            env = dict(os.environ)
-            env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = "/data"
-            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
-                            "--task-id", task_id], env=env)
-    """,
     "a dict that spreads os.environ": """
         import os, subprocess, sys
         def run_step(flow, step, run_id, task_id, extra):
@@ -81,12 +62,6 @@ NEGATIVE = {
         import subprocess
         def build_image(tag):
             subprocess.run(["docker", "build", "-t", tag, "."], env={"DOCKER_BUILDKIT": "1"})
-    """,
-    "an env that comes from elsewhere": """
-        import subprocess, sys
-        def run_step(self, flow, step, run_id, task_id):
-            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
-                            "--task-id", task_id], env=self.step_env)
     """,
 }
 

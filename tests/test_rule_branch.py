@@ -57,10 +57,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "only the subcommand part is built here": """
-        def step_args(step, run_id, branch):
-            return ["step", step, "--run-id", run_id, "--task-id", "1"]
-    """,
     "branch passed before the subcommand": """
         def cmd(step, run_id, branch=None):
             cmd = ["python", "flow.py"]
@@ -94,10 +90,6 @@ NEGATIVE = {
     "--production instead of --branch": """
         def cmd(step, run_id, branch):
             return ["python", "flow.py", "--production", "step", step, "--run-id", run_id]
-    """,
-    "branch_name is the formatted name, not a branch to pass": """
-        def cmd(step, run_id, branch_name):
-            return ["python", "flow.py", "step", step, "--run-id", run_id]
     """,
 }
 

@@ -60,20 +60,9 @@ POSITIVE = {
         python flow.py --branch {deco.branch_name} step start --run-id {run_id} --task-id 1
         """
     ''',
-    "getattr(current, 'branch_name') through str()": """
-        from metaflow import current
-
-        def step_cmd(flow, run_id):
-            bn = getattr(current, "branch_name", None)
-            return ["python", flow, "--branch", str(bn), "step", "a", "--run-id", run_id]
-    """,
 }
 
 NEGATIVE = {
-    "the raw branch from the deploy command": """
-        def step_cmd(flow, run_id, branch):
-            return ["python", flow, "--branch", branch, "step", "start", "--run-id", run_id]
-    """,
     "project_branch: the raw value in Metaflow's own naming": """
         def step_cmd(flow, run_id, options):
             project_branch = options["branch"]
@@ -105,15 +94,6 @@ NEGATIVE = {
             tag = "project_branch:%s" % current.branch_name
             return ["python", "flow.py", "init", "--run-id", run_id, "--task-id", "p",
                     "--tag", tag]
-    """,
-    "self attribute assigned the raw value": """
-        class Scheduler:
-            def __init__(self, branch):
-                self.branch_name = branch
-
-            def cmd(self, run_id):
-                return ["python", "f.py", "--branch", self.branch_name, "step", "s",
-                        "--run-id", run_id]
     """,
 }
 

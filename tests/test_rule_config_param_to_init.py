@@ -4,31 +4,6 @@ import pytest
 from conftest import codes, lint
 
 POSITIVE = {
-    "helper collects all parameters; init args generated from them (kestra)": '''
-        class Compiler:
-            def compile(self):
-                params = self._get_parameters()
-                return self._render_tasks(params)
-
-            def _render_tasks(self, params):
-                return self._init_script(params=params)
-
-            def _init_script(self, params):
-                lines = []
-                for var in params:
-                    lines.append('    "--%(var)s", str(params["%(var)s"]),' % {"var": var})
-                return """
-        cmd = [sys.executable, FLOW_FILE, "init", "--run-id", run_id, "--task-id", "p",
-        %s
-        ]
-        """ % "\\n".join(lines)
-
-            def _get_parameters(self):
-                params = {}
-                for var, param in self.flow._get_parameters():
-                    params[var] = {"default": param.kwargs.get("default")}
-                return params
-    ''',
     "direct loop appending --name value to the init list": """
         import sys
         def init_command(flow, flow_file, run_id, values):
@@ -80,16 +55,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "Metaflow's idiom: IS_CONFIG_PARAMETER (through getattr)": """
-        import sys
-        def init_command(flow, flow_file, run_id, values):
-            cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "params"]
-            for _, param in flow._get_parameters():
-                if getattr(param, "IS_CONFIG_PARAMETER", False):
-                    continue
-                cmd += ["--%s" % param.name, str(values[param.name])]
-            return cmd
-    """,
     "isinstance(p, Config) filter in the collector": """
         import sys
         from metaflow.parameters import Config
@@ -124,15 +89,6 @@ NEGATIVE = {
             for k, v in dict(p.split("=", 1) for p in run_params).items():
                 cmd += ["--%s" % k, v]
             return cmd
-    """,
-    "validation loop only": """
-        import sys
-        def validate(flow):
-            for _, param in flow._get_parameters():
-                if "default" not in param.kwargs:
-                    raise ValueError("--%s needs a default" % param.name)
-        def init_cmd(run_id):
-            return [sys.executable, "flow.py", "init", "--run-id", run_id, "--task-id", "p"]
     """,
 }
 

@@ -21,14 +21,6 @@ def codes_at(code: str, filename: str) -> list[str]:
 
 
 POSITIVE = {
-    "__file__ cut at metaflow_extensions, prepended to PYTHONPATH": """
-        import os
-        _EXT_ROOT = __file__.split("metaflow_extensions")[0]
-        def step_env():
-            env = dict(os.environ)
-            env["PYTHONPATH"] = _EXT_ROOT + os.pathsep + env.get("PYTHONPATH", "")
-            return env
-    """,
     "the directory that holds the metaflow_extensions package": """
         import os
         import metaflow_extensions
@@ -48,20 +40,9 @@ POSITIVE = {
         def container_env():
             return [{"name": "PYTHONPATH", "value": str(ROOT)}]
     """,
-    "partition of __file__ inside an f-string": """
-        import os
-        def env_for(base):
-            root = os.path.abspath(__file__).partition("/metaflow_extensions/")[0]
-            base["PYTHONPATH"] = f"{root}:/opt/lib"
-            return base
-    """,
 }
 
 NEGATIVE = {
-    "a private helper directory next to the module (Metaflow's pip patcher)": """
-        import os
-        env = {"PYTHONPATH": os.path.join(os.path.dirname(__file__), "pip_patcher")}
-    """,
     "the Metaflow source tree, which the kit recommends": '''
         SCRIPT = """
         export PYTHONPATH=/opt/metaflow-src:/opt/metaflow
@@ -76,12 +57,6 @@ NEGATIVE = {
     "reading PYTHONPATH, not setting it": """
         import os
         paths = os.environ["PYTHONPATH"].split(os.pathsep)
-    """,
-    "a comment in a help text": """
-        import click
-        @click.option("--pp", help="PYTHONPATH=/src/metaflow-acme is not needed")
-        def cli(pp):
-            pass
     """,
 }
 

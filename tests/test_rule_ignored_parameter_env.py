@@ -62,14 +62,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "METAFLOW_INIT_<NAME>, the variable init reads": """
-        import os
-        def env_for(params):
-            env = dict(os.environ)
-            for k, v in params.items():
-                env["METAFLOW_INIT_%s" % k.upper()] = str(v)
-            return env
-    """,
     "the extension reads its own variable back": '''
         import json, os
         def env_for(params):
@@ -108,10 +100,6 @@ NEGATIVE = {
                 "parameters %s && . `pwd`/%s" % (param_file, param_file)
             )
             return env, export_params
-    """,
-    "reading it (a compatibility shim)": """
-        import os
-        legacy = os.environ.get("METAFLOW_PARAMETERS")
     """,
 }
 

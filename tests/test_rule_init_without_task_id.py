@@ -41,10 +41,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "task id given": """
-        def init_cmd(flow, run_id):
-            return ["python", flow, "init", "--run-id", run_id, "--task-id", "params"]
-    """,
     "task id given inline": """
         def init_line(flow, run_id, task_id):
             return f"python {flow} init --run-id={run_id} --task-id={task_id}"
@@ -78,11 +74,6 @@ NEGATIVE = {
         def plain(ctl):
             return [sys.executable, ctl, "init", "--run-id", "run-1", "--repo", "."]
     """,
-    "usage text without anything computed": '''
-        USAGE = """
-        python flow.py init --run-id 1
-        """
-    ''',
 }
 
 

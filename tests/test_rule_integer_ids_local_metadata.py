@@ -45,24 +45,9 @@ POSITIVE = {
         python {flow} step start --run-id "$RUN_ID" --task-id 2 --input-paths "$RUN_ID/_parameters/1"
         """
     ''',
-    "counter incremented by hand": """
-        def commands(flow, run_id, steps):
-            task = 0
-            cmds = []
-            for step in steps:
-                task += 1
-                cmd = ["python", flow, "--datastore", "local", "step", step, "--run-id", run_id,
-                       "--task-id=%s" % task]
-                cmds.append(cmd)
-            return cmds
-    """,
 }
 
 NEGATIVE = {
-    "init's fixed task id": """
-        def init_cmd(flow, run_id):
-            return ["python", flow, "init", "--run-id", run_id, "--task-id", "1"]
-    """,
     "counter with a prefix": """
         def commands(flow, run_id, steps):
             return [["python", flow, "step", s, "--run-id", run_id, "--task-id", f"t-{i}"]
@@ -99,11 +84,6 @@ NEGATIVE = {
             python flow.py step start --run-id 1 --task-id 2 --input-paths 1/_parameters/0
         """
     ''',
-    "--retry-count is not an id": """
-        def step_cmd(flow, step, attempt):
-            return ["python", flow, "step", step, "--run-id", "r-1", "--task-id", "t-1",
-                    "--retry-count", str(attempt)]
-    """,
 }
 
 

@@ -55,14 +55,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "passed, under a condition": """
-        def step_cmd(flow, step, run_id, paths, env_type):
-            cmd = ["python", flow]
-            if env_type and env_type != "local":
-                cmd += ["--environment", env_type]
-            cmd += ["step", step, "--run-id", run_id, "--input-paths", paths]
-            return cmd
-    """,
     "passed inline": """
         def step_cmd(flow, step, run_id, paths, env):
             return ["python", flow, "--environment=%s" % env.TYPE, "step", step,
@@ -96,15 +88,6 @@ NEGATIVE = {
             env["METAFLOW_ENVIRONMENT"] = env_type
             return ["python", flow, "step", step, "--run-id", run_id], env
     """,
-    "init is not checked": """
-        def init_cmd(flow, run_id):
-            return ["python", flow, "init", "--run-id", run_id, "--task-id", "params"]
-    """,
-    "an example in help text": '''
-        HELP = """Run a single task:
-            python flow.py step start --run-id 1 --task-id 2
-        """
-    ''',
 }
 
 

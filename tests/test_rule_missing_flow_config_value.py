@@ -32,31 +32,9 @@ POSITIVE = {
                 "env": [{"name": "METAFLOW_DATASTORE_SYSROOT_LOCAL", "value": sysroot}],
             }
     """,
-    "argv as source strings, env in the generated script (kestra-like)": '''
-        class Compiler:
-            def _step_args(self, step_name):
-                return ", ".join(['"step"', '"%s"' % step_name, '"--run-id"', "run_id",
-                                  '"--task-id"', "task_id", '"--retry-count"', "str(attempt)"])
-
-            def _script(self, step_name):
-                return """
-        env = dict(os.environ)
-        env.update({"METAFLOW_KESTRA_EXECUTION_ID": "{{ execution.id }}"})
-        cmd = [sys.executable, FLOW_FILE, %(step_args)s]
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        """ % {"step_args": self._step_args(step_name)}
-    ''',
 }
 
 NEGATIVE = {
-    "METAFLOW_FLOW_CONFIG_VALUE in the step env": """
-        import json, os, subprocess, sys
-        def run_step(flow, step, run_id, task_id, configs):
-            env = dict(os.environ)
-            env["METAFLOW_FLOW_CONFIG_VALUE"] = json.dumps(configs)
-            subprocess.run([sys.executable, flow, "step", step, "--run-id", run_id,
-                            "--task-id", task_id], env=env)
-    """,
     "top-level options from the flow decorators (Argo's way)": """
         import os, subprocess, sys
         from metaflow.decorators import flow_decorators
@@ -80,11 +58,6 @@ NEGATIVE = {
         def run_step(flow_file, step, run_id, task_id):
             subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
                             "--task-id", task_id], check=True)
-    """,
-    "an environment but no step command": """
-        import os, subprocess
-        def build(tag):
-            subprocess.run(["docker", "build", "-t", tag, "."], env=dict(os.environ))
     """,
 }
 

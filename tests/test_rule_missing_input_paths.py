@@ -40,23 +40,9 @@ POSITIVE = {
             cmd = [sys.executable, flow, "step", step, "--run-id", run_id, "--task-id", task_id]
             _run(cmd, env)
     """,
-    "top-level part from a helper": """
-        class Compiler:
-            def _top(self):
-                return ["python", self.flow_file, "--quiet", "--no-pylint"]
-            def step_cmd(self, step, run_id, task_id):
-                return self._top() + ["step", step, "--run-id", run_id, "--task-id", task_id]
-    """,
 }
 
 NEGATIVE = {
-    "passed only when known": """
-        def step_cmd(flow, step, run_id, task_id, input_paths):
-            cmd = ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
-            if input_paths:
-                cmd += ["--input-paths", input_paths]
-            return cmd
-    """,
     "--input-paths-filename": """
         def step_cmd(flow, step, run_id, task_id):
             return ["python", flow, "step", step, "--run-id %s" % run_id,
@@ -120,11 +106,6 @@ NEGATIVE = {
         def deploy(tool, run_id, task_id):
             return [sys.executable, tool, "--profile", "ci", "step", "deploy", "--run-id",
                     run_id, "--task-id", task_id]
-    """,
-    "clone-only task": """
-        def clone_cmd(flow, step, run_id, task_id, origin):
-            return ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id,
-                    "--clone-only", origin]
     """,
 }
 

@@ -4,12 +4,6 @@ import pytest
 from conftest import codes, lint
 
 POSITIVE = {
-    "split_index parameter the command ignores": """
-        import sys
-        def step_cmd(flow, step, run_id, task_id, input_paths, split_index=None):
-            return [sys.executable, flow, "step", step, "--run-id", run_id,
-                    "--task-id", task_id, "--input-paths", input_paths]
-    """,
     "index only used for the task id": """
         def child_cmd(flow, step, run_id, parent, split_index):
             task_id = f"{step}-{split_index}"
@@ -38,13 +32,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "passed when set": """
-        def step_cmd(flow, step, run_id, task_id, split_index=None):
-            cmd = ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
-            if split_index is not None:
-                cmd += ["--split-index", str(split_index)]
-            return cmd
-    """,
     "the non-foreach branch of the builder": """
         def step_cmd(flow, step, run_id, task_id, split_index=None):
             if split_index is None:
@@ -80,10 +67,6 @@ NEGATIVE = {
         def step_cmd(flow, step, run_id, task_id, split_index, scheduler):
             scheduler.register(step, split_index)
             return ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
-    """,
-    "inline --split-index=": """
-        def line(flow, step, run_id, split_index):
-            return f"python {flow} step {step} --run-id {run_id} --split-index={split_index}"
     """,
 }
 

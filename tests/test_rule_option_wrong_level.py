@@ -10,20 +10,6 @@ from conftest import codes, fix, lint
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "pitfalls" / "option-wrong-level.md"
 
 POSITIVE = {
-    "--namespace before init, from a helper (temporal)": """
-        import sys
-
-        def _top_level_args(inp):
-            args = ["--quiet", "--no-pylint", "--metadata=%s" % inp.metadata_type]
-            if inp.namespace:
-                args.append("--namespace=%s" % inp.namespace)
-            return args
-
-        def _build_init_cmd(inp, params_task_id):
-            top_level = _top_level_args(inp)
-            init_args = ["init", "--run-id", inp.run_id, "--task-id", params_task_id]
-            return [sys.executable, inp.flow_file] + top_level + init_args
-    """,
     "--namespace in shared top-level parts (windmill)": """
         class Compiler:
             def _base_cmd_parts(self):
@@ -123,20 +109,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "every option on its side": """
-        import sys
-
-        def step_cmd(flow, step, run_id, task_id, paths, ns, origin, branch, decos):
-            cmd = [sys.executable, flow, "--quiet", "--no-pylint", "--datastore=local",
-                   "--metadata", "local", "--environment", "local", "--branch", branch]
-            for d in decos:
-                cmd += ["--with", d]
-            cmd += ["--config-value", "cfg", "{}", "--production"]
-            cmd += ["step", step, "--run-id", run_id, "--task-id", task_id,
-                    "--input-paths", paths, "--namespace", ns, "--clone-run-id", origin,
-                    "--retry-count", "0", "--max-user-code-retries", "2", "--tag", "t"]
-            return cmd
-    """,
     "flow parameters on init and run": """
         def init(flow, run_id, params):
             cmd = ["python", flow, "init", "--run-id", run_id, "--task-id", "p",
@@ -187,10 +159,6 @@ NEGATIVE = {
         def create(namespace, clone_run_id):
             """Runs `python flow.py --namespace x step start --run-id 1` for you."""
     ''',
-    "--help is accepted everywhere": """
-        def cmd(flow):
-            return ["python", flow, "step", "start", "--run-id", "1", "--help"]
-    """,
 }
 
 

@@ -62,27 +62,9 @@ POSITIVE = {
             cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "params"]
             subprocess.run(cmd, env=env, check=True)
     """,
-    "exported JSON and init in one bash template": '''
-        import json
-        def script(params):
-            return """#!/bin/bash
-        export MF_PARAMS='%s'
-        python flow.py --quiet init --run-id "$RUN_ID" --task-id params
-        """ % json.dumps(params)
-    ''',
 }
 
 NEGATIVE = {
-    "parameters exported as METAFLOW_INIT_<NAME>": """
-        import os, subprocess, sys
-        def run_init(flow_file, run_id, params):
-            env = dict(os.environ)
-            for k, v in params.items():
-                env["MF_PARAM_" + k] = v
-                env["METAFLOW_INIT_%s" % k.upper()] = str(v)
-            subprocess.run([sys.executable, flow_file, "init", "--run-id", run_id,
-                            "--task-id", "p"], env=env)
-    """,
     "init list extended with the parameter options": """
         import os, subprocess, sys
         def run_init(flow_file, run_id, params):
@@ -124,13 +106,6 @@ NEGATIVE = {
         import os
         def env_for(params):
             return {"MF_PARAM_" + k.upper(): str(v) for k, v in params.items()}
-    """,
-    "init with a parameter option": """
-        import os, subprocess, sys
-        def run_init(flow_file, run_id, alpha):
-            env = dict(os.environ, MF_PARAMS="{}")
-            subprocess.run([sys.executable, flow_file, "init", "--run-id", run_id,
-                            "--task-id", "p", "--alpha", alpha], env=env)
     """,
 }
 

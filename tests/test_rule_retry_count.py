@@ -70,11 +70,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "the scheduler's counter": """
-        def cmd(run_id, attempt):
-            return ["python", "flow.py", "step", "start", "--run-id", run_id,
-                    "--retry-count", str(attempt)]
-    """,
     "a parameter callers pass": """
         class D:
             def _cmd(self, step, run_id, retry_count=0):
@@ -115,10 +110,6 @@ NEGATIVE = {
             if os.environ.get("AWS_BATCH_JOB_ATTEMPT"):
                 retry = int(os.environ["AWS_BATCH_JOB_ATTEMPT"]) - 1
             return ["python", "flow.py", "step", "start", "--run-id", run_id, "--retry-count", str(retry)]
-    """,
-    "not a Metaflow step command": """
-        def other():
-            return ["mytool", "--retry-count", "0"]
     """,
 }
 

@@ -49,20 +49,9 @@ POSITIVE = {
                 cmd += ["--run-param", p]
             return cmd
     """,
-    "run command": """
-        def run_cmd():
-            return ["python", "flow.py", "run", "--run-param", "alpha=1"]
-    """,
 }
 
 NEGATIVE = {
-    "parameters as --name value": """
-        def init_cmd(flow, run_id, params):
-            cmd = ["python", flow, "init", "--run-id", run_id, "--task-id", "p"]
-            for k, v in params.items():
-                cmd += ["--%s" % k, str(v)]
-            return cmd
-    """,
     "the extension's own trigger option": """
         import click
 
@@ -83,16 +72,6 @@ NEGATIVE = {
             # not via --run-param (a NFLX-only init option)
             return ["python", flow, "init", "--run-id", run_id, "--task-id", "p"]
     ''',
-    "parameters through METAFLOW_INIT_ variables": """
-        import os, subprocess
-
-        def init(flow, run_id, params):
-            env = dict(os.environ)
-            for k, v in params.items():
-                env["METAFLOW_INIT_%s" % k.upper()] = str(v)
-            subprocess.run(["python", flow, "init", "--run-id", run_id, "--task-id", "p"],
-                           env=env)
-    """,
 }
 
 

@@ -4,6 +4,10 @@ import pytest
 from conftest import codes, fix, lint
 
 POSITIVE = {
+    "dict literal value": """
+        def kwargs_for(params):
+            return {"run_params": tuple(params), "deployer_attribute_file": "x"}
+    """,
     "tuple() of a generator, passed as a keyword": """
         class MyDeployedFlow:
             def run(self, **kwargs):
@@ -32,18 +36,9 @@ POSITIVE = {
         def go(d):
             return d.trigger(run_params=())
     """,
-    "dict literal value": """
-        def kwargs_for(params):
-            return {"run_params": tuple(params), "deployer_attribute_file": "x"}
-    """,
 }
 
 NEGATIVE = {
-    "a list comprehension": """
-        def run(self, **kwargs):
-            run_params = [f"{k}={v}" for k, v in kwargs.items()]
-            return self.trigger(run_params=run_params)
-    """,
     "converted with list()": """
         import click
         @click.command()
@@ -67,13 +62,6 @@ NEGATIVE = {
     "an empty tuple as a parameter default, converted": """
         def trigger(deployer, run_params=()):
             return deployer.trigger(run_params=list(run_params))
-    """,
-    "click option without multiple": """
-        import click
-        @click.command()
-        @click.option("--run-params", "run_params")
-        def trigger(run_params):
-            start(run_params=run_params)
     """,
 }
 

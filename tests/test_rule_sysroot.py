@@ -4,6 +4,10 @@ import pytest
 from conftest import codes, fix, lint
 
 POSITIVE = {
+    "dict() keyword": """
+        def env_for(root):
+            return dict(METAFLOW_DATASTORE_SYSROOT_LOCAL=root + "/.metaflow")
+    """,
     "literal ending in .metaflow in an env dict": """
         env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data/mf/.metaflow", "PATH": "/usr/bin"}
     """,
@@ -41,17 +45,9 @@ POSITIVE = {
             env.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", f"{base}/.metaflow")
             return env
     """,
-    "dict() keyword": """
-        def env_for(root):
-            return dict(METAFLOW_DATASTORE_SYSROOT_LOCAL=root + "/.metaflow")
-    """,
 }
 
 NEGATIVE = {
-    "the parent directory": """
-        import os
-        env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": os.path.expanduser("~")}
-    """,
     "dirname of the datastore root": """
         import os
         def env_for(datastore_root):

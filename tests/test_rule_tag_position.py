@@ -32,17 +32,9 @@ POSITIVE = {
         python flow.py --tag=nightly init --run-id "$RUN_ID" --task-id params
         """
     ''',
-    "before run": """
-        def run_cmd(tag):
-            return ["python", "flow.py", "--tag", tag, "run"]
-    """,
 }
 
 NEGATIVE = {
-    "after the step name": """
-        def cmd(flow, step, run_id, tag):
-            return ["python", flow, "step", step, "--run-id", run_id, "--tag", tag]
-    """,
     "after init in a second list": """
         def cmd(flow, run_id, tags):
             top = ["python", flow, "--quiet"]
@@ -61,12 +53,6 @@ NEGATIVE = {
         def docker(tag):
             return ["docker", "build", "--tag", tag, "."]
     """,
-    "--tag in a comment and a docstring": '''
-        def cmd(run_id):
-            """Never write `python flow.py --tag x step start --run-id 1`."""
-            # python flow.py --tag x step start --run-id 1
-            return ["python", "flow.py", "step", "start", "--run-id", run_id]
-    ''',
 }
 
 

@@ -55,13 +55,6 @@ POSITIVE = {
 }
 
 NEGATIVE = {
-    "JSON as a str.format argument, no engine markers": """
-        import json
-        def script(cfg, step):
-            return "export CFG='{cfg}'\\npython flow.py step {step}".format(
-                cfg=json.dumps(cfg), step=step
-            )
-    """,
     "braces doubled before formatting": """
         import json
         def script(cfg, step):
@@ -85,11 +78,6 @@ NEGATIVE = {
         def script(cfg):
             return """RETRY="${{WM_RETRY:-0}}"\\nexport CFG='{cfg}'""".format(cfg=json.dumps(cfg))
     ''',
-    "a repr'd env dict in generated Python (dagster-like)": """
-        PREAMBLE = "METAFLOW_STEP_ENV = {step_env!r}\\n"
-        def render(step_env):
-            return PREAMBLE.format(step_env=step_env)
-    """,
 }
 
 

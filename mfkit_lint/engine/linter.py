@@ -159,13 +159,14 @@ class Linter:
         active = [r for r in rules if r.might_apply(raw)]
         if not active:
             return []
+        from mfkit_lint.model.embedded import embedded_of
         from mfkit_lint.model.module import ModuleModel
 
         module = ModuleModel(source, tree, project=self.project, path=Path(filename))
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template. No fixes there.
-        for embedded in module.embedded:
+        for embedded in embedded_of(module):
             virtual = ModuleModel(embedded.source, embedded.tree, generated=True)
             for diag in self._run_rules(active, virtual, filename, errors):
                 diag.span = embedded.real_span(source, diag.span)

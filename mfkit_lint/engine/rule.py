@@ -46,6 +46,25 @@ class Finding:
     no_fix_reason: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class Valid:
+    """An example the rule must not report (fixit's way: rules carry their own cases)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example the rule reports: first finding at ``line``/``column`` (1-based, as the CLI
+    prints them), and, for a rule with a fix, the code after ``--fix`` (``--unsafe-fixes``
+    too when the fix is unsafe). ``fixed=None`` means the finding offers no fix here."""
+
+    code: str
+    line: int
+    column: int
+    fixed: Optional[str] = None
+
+
 class Rule:
     """Base class of every rule; subclasses set the class attributes and implement ``check``."""
 
@@ -62,6 +81,9 @@ class Rule:
     fix: ClassVar[Optional[FixSpec]] = None
     # Why the rule offers no fix at all (rules without a FixSpec); a generic reason otherwise.
     no_fix: ClassVar[Optional[str]] = None
+    # Examples checked by tests/test_rule_examples.py for every rule (dedented before use).
+    VALID: ClassVar[tuple[Valid, ...]] = ()
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
     def check(self, module: Union[ModuleModel, YamlDocument]) -> Iterable[Finding]:
         raise NotImplementedError

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Optional, Union
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
-from mfkit_lint.model.module import call_name, dotted_name
+from mfkit_lint.model.environment import env_writes
+from mfkit_lint.model.module import call_name, dotted_name, per_module
 
 if TYPE_CHECKING:
     from mfkit_lint.model.commands import Command, Option
@@ -104,18 +105,15 @@ def _top_functions(module: ModuleModel) -> Iterator[FunctionNode]:
             yield node
 
 
+@per_module
 def module_backend_steps(module: ModuleModel) -> list[BackendStep]:
-    """The ``<group> step`` commands this module declares (cached on the module)."""
-    cached = module.__dict__.get("_backend_steps")
-    if cached is not None:
-        return cached
+    """The ``<group> step`` commands this module declares (computed once per module)."""
     out: list[BackendStep] = []
     groups = _groups(module)
     for function in _top_functions(module):
         step = _as_backend_step(module, function, groups)
         if step is not None:
             out.append(step)
-    module.__dict__["_backend_steps"] = out
     return out
 
 
@@ -316,8 +314,6 @@ def env_names_written(
     ``env[X] = ...``, Kubernetes-style entries, ``export X=...`` in shell templates, keyword
     arguments, and the builder call ``.environment_variable("X", value)`` that Metaflow's own
     job specs use."""
-    from mfkit_lint.rules.environment import env_writes
-
     needle = min(wanted, key=len)
     out: list[tuple[str, Union[ast.AST, Span]]] = [
         (w.name, w.where)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.model.module import per_module
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
@@ -25,6 +26,7 @@ from mfkit_lint.model.templates import (
     is_template_text,
     template_of,
 )
+from mfkit_lint.model.values import values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -373,7 +375,7 @@ class _ListBuilder:
         elif func.attr == "extend" and len(call.args) == 1:
             self._extend(name, self._expand(call.args[0], cond), call.args[0])
         elif func.attr == "insert" and len(call.args) == 2:
-            position = self.module.values.const(call.args[0])
+            position = values_of(self.module).const(call.args[0])
             new = self._element(call.args[1], cond, None, None)
             if (
                 isinstance(position, int)
@@ -525,7 +527,8 @@ class _ListBuilder:
 
 
 def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[Token]]:
-    cache = module.__dict__.setdefault("_returned_words", {})
+    # Keyed by the function alone (the first depth that asks wins); None guards recursion.
+    cache = module.analyses.setdefault(_returned_words, {})
     if function not in cache:
         cache[function] = None  # guards against recursion
         builder = _ListBuilder(module, function, depth)
@@ -562,18 +565,16 @@ def _is_newline_join(node: Optional[ast.AST]) -> bool:
     )
 
 
+@per_module
 def _lines_variables(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
     """Per function (None: module level), variables that hold lines of text
-    (``"\\n".join(lines)``), not argv words. Computed once per module."""
-    cache = module.__dict__.get("_lines_variables")
-    if cache is None:
-        cache = {}
-        for node in module.nodes:
-            if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
-                scope = module.enclosing_function(node)
-                cache.setdefault(scope, set()).add(node.args[0].id)
-        module.__dict__["_lines_variables"] = cache
-    return cache
+    (``"\\n".join(lines)``), not argv words."""
+    out: dict[Optional[ast.AST], set[str]] = {}
+    for node in module.nodes:
+        if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
+            scope = module.enclosing_function(node)
+            out.setdefault(scope, set()).add(node.args[0].id)
+    return out
 
 
 # -- the whole module -------------------------------------------------------------------------
@@ -638,7 +639,9 @@ def docstring_nodes(module: ModuleModel) -> set[int]:
     return out
 
 
-def find_commands(module: ModuleModel) -> list[Command]:
+@per_module
+def commands_of(module: ModuleModel) -> list[Command]:
+    """Every Metaflow command line the module builds (computed once per module)."""
     commands: list[Command] = []
     consumed: set[int] = set()
     scopes: list[tuple[Optional[ast.AST], list[ast.stmt]]] = [(None, module.tree.body)]

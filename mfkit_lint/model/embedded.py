@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.source import Source
+from mfkit_lint.model.commands import docstring_nodes, string_lists
+from mfkit_lint.model.module import per_module
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
 
 if TYPE_CHECKING:
@@ -48,6 +50,15 @@ class EmbeddedSource:
         return self.fallback
 
 
+@per_module
+def embedded_of(module: ModuleModel) -> list[EmbeddedSource]:
+    """Generated Python inside this module's string templates (none inside generated code
+    itself), computed once per module."""
+    if module.generated:
+        return []
+    return embedded_sources(module)
+
+
 def embedded_sources(module: ModuleModel) -> list[EmbeddedSource]:
     """The generated Python of a module, as one virtual module: every piece that parses on
     its own, one after the other, so a helper defined in one template and called from
@@ -70,8 +81,6 @@ def embedded_sources(module: ModuleModel) -> list[EmbeddedSource]:
 
 def _code_templates(module: ModuleModel) -> list[list[Template]]:
     """Big string templates, and lists of generated lines (one template per line)."""
-    from mfkit_lint.model.commands import docstring_nodes, string_lists
-
     found: list[list[Template]] = []
     in_lines: set[int] = set()
     for lines in string_lists(module):

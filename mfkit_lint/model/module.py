@@ -1,12 +1,18 @@
-"""The per-module model every rule shares. Parts are computed lazily and only once."""
+"""The per-module model every rule shares: source, tree, parents, functions, calls.
+
+This is the base of ``model/``: it imports no other part of it. The derived analyses (the
+value model, the command model, embedded code) are memoised functions of a module defined in
+their own modules (``values_of``, ``commands_of``, ``embedded_of``), computed once.
+"""
 
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Protocol, TypeVar, Union
 
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.source import Source
@@ -14,12 +20,22 @@ from mfkit_lint.engine.source import Source
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from mfkit_lint.model.commands import Command
-    from mfkit_lint.model.embedded import EmbeddedSource
-    from mfkit_lint.model.project import ProjectIndex
-    from mfkit_lint.model.values import Values
-
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+T = TypeVar("T")
+
+
+class Project(Protocol):
+    """What a module may ask of the rest of its project (``model/project.py`` answers).
+
+    Declared here so that this base module imports no other part of the model: the derived
+    analyses (values, commands, embedded code, the project index) all build on it.
+    """
+
+    def any_file_contains(self, needle: bytes) -> bool: ...
+
+    def modules_mentioning(
+        self, name: str, besides: Optional[Path] = None
+    ) -> list[ModuleModel]: ...
 
 
 class ModuleModel:
@@ -28,7 +44,7 @@ class ModuleModel:
         source: Source,
         tree: ast.Module,
         generated: bool = False,
-        project: Optional[ProjectIndex] = None,
+        project: Optional[Project] = None,
         path: Optional[Path] = None,
     ) -> None:
         self.source = source
@@ -39,6 +55,8 @@ class ModuleModel:
         # In project mode, the rest of the linted tree (None inside flake8 or for stdin).
         self.project = project
         self.path = path
+        # Results of memoised analyses (see ``per_module``), by analysis and arguments.
+        self.analyses: dict[Callable, dict[tuple, Any]] = {}
 
     # -- positions ---------------------------------------------------------------------------
     def span(self, node: ast.AST) -> Span:
@@ -167,34 +185,28 @@ class ModuleModel:
                 counts[node.attr] += 1
         return counts
 
-    # -- derived models ----------------------------------------------------------------------
-    @cached_property
-    def values(self) -> Values:
-        from mfkit_lint.model.values import Values
-
-        return Values(self)
-
-    @cached_property
-    def commands(self) -> list[Command]:
-        from mfkit_lint.model.commands import find_commands
-
-        return find_commands(self)
-
-    @cached_property
-    def embedded(self) -> list[EmbeddedSource]:
-        """Generated Python inside this module's string templates (none inside those)."""
-        if self.generated:
-            return []
-        from mfkit_lint.model.embedded import embedded_sources
-
-        return embedded_sources(self)
-
     def is_placeholder(self, node: ast.AST) -> bool:
         """A template hole in generated code: it may stand for any number of words."""
         return self.generated and isinstance(node, ast.Name) and node.id == "_"
 
     def contains(self, text: str) -> bool:
         return text in self.source.text
+
+
+def per_module(analysis: Callable[..., T]) -> Callable[..., T]:
+    """Memoise an analysis of a module: ``analysis(module, *args)`` is computed once per module
+    and (hashable) arguments, and the result lives as long as the module model does. A
+    recursive call with the same arguments sees ``None`` (the guard against cycles)."""
+
+    @functools.wraps(analysis)
+    def memoised(module: ModuleModel, *args: Any) -> T:
+        cache = module.analyses.setdefault(analysis, {})
+        if args not in cache:
+            cache[args] = None
+            cache[args] = analysis(module, *args)
+        return cache[args]
+
+    return memoised
 
 
 def call_name(call: ast.Call) -> Optional[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.model.values import values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
@@ -180,7 +181,7 @@ def _named(module: ModuleModel, node: ast.expr) -> Template:
     """A concatenated name: its text when it is a string constant (``_INDENT + "x = 1"``),
     else a hole."""
     if isinstance(node, ast.Name):
-        value = module.values.const(node)
+        value = values_of(module).const(node)
         if isinstance(value, str) and HOLE not in value:
             return Template(value, [], [_node_range(module, node)] * len(value), node)
     return _hole(module, node)

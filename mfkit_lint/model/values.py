@@ -10,7 +10,10 @@ from __future__ import annotations
 import ast
 import os
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from mfkit_lint.model.module import per_module
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -27,8 +30,32 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 _MAX_DEPTH = 8
 
-# What binds a name in a scope: ("assign", value) or ("param", arg, default) or ("other", node).
-Binding = tuple
+
+@dataclass(frozen=True)
+class Assigned:
+    """``name = value`` (also ``name: T = value`` and ``(name := value)``)."""
+
+    value: ast.expr
+
+
+@dataclass(frozen=True)
+class Param:
+    """A function parameter, with its default expression when it has one."""
+
+    arg: ast.arg
+    default: Optional[ast.expr]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Any other binding (loop or ``with`` target, ``+=``, import, unpacking, def/class):
+    ``node`` is the target name or the binding statement. Its value is not followed."""
+
+    node: ast.AST
+
+
+# What binds a name in a scope.
+Binding = Union[Assigned, Param, Bound]
 
 
 def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
@@ -41,12 +68,12 @@ def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
             args.defaults
         )
         for arg, default in zip(positional, defaults):
-            out[arg.arg].append(("param", arg, default))
+            out[arg.arg].append(Param(arg, default))
         for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-            out[arg.arg].append(("param", arg, default))
+            out[arg.arg].append(Param(arg, default))
         for arg in (args.vararg, args.kwarg):
             if arg is not None:
-                out[arg.arg].append(("other", arg))
+                out[arg.arg].append(Bound(arg))
         body: list[ast.AST] = list(scope.body)
     else:
         body = list(getattr(scope, "body", []))
@@ -54,7 +81,7 @@ def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out[node.name].append(("other", node))
+            out[node.name].append(Bound(node))
             continue  # a nested scope binds its own names
         if isinstance(node, ast.Lambda):
             continue
@@ -71,12 +98,12 @@ def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
             _bind_target(out, node.optional_vars, None)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
-                out[(alias.asname or alias.name).split(".")[0]].append(("other", node))
+                out[(alias.asname or alias.name).split(".")[0]].append(Bound(node))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
-                out[name].append(("other", node))
+                out[name].append(Bound(node))
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            out[node.name].append(("other", node))
+            out[node.name].append(Bound(node))
         elif isinstance(node, ast.comprehension):
             _bind_target(out, node.target, None)
         todo.extend(ast.iter_child_nodes(node))
@@ -85,7 +112,7 @@ def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
 
 def _bind_target(out: dict[str, list[Binding]], target: ast.AST, value: Optional[ast.AST]) -> None:
     if isinstance(target, ast.Name):
-        out[target.id].append(("assign", value) if value is not None else ("other", target))
+        out[target.id].append(Assigned(value) if value is not None else Bound(target))
     elif isinstance(target, (ast.Tuple, ast.List)):
         for elt in target.elts:
             _bind_target(out, elt, None)
@@ -118,13 +145,34 @@ class Values:
             scope = self.module.enclosing_function(scope) or self.module.tree
         return None, []
 
+    def assigned_values(self, name: ast.Name) -> list[ast.expr]:
+        """The expressions assigned to ``name`` in the scope it is bound in (other kinds of
+        binding are left out)."""
+        _, bindings = self.lookup(name.id, name)
+        return [b.value for b in bindings if isinstance(b, Assigned)]
+
+    def single_assignment(self, expr: ast.expr) -> ast.expr:
+        """For a name bound exactly once, by an assignment: the assigned expression (one
+        step). Anything else: ``expr`` itself."""
+        if isinstance(expr, ast.Name):
+            _, bindings = self.lookup(expr.id, expr)
+            if len(bindings) == 1 and isinstance(bindings[0], Assigned):
+                return bindings[0].value
+        return expr
+
+    def is_global(self, name: ast.Name) -> bool:
+        """The name is a module global where it is used (bound at module level, or free in its
+        function, as in generated code whose globals are defined in another template)."""
+        scope, _ = self.lookup(name.id, name)
+        return scope is None or scope is self.module.tree
+
     def parameter(self, node: ast.AST) -> Optional[ast.arg]:
         """The parameter a bare name refers to, if it is a parameter that is never reassigned."""
         if not isinstance(node, ast.Name):
             return None
         _, bindings = self.lookup(node.id, node)
-        if len(bindings) == 1 and bindings[0][0] == "param":
-            return bindings[0][1]
+        if len(bindings) == 1 and isinstance(bindings[0], Param):
+            return bindings[0].arg
         return None
 
     def const(self, node: Optional[ast.AST], depth: int = 0) -> Any:
@@ -183,10 +231,10 @@ class Values:
             return UNKNOWN
         values = []
         for binding in bindings:
-            if binding[0] == "assign":
-                values.append(self.const(binding[1], depth + 1))
-            elif binding[0] == "param" and len(bindings) == 1:
-                values.append(self.parameter_value(scope, binding[1], binding[2], depth))
+            if isinstance(binding, Assigned):
+                values.append(self.const(binding.value, depth + 1))
+            elif isinstance(binding, Param) and len(bindings) == 1:
+                values.append(self.parameter_value(scope, binding.arg, binding.default, depth))
             else:
                 return UNKNOWN
         first = values[0]
@@ -248,7 +296,7 @@ class Values:
                 return []  # passed around or stored, not only called
             for call in calls:
                 bound = isinstance(call.func, ast.Attribute)
-                out.append((call, 1 if is_method and bound else 0, owner.values))
+                out.append((call, 1 if is_method and bound else 0, values_of(owner)))
         return out
 
 
@@ -259,3 +307,9 @@ def _is_path_join(func: ast.AST) -> bool:
         and isinstance(func.value, ast.Attribute)
         and func.value.attr == "path"
     )
+
+
+@per_module
+def values_of(module: ModuleModel) -> Values:
+    """The value model of a module (one per module: its scope bindings are cached)."""
+    return Values(module)

@@ -1,4 +1,4 @@
-"""Rules on the Deployer side of an orchestrator: DeployedFlow, TriggeredRun, trigger (MFK3xx)."""
+"""MFK303 attribute-file-after-run: see docs/pitfalls/attribute-file-after-run.md."""
 
 from __future__ import annotations
 
@@ -6,118 +6,15 @@ import ast
 from collections.abc import Iterator
 from typing import Optional
 
+from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.invocation import runs_task_command
 from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name, dotted_name
 
-RUN_PARAMS = "run_params"
 ATTRIBUTE_FILE = "deployer_attribute_file"
 
-
-class RunParamsTuple(Rule):
-    """Run parameters are handed on as a tuple where Metaflow expects a list.
-
-    ``DeployedFlow.trigger`` passes ``run_params`` to the extension's ``trigger`` command
-    through Metaflow's click API, which checks it against ``List[str]`` or a *one-element*
-    ``Tuple[str]``. An empty tuple or one of two or more parameters fails with
-    ``TypeError: Invalid type for 'run_params'``; a one-element tuple passes the check and
-    then reaches the command as the text ``"('alpha=1',)"``.
-    """
-
-    code = "MFK301"
-    name = "run-params-tuple"
-    summary = "run params kept or passed as a tuple instead of a list"
-    capability = Cap.RUN_PARAMS
-    triggers = (b"run_params",)
-    fix = FixSpec(Applicability.SAFE, "Pass run params as a list", "run_params:RunParamsAsList")
-
-    def check(self, module: ModuleModel) -> Iterator[Finding]:
-        for value in _run_params_values(module):
-            origin = _tuple_origin(module, value)
-            if origin is None:
-                continue
-            yield Finding(
-                value,
-                f"run_params is a tuple ({origin}): Metaflow's click API rejects it, or turns a "
-                "one-element tuple into the text \"('k=v',)\"; pass a list",
-                {},
-            )
-
-
-def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
-    """Expressions handed on as run params: ``f(run_params=X)``, ``d["run_params"] = X``,
-    ``{"run_params": X}``."""
-    for node in module.nodes:
-        if isinstance(node, ast.Call):
-            for kw in node.keywords:
-                if kw.arg == RUN_PARAMS:
-                    yield kw.value
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Subscript):
-                    key = target.slice
-                    if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
-                        yield node.value
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
-                    yield value
-
-
-def _tuple_origin(module: ModuleModel, value: ast.expr, depth: int = 0) -> Optional[str]:
-    """Why ``value`` is always a tuple, or None when it is not (or cannot be told)."""
-    if isinstance(value, ast.Tuple):
-        return "a tuple literal"
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-        if value.func.id == "tuple":
-            return "built with tuple(...)"
-        return None
-    if isinstance(value, ast.Name) and depth < 3:
-        scope, bindings = module.values.lookup(value.id, value)
-        if not bindings:
-            return None
-        origins = []
-        for binding in bindings:
-            if binding[0] == "assign":
-                origins.append(_tuple_origin(module, binding[1], depth + 1))
-            elif binding[0] == "param" and _is_click_multiple(module, scope, binding[1].arg):
-                origins.append("click returns multiple=True options as tuples")
-            else:
-                return None
-        if origins and all(origins):
-            return origins[0]
-    return None
-
-
-def _is_click_multiple(module: ModuleModel, function: Optional[ast.AST], param: str) -> bool:
-    """The parameter is filled by a ``@click.option(..., multiple=True)`` of a click command."""
-    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    for decorator in function.decorator_list:
-        if not (isinstance(decorator, ast.Call) and call_name(decorator) == "option"):
-            continue
-        multiple = any(
-            kw.arg == "multiple" and isinstance(kw.value, ast.Constant) and kw.value.value is True
-            for kw in decorator.keywords
-        )
-        if multiple and param in _click_dest(decorator):
-            return True
-    return False
-
-
-def _click_dest(option: ast.Call) -> set[str]:
-    names = [
-        a.value for a in option.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
-    ]
-    explicit = [n for n in names if not n.startswith("-")]
-    if explicit:
-        return {explicit[0]}
-    longest = max(names, key=len, default="")
-    return {longest.lstrip("-").replace("-", "_")}
-
-
-# -- MFK303 -----------------------------------------------------------------------------------
 
 _BLOCKING_SUBPROCESS = {
     "subprocess.run",
@@ -150,6 +47,60 @@ class AttributeFileAfterRun(Rule):
         Applicability.UNSAFE,
         "Write the deployer attribute file before starting the run",
         "attribute_file:WriteAttributeFileFirst",
+    )
+
+    VALID = (
+        Valid(
+            """
+            import json
+            def trigger(obj, run_params, deployer_attribute_file=None):
+                run = obj.client.create_flow_run(obj.deployment_id, parameters=dict(run_params))
+                if deployer_attribute_file:
+                    with open(deployer_attribute_file, "w") as f:
+                        json.dump({"pathspec": run.id}, f)
+            """
+        ),
+        Valid(
+            """
+            import subprocess
+            def build(obj, out_file):
+                subprocess.run(["python", "flow.py", "step", "start", "--run-id", "1"], check=True)
+                open(out_file, "w").write("{}")
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import json
+            def trigger(obj, run_params, deployer_attribute_file=None):
+                result = execute_job(obj.job, run_config=build(run_params))
+                if deployer_attribute_file:
+                    with open(deployer_attribute_file, "w") as f:
+                        json.dump({"pathspec": obj.pathspec}, f)
+            """,
+            line=5,
+            column=5,
+            fixed="""
+            import json
+            def trigger(obj, run_params, deployer_attribute_file=None):
+                if deployer_attribute_file:
+                    with open(deployer_attribute_file, "w") as f:
+                        json.dump({"pathspec": obj.pathspec}, f)
+                result = execute_job(obj.job, run_config=build(run_params))
+            """,
+        ),
+        Invalid(
+            """
+            import json, subprocess, sys
+            def trigger(obj, deployer_attribute_file=None):
+                with open(deployer_attribute_file, "w") as f:
+                    json.dump({"pathspec": obj.pathspec}, f)
+                subprocess.Popen([sys.executable, obj.runner_file])
+            """,
+            line=6,
+            column=5,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
@@ -264,7 +215,11 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
             return f"{name}() runs the whole job in-process"
         if name.lstrip("_").startswith("wait_for") or name.lstrip("_").startswith("wait_until"):
             return f"{name}() waits for the run"
-        if dotted_name(node.func) in _BLOCKING_SUBPROCESS and _runs_steps(module, node):
+        if (
+            dotted_name(node.func) in _BLOCKING_SUBPROCESS
+            and node.args
+            and runs_task_command(module, node.args[0], contract.SUBCOMMANDS)
+        ):
             return "the steps run in a subprocess"
         helper = module.local_function(node)
         if helper is not None and depth < 2:
@@ -273,30 +228,6 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
                 if reason is not None:
                     return f"{name}() -> {reason}"
     return None
-
-
-def _runs_steps(module: ModuleModel, call: ast.Call) -> bool:
-    """The subprocess call runs a Metaflow command: one the command model recognises, or one
-    made by a builder whose name says it builds step/init commands (``compiler.step_command``)."""
-    if not call.args:
-        return False
-    argument = call.args[0]
-    if isinstance(argument, ast.Name):
-        _, bindings = module.values.lookup(argument.id, argument)
-        if len(bindings) == 1 and bindings[0][0] == "assign":
-            argument = bindings[0][1]
-    inside = {id(n) for n in ast.walk(argument)}
-    if any(id(c.anchor) in inside for c in module.commands):
-        return True
-    return any(
-        isinstance(n, ast.Call) and _builds_task_command(call_name(n) or "")
-        for n in ast.walk(argument)
-    )
-
-
-def _builds_task_command(name: str) -> bool:
-    words = set(name.lower().strip("_").split("_"))
-    return bool(words & {"step", "init"}) and bool(words & {"cmd", "command", "args", "argv"})
 
 
 def _names(node: ast.AST) -> set[str]:

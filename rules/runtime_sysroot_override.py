@@ -1,4 +1,4 @@
-"""Rules on what step processes on workers (containers, remote hosts) can see of the host."""
+"""MFK207 runtime-sysroot-override: see docs/pitfalls/runtime-sysroot-override.md."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.environment import (
+    SYSROOT_LOCAL,
+)
 from mfkit_lint.model.module import ModuleModel, dotted_name
-from mfkit_lint.rules.commands import COMMAND_TRIGGERS
-
-SYSROOT_LOCAL = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
 
 
 def _reads_environment(node: ast.AST) -> Optional[str]:
@@ -68,6 +68,77 @@ class RuntimeSysrootOverride(Rule):
     capability = Cap.DATASTORE
     triggers = (SYSROOT_LOCAL.encode(),)
 
+    VALID = (
+        Valid(
+            """
+            SCRIPT = \"\"\"
+            import os
+            import subprocess
+
+            datastore_root = "/srv/compiled/.metaflow"
+
+            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
+                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
+                            "--input-paths", "p"], check=True)
+            \"\"\"
+            """
+        ),
+        Valid(
+            """
+            SCRIPT = \"\"\"
+            import os
+            import subprocess
+
+            datastore_root = "/srv/compiled/.metaflow"
+            os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = "/srv/compiled"
+
+            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
+                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
+                            "--input-paths", "p"], check=True)
+            \"\"\"
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            SCRIPT = \"\"\"
+            import os
+            import subprocess
+
+            datastore_root = "/srv/compiled/.metaflow"
+            _sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
+            if _sysroot:
+                datastore_root = os.path.join(_sysroot, ".metaflow")
+
+            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
+                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
+                            "--input-paths", "p"], check=True)
+            \"\"\"
+            """,
+            line=7,
+            column=12,
+        ),
+        Invalid(
+            """
+            SCRIPT = \"\"\"
+            import os
+            import subprocess
+
+            datastore_root = os.path.join(
+                os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"], ".metaflow"
+            )
+
+            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
+                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
+                            "--input-paths", "p"], check=True)
+            \"\"\"
+            """,
+            line=7,
+            column=5,
+        ),
+    )
+
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if not module.generated:
             return  # the extension's own code runs at compile time: reading it there is right
@@ -79,50 +150,3 @@ class RuntimeSysrootOverride(Rule):
                     "run lands wherever the worker points, not where the deployer looks; "
                     "write the compile-time sysroot into the generated code",
                 )
-
-
-# Where @environment(vars=...) values can come from besides the step command itself.
-_ENVIRONMENT_HANDLING = (
-    b"runtime_step_cli",
-    b"CLIArgs",
-    b"environment_decorator",
-    b"EnvironmentDecorator",
-    b'"vars"',
-    b"'vars'",
-)
-
-
-class EnvironmentVarsDropped(Rule):
-    """Steps run as direct ``step`` subprocesses without the ``@environment(vars=...)`` values.
-
-    ``@environment`` puts its variables into the step's environment through the decorator's
-    ``runtime_step_cli`` hook, which Metaflow's own runtime calls when it builds the step
-    command. An orchestrator that builds ``python flow.py step ...`` itself must call that hook
-    (or read the decorator's ``vars`` and export them); otherwise the variables never reach
-    the task and ``os.environ["MY_VAR"]`` raises ``KeyError`` in the step.
-    """
-
-    code = "MFK210"
-    name = "environment-vars-dropped"
-    summary = "step commands built by hand without the @environment(vars=...) values"
-    triggers = COMMAND_TRIGGERS
-
-    def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if module.project is None or module.generated:
-            return  # the vars may be handled in a module this run does not see
-        command = next((c for c in module.commands if c.name == "step"), None)
-        if command is None or _handles_environment(module):
-            return
-        yield Finding(
-            command.subcommand.span,
-            "step command built by hand, and nothing in the project applies @environment's "
-            "vars (runtime_step_cli or the decorator's 'vars'): those variables never reach "
-            "the task",
-        )
-
-
-def _handles_environment(module: ModuleModel) -> bool:
-    raw = module.source.raw or module.source.text.encode("utf-8", "replace")
-    return any(marker in raw for marker in _ENVIRONMENT_HANDLING) or any(
-        module.project.any_file_contains(marker) for marker in _ENVIRONMENT_HANDLING
-    )

@@ -1,4 +1,4 @@
-"""Rules on how flow parameters and configs travel from trigger to ``init`` and the steps."""
+"""MFK111 config-param-to-init: see docs/pitfalls/config-param-to-init.md."""
 
 from __future__ import annotations
 
@@ -7,29 +7,21 @@ import re
 from collections.abc import Iterator
 from typing import Optional, Union
 
-from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Span
-from mfkit_lint.engine.rule import Finding, Rule
-from mfkit_lint.model.commands import Command
-from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name
-from mfkit_lint.model.shell import split_commands
-from mfkit_lint.model.templates import HOLE, is_stringish, template_of
-from mfkit_lint.rules.environment import (
-    METAFLOW_PARAMETERS_READERS,
-    EnvWrite,
-    env_writes,
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.commands import commands_of
+from mfkit_lint.model.environment import (
     prose_nodes,
-    reads_env,
 )
+from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name
+from mfkit_lint.model.templates import HOLE, is_stringish, template_of
+from mfkit_lint.model.values import Assigned, Param, values_of
 
 GET_PARAMETERS = "_get_parameters"
 CONFIG_FLAG = "IS_CONFIG_PARAMETER"
 # The ``init`` subcommand written out in a command list or a generated-code template.
 _INIT_IN_TEXT = re.compile(r"\binit\b[\s\"',\]\[]{0,24}--(?:run|task)-id")
-
-
-# -- MFK111 -----------------------------------------------------------------------------------
 
 
 class ConfigParamToInit(Rule):
@@ -46,6 +38,80 @@ class ConfigParamToInit(Rule):
     summary = "every flow parameter becomes an init option, Config objects included"
     capability = Cap.CONFIG_EXPR
     triggers = (GET_PARAMETERS.encode(),)
+
+    VALID = (
+        Valid(
+            """
+            import sys
+            def init_command(flow, flow_file, run_id, values):
+                cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "params"]
+                for _, param in flow._get_parameters():
+                    if getattr(param, "IS_CONFIG_PARAMETER", False):
+                        continue
+                    cmd += ["--%s" % param.name, str(values[param.name])]
+                return cmd
+            """
+        ),
+        Valid(
+            """
+            import sys
+            def validate(flow):
+                for _, param in flow._get_parameters():
+                    if "default" not in param.kwargs:
+                        raise ValueError("--%s needs a default" % param.name)
+            def init_cmd(run_id):
+                return [sys.executable, "flow.py", "init", "--run-id", run_id, "--task-id", "p"]
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            class Compiler:
+                def compile(self):
+                    params = self._get_parameters()
+                    return self._render_tasks(params)
+
+                def _render_tasks(self, params):
+                    return self._init_script(params=params)
+
+                def _init_script(self, params):
+                    lines = []
+                    for var in params:
+                        lines.append('    "--%(var)s", str(params["%(var)s"]),' % {"var": var})
+                    return \"\"\"
+            cmd = [sys.executable, FLOW_FILE, "init", "--run-id", run_id, "--task-id", "p",
+            %s
+            ]
+            \"\"\" % "\\n".join(lines)
+
+                def _get_parameters(self):
+                    params = {}
+                    for var, param in self.flow._get_parameters():
+                        params[var] = {"default": param.kwargs.get("default")}
+                    return params
+            """,
+            line=13,
+            column=32,
+        ),
+        Invalid(
+            """
+            def extract_parameters(flow):
+                return [p for _, p in flow._get_parameters()]
+
+            def start_init_lines(flow):
+                lines = [
+                    "_init_cmd = [sys.executable, FLOW_FILE, 'init', "
+                    "'--run-id', run_id, '--task-id', 'p']"
+                ]
+                for p in extract_parameters(flow):
+                    lines.append(f'_init_cmd += ["--{p.name}", str(_param_{p.name})]')
+                return lines
+            """,
+            line=11,
+            column=39,
+        ),
+    )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if _filters_configs(module.tree) or not _runs_metaflow_init(module):
@@ -91,7 +157,7 @@ def _filters_configs(node: ast.AST) -> bool:
 def _runs_metaflow_init(module: ModuleModel) -> bool:
     """The module builds a Metaflow ``init`` (or ``run``) command: one the command model
     recognises, or ``"init", "--run-id"`` written in generated code."""
-    if any(c.name in ("init", "run") for c in module.commands):
+    if any(c.name in ("init", "run") for c in commands_of(module)):
         return True
     return bool(_INIT_IN_TEXT.search(module.source.text))
 
@@ -152,15 +218,15 @@ class _FlowParameters:
                 and not _filters_configs(expr)
             )
         if isinstance(expr, ast.Name):
-            scope, bindings = self.module.values.lookup(expr.id, expr)
+            scope, bindings = values_of(self.module).lookup(expr.id, expr)
             if not bindings:
                 return False
             for binding in bindings:
-                if binding[0] == "assign":
-                    if not self.holds(binding[1], depth + 1):
+                if isinstance(binding, Assigned):
+                    if not self.holds(binding.value, depth + 1):
                         return False
-                elif binding[0] == "param" and len(bindings) == 1:
-                    if not self.argument(scope, binding[1].arg, depth + 1):
+                elif isinstance(binding, Param) and len(bindings) == 1:
+                    if not self.argument(scope, binding.arg.arg, depth + 1):
                         return False
                 else:
                     return False
@@ -328,180 +394,3 @@ def _option_strings(
                     span = template.span(module, start, start + 3)
                     yield node, span or node
                     break
-
-
-# -- MFK112 -----------------------------------------------------------------------------------
-
-# Names under which extensions hand trigger-time parameters on, none of which Metaflow reads.
-_CARRIER = re.compile(r"(?:METAFLOW|MF)_PARAM(?:ETER)?S?(?:_[A-Za-z0-9_" + HOLE + r"]+)?")
-_CARRIER_PREFIXES = ("METAFLOW_PARAM", "MF_PARAM")
-INIT_ENV_PREFIX = "METAFLOW_INIT_"
-
-
-def _is_carrier(name: str) -> bool:
-    return bool(_CARRIER.fullmatch(name))
-
-
-class ParamsNotForwardedToInit(Rule):
-    """Flow parameters collected at trigger time never reach ``init``.
-
-    ``init`` stores the run's parameters; it takes each one as ``--<name> value`` or as
-    ``METAFLOW_INIT_<NAME>``. A module that puts the values in variables Metaflow never reads
-    (``MF_PARAM_<P>`` shell variables, ``METAFLOW_PARAMETERS``, ``METAFLOW_PARAMETER_<P>``)
-    and builds an ``init`` command without parameter options runs every triggered run with
-    the defaults, silently.
-    """
-
-    code = "MFK112"
-    name = "params-not-forwarded-to-init"
-    summary = "trigger-time parameters kept in variables Metaflow never reads; init gets none"
-    capability = Cap.RUN_PARAMS
-    triggers = (b"_PARAM",)
-
-    def check(self, module: ModuleModel) -> Iterator[Finding]:
-        text = module.source.text
-        if INIT_ENV_PREFIX in text or any(r in text for r in METAFLOW_PARAMETERS_READERS):
-            return  # parameters travel as METAFLOW_INIT_<NAME> somewhere in this module
-        inits = [c for c in module.commands if c.name == "init"]
-        if not inits:
-            return
-        # Metaflow's own namespace in any form; the extension's own names (MF_PARAM_...) only as
-        # shell variables of a script: an exported env var may be read by its entry point.
-        carriers = [
-            w
-            for w in env_writes(module, _is_carrier, "_PARAM", True)
-            if w.shell or w.name.startswith("METAFLOW_")
-        ]
-        if not carriers or reads_env(module, _CARRIER_PREFIXES):
-            return
-        carrier = carriers[0]
-        for command in inits:
-            if not _gets_no_parameters(module, command):
-                continue
-            yield Finding(
-                command.subcommand.span,
-                f"init gets no flow parameters: they are kept in {_describe(carrier)} "
-                f"(line {_line(module, carrier)}), which Metaflow never reads, and this init "
-                f"passes no --<name> options; pass each parameter to init as --<name> value, or "
-                f"export it as {INIT_ENV_PREFIX}<NAME>",
-            )
-
-
-def _describe(write: EnvWrite) -> str:
-    return write.name.replace(HOLE, "<P>")
-
-
-def _line(module: ModuleModel, write: EnvWrite) -> int:
-    where = write.where
-    return where.start.row if isinstance(where, Span) else module.span(where).start.row
-
-
-def _gets_no_parameters(module: ModuleModel, command: Command) -> bool:
-    """Every word after ``init`` is visible and none can be a parameter option, also where
-    the command is completed later in a shell template."""
-    if not _no_parameter_words([t.text for t in command.arguments]):
-        return False
-    name = _assigned_name(module, command)
-    if name is None:
-        return True  # used where it is written: nothing is added later
-    if command.kind == "list" and _extended_elsewhere(module, command, name):
-        return False
-    return all(_no_parameter_words(w) for w in _later_words(module, command, name))
-
-
-def _extended_elsewhere(module: ModuleModel, command: Command, name: str) -> bool:
-    """The list is concatenated or unpacked into a longer argv (``cmd + param_args``,
-    ``[*cmd, *extra]``) somewhere in its function: words may be added there."""
-    scope = command.function or module.tree
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            parent = module.parent(node)
-            if isinstance(parent, ast.Starred) or (
-                isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add)
-            ):
-                return True
-    return False
-
-
-def _no_parameter_words(texts: list[Optional[str]]) -> bool:
-    """None of the words can carry a flow parameter: no spread, no option unknown to
-    Metaflow's CLI (or computed), and no computed word that is not a known option's value."""
-    expect_values = 0
-    for text in texts:
-        if text is None:
-            return False  # a spread: parameters may be in it
-        if text.startswith("--"):
-            option = text.split("=", 1)[0]
-            if HOLE in option or not _known_option(option):
-                return False
-            expect_values = (
-                0 if "=" in text or option in contract.FLAGS else contract.NARGS.get(option, 1)
-            )
-            continue
-        if expect_values:
-            expect_values -= 1
-            continue
-        if HOLE in text:
-            return False
-    return True
-
-
-def _known_option(name: str) -> bool:
-    return name in contract.TOP_LEVEL_OPTIONS or any(
-        name in options for options in contract.SUBCOMMAND_OPTIONS.values()
-    )
-
-
-def _assigned_name(module: ModuleModel, command: Command) -> Optional[str]:
-    """The variable the command (its list, or its string) is assigned to."""
-    parent = module.parent(command.anchor)
-    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        if len(targets) == 1 and isinstance(targets[0], ast.Name):
-            return targets[0].id
-    return None
-
-
-def _later_words(module: ModuleModel, command: Command, name: str) -> Iterator[list]:
-    """Words that follow the command in the shell templates it is pasted into: the template
-    holes filled with the list (or ``" ".join`` of it, also through a variable), and templates
-    in which the value model pasted the command's text itself."""
-    carriers = {name}
-    for node in module.nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name) and _joins(node.value, carriers):
-                carriers.add(target.id)
-    texts = [t.text for t in command.tokens]
-    for node in module.nodes:
-        if not is_stringish(node) or is_stringish(module.parent(node)):
-            continue
-        if isinstance(node, ast.Constant) or node is command.anchor:
-            continue
-        template = template_of(module, node)
-        if template is None:
-            continue
-        for words in split_commands(template.text):
-            line = [w.text for w in words]
-            for position, word in enumerate(words):
-                if line[position : position + len(texts)] == texts:
-                    yield line[position + len(texts) :]
-                if HOLE not in word.text:
-                    continue
-                expr = template.hole_expr(template.text.find(HOLE, word.start))
-                if expr is not None and _joins(expr, carriers):
-                    yield line[position + 1 :]
-
-
-def _joins(node: ast.AST, names: set[str]) -> bool:
-    """``name``, ``" ".join(name)`` or ``shlex.join(name)`` for one of ``names``."""
-    if isinstance(node, ast.Name):
-        return node.id in names
-    if (
-        isinstance(node, ast.Call)
-        and call_name(node) == "join"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Name)
-    ):
-        return node.args[0].id in names
-    return False

@@ -1,0 +1,360 @@
+"""What an extension puts into the environment of the processes it starts, and reads back.
+
+An environment write is ``NAME = value`` however it is spelled: a dict entry, ``env[NAME] = v``,
+``setdefault``/``putenv``, a ``NAME=v`` keyword, a Kubernetes-style ``{"name": N, "value": V}``
+entry, or ``[export] NAME=v`` in a shell template. Rules on the step environment (MFK2xx) and
+on how parameters travel (MFK11x) ask this model instead of reading text.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.engine.source import Source
+from mfkit_lint.model.embedded import embedded_of
+from mfkit_lint.model.module import ModuleModel, call_name, per_module
+from mfkit_lint.model.shell import split_commands
+from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+
+# Where the local datastore lives: the directory that holds ``.metaflow``.
+SYSROOT_LOCAL = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
+# Metaflow's own helpers that read METAFLOW_PARAMETERS in the container and export
+# METAFLOW_INIT_<NAME> for init (Airflow and Step Functions run them before ``init``).
+METAFLOW_PARAMETERS_READERS = (
+    "plumbing.set_parameters",
+    "step_functions.set_batch_environment",
+)
+# Calls that start a process (subprocess's and asyncio's).
+SUBPROCESS_CALLS = frozenset(
+    {"run", "Popen", "call", "check_call", "check_output", "create_subprocess_exec"}
+)
+
+
+@dataclass
+class EnvWrite:
+    """``NAME = value`` given to a process environment: a dict entry, ``env[NAME] = v``,
+    ``setdefault``/``putenv``, a ``NAME=v`` keyword, or a ``NAME=v`` word in a shell template.
+
+    ``name`` is the key's text with HOLE for parts computed at run time.
+    """
+
+    name: str
+    where: Union[ast.AST, Span]  # the key (or keyword, or shell word) to report
+    value: Optional[ast.expr] = None  # the Python expression of the value, when there is one
+    key: Optional[ast.expr] = None  # the key expression (Python forms)
+    shell: bool = False
+    literal: Optional[str] = None  # shell: the value's text when it is not one hole
+    value_span: Optional[Span] = None  # shell: where that text is
+    exact: bool = False  # shell: the span covers exactly the value's characters
+    name_span: Optional[Span] = None  # where the name's characters are, when known
+    template: Optional[Template] = None  # the string the key or word belongs to
+    name_start: int = 0  # index of the name's first character in ``template.text``
+
+
+def env_writes(
+    module: ModuleModel,
+    wanted: Callable[[str], bool],
+    needle: str,
+    extended: bool = False,
+) -> Iterator[EnvWrite]:
+    """Writes of environment variables whose name ``wanted`` accepts. ``needle`` is a text
+    every such name contains (a cheap filter for shell templates). ``extended`` adds the forms
+    the newer rules read: dict comprehension keys, Kubernetes-style ``{"name": N, "value": V}``
+    entries and ``V1EnvVar(name=N, value=V)``, and skips prose (docstrings, help texts,
+    messages) when reading shell words."""
+    prose = prose_nodes(module) if extended else set()
+    for node in module.nodes:
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                write = _python_write(module, key, value, wanted)
+                if write is not None:
+                    yield write
+            if extended:
+                write = _name_value_entry(module, node, wanted)
+                if write is not None:
+                    yield write
+        elif extended and isinstance(node, ast.DictComp):
+            write = _python_write(module, node.key, node.value, wanted)
+            if write is not None:
+                yield write
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript):
+                    write = _python_write(module, subscript_key(target), node.value, wanted)
+                    if write is not None:
+                        yield write
+        if isinstance(node, ast.Call):
+            yield from _call_writes(module, node, wanted, extended)
+        if (
+            isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call))
+            and is_stringish(node)
+            and not is_stringish(module.parent(node))
+            and id(node) not in prose
+        ):
+            yield from _shell_writes(module, node, wanted, needle)
+
+
+def _python_write(
+    module: ModuleModel, key: Optional[ast.AST], value: ast.expr, wanted: Callable[[str], bool]
+) -> Optional[EnvWrite]:
+    if key is None or not is_stringish(key):
+        return None
+    template = template_of(module, key)
+    if template is None or not wanted(template.text):
+        return None
+    return EnvWrite(
+        template.text,
+        key,
+        value,
+        key,
+        name_span=template.span(module, 0, len(template.text)),
+        template=template,
+    )
+
+
+def subscript_key(target: ast.Subscript) -> ast.AST:
+    key = target.slice
+    return key.value if type(key).__name__ == "Index" else key  # Python 3.8 wraps it
+
+
+def _call_writes(
+    module: ModuleModel, call: ast.Call, wanted: Callable[[str], bool], extended: bool
+) -> Iterator[EnvWrite]:
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("setdefault", "putenv")
+        and len(call.args) == 2
+    ):
+        write = _python_write(module, call.args[0], call.args[1], wanted)
+        if write is not None:
+            yield write
+    if extended and call_name(call) in ("V1EnvVar", "EnvVar", "KeyValuePair"):
+        names = {k.arg: k.value for k in call.keywords}
+        if "name" in names and "value" in names:
+            write = _python_write(module, names["name"], names["value"], wanted)
+            if write is not None:
+                yield write
+        return
+    for kw in call.keywords:
+        if kw.arg is not None and wanted(kw.arg):
+            yield EnvWrite(kw.arg, kw, kw.value)
+
+
+def _name_value_entry(
+    module: ModuleModel, node: ast.Dict, wanted: Callable[[str], bool]
+) -> Optional[EnvWrite]:
+    """``{"name": "X", "value": v}``: an entry of a container's ``env`` list."""
+    entries = {
+        k.value: v
+        for k, v in zip(node.keys, node.values)
+        if isinstance(k, ast.Constant) and isinstance(k.value, str)
+    }
+    if set(entries) != {"name", "value"}:
+        return None
+    return _python_write(module, entries["name"], entries["value"], wanted)
+
+
+_NAME_WORD = re.compile("([A-Za-z_" + HOLE + "][A-Za-z0-9_" + HOLE + "]*)=")
+
+
+def _shell_writes(
+    module: ModuleModel, node: ast.expr, wanted: Callable[[str], bool], needle: str
+) -> Iterator[EnvWrite]:
+    if not any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and needle in n.value
+        for n in ast.walk(node)
+    ):
+        return
+    template = template_of(module, node)
+    if template is None or needle not in template.text or "=" not in template.text:
+        return
+    for words in split_commands(template.text):
+        for position, word in enumerate(words):
+            match = _NAME_WORD.match(word.text)
+            if match is None or not wanted(match.group(1)):
+                continue
+            if not all(_is_assignment_prefix(w.text) for w in words[:position]):
+                continue  # prose such as help text, not a shell assignment
+            name = match.group(1)
+            unquoted = template.text[word.start : word.end] == word.text
+            raw_name = template.text[word.start : word.start + len(name)] == name
+            name_span = template.span(module, word.start, word.start + len(name))
+            write = EnvWrite(
+                name,
+                name_span or module.span(node),
+                shell=True,
+                name_span=name_span if raw_name else None,
+                template=template,
+                name_start=word.start,
+            )
+            value = word.text[len(name) + 1 :]
+            if value == HOLE:
+                write.value = template.hole_expr(template.text.find(HOLE, word.start + len(name)))
+            else:
+                write.literal = value
+                if HOLE not in value and template.offsets is not None:
+                    start = word.end - len(value) if unquoted else word.start
+                    write.value_span = template.span(module, start, word.end)
+                    write.exact = unquoted
+            yield write
+
+
+def _is_assignment_prefix(word: str) -> bool:
+    """Words that may precede ``NAME=value`` in a shell command: export, env, other NAME=x."""
+    return word in ("export", "env", "declare", "-x") or bool(_ENV_WORD.match(word))
+
+
+_ENV_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+@per_module
+def prose_nodes(module: ModuleModel) -> set[int]:
+    """Strings that are prose, not scripts: docstrings, ``help=``/``description=`` texts, and
+    messages handed to print, logging, warnings or exceptions."""
+    out: set[int] = set()
+    for node in module.nodes:
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+        elif isinstance(node, ast.keyword) and node.arg in ("help", "description", "msg"):
+            out.add(id(node.value))
+        elif isinstance(node, ast.Call):
+            name = call_name(node) or ""
+            if name in _MESSAGE_CALLS or name.endswith(("Error", "Exception", "Warning")):
+                out.update(id(a) for a in node.args)
+    return out
+
+
+_MESSAGE_CALLS = frozenset(
+    {"print", "echo", "secho", "warn", "info", "debug", "warning", "error", "exception", "fail"}
+)
+
+
+_READ_CALLS = frozenset({"get", "getenv", "pop", "startswith"})
+
+
+def reads_env(module: ModuleModel, prefixes: tuple[str, ...]) -> bool:
+    """Code of this module (or, in project mode, of another one) reads an environment
+    variable whose name starts with one of ``prefixes``: ``os.environ[...]``, ``.get``,
+    ``getenv``, ``in os.environ``, a ``startswith`` test, or ``$NAME`` in a script."""
+    if _reads_env_names(module, prefixes):
+        return True
+    project = module.project
+    if project is None:
+        return False
+    path = module.path
+    return any(
+        _reads_env_names(other, prefixes)
+        for prefix in prefixes
+        for other in project.modules_mentioning(prefix, besides=path)
+    )
+
+
+def _reads_env_names(module: ModuleModel, prefixes: tuple[str, ...]) -> bool:
+    def named(node: Optional[ast.AST]) -> bool:
+        if node is None or not is_stringish(node):
+            return False
+        template = template_of(module, node)
+        return template is not None and template.text.startswith(prefixes)
+
+    in_text = re.compile(
+        r"(?:environ\s*(?:\[|\.get\(|\.pop\()|getenv\()\s*[\"']?(?:{0})|\$\{{?(?:{0})".format(
+            "|".join(re.escape(p) for p in prefixes)
+        )
+    )
+    for node in module.nodes:
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            if named(subscript_key(node)):
+                return True
+        elif isinstance(node, ast.Call) and call_name(node) in _READ_CALLS and node.args:
+            if named(node.args[0]):
+                return True
+        elif isinstance(node, ast.Compare) and any(
+            isinstance(op, (ast.In, ast.NotIn)) for op in node.ops
+        ):
+            if named(node.left):
+                return True
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and any(p in node.value for p in prefixes)
+            and in_text.search(node.value)
+        ):
+            return True
+    return False
+
+
+def code_string_writes(
+    module: ModuleModel, wanted: Callable[[str], bool], needle: str
+) -> list[EnvWrite]:
+    """Writes inside one-line strings of generated Python (``'env["X"] = v'``) that the
+    embedded-code model does not cover (yet): each such string is parsed on its own."""
+    if module.generated:
+        return []
+    covered: Optional[set[int]] = None
+    prose = prose_nodes(module)
+    out = []
+    for node in module.nodes:
+        if not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
+            continue
+        if id(node) in prose or not is_stringish(node) or is_stringish(module.parent(node)):
+            continue
+        if not any(
+            isinstance(n, ast.Constant) and isinstance(n.value, str) and needle in n.value
+            for n in ast.walk(node)
+        ):
+            continue
+        template = template_of(module, node)
+        if template is None or "\n" in template.text or template.offsets is None:
+            continue
+        if covered is None:
+            covered = {o for e in embedded_of(module) for o in e.offsets if o is not None}
+        if template.offsets[0][0] in covered:
+            continue  # linted as part of the generated module already
+        out.extend(_writes_in_line(module, template, wanted, needle))
+    return out
+
+
+def _writes_in_line(
+    module: ModuleModel, template: Template, wanted: Callable[[str], bool], needle: str
+) -> Iterator[EnvWrite]:
+    text = template.text.replace(HOLE, "_")
+    start = len(text) - len(text.lstrip())
+    code = text.strip()
+    if "=" not in code and "(" not in code:
+        return
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    if not tree.body or all(
+        isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) for s in tree.body
+    ):
+        return
+    line = ModuleModel(Source(code), tree)
+    for write in env_writes(line, wanted, needle, True):
+        if write.shell or write.name_span is None:
+            continue
+        begin = start + write.name_span.start.column - 1
+        # The name's characters in the real template: the key literal starts one quote earlier.
+        index = template.text.find(write.name.replace(HOLE, ""), begin - 1)
+        if index < 0 or HOLE in write.name:
+            index = begin
+        span = template.span(module, index, index + len(write.name))
+        if span is None:
+            continue
+        yield EnvWrite(
+            write.name,
+            span,
+            None,
+            name_span=span,
+            template=template,
+            name_start=index,
+        )

@@ -1,0 +1,148 @@
+"""MFK101 hardcoded-retry-count: see docs/pitfalls/hardcoded-retry-count.md."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Any, Optional
+
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.commands import Token
+from mfkit_lint.model.invocation import (
+    option_constant,
+    task_commands,
+)
+from mfkit_lint.model.module import ModuleModel
+from mfkit_lint.model.values import UNKNOWN, values_of
+
+# Names under which extensions keep the scheduler's 0-based attempt counter.
+# ("retries" is left out: extensions use it for the maximum number of retries as often.)
+ATTEMPT_NAMES = ("retry_count", "attempt", "attempt_number", "retry_number")
+
+
+def _as_count(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+class HardcodedRetryCount(Rule):
+    """``--retry-count`` is given a constant instead of the scheduler's attempt counter.
+
+    The ``step`` command runs one attempt; retrying is the scheduler's job, and Metaflow learns
+    which attempt it is running only from ``--retry-count``. A constant (``0``, ``"0"``,
+    ``str(0)``, a parameter default no caller overrides) makes every retry attempt 0 again:
+    ``current.retry_count`` never moves, each attempt overwrites attempt 0's data, and
+    ``@catch`` never fires when ``--max-user-code-retries`` is passed.
+    """
+
+    code = "MFK101"
+    name = "hardcoded-retry-count"
+    summary = "--retry-count is a constant instead of the scheduler's attempt counter"
+    capability = Cap.RETRY
+    triggers = (b"--retry-count",)
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        "Pass the enclosing function's attempt counter as --retry-count",
+        "retry_count:ThreadAttemptCounter",
+    )
+
+    VALID = (
+        Valid(
+            """
+            def cmd(run_id, attempt):
+                return ["python", "flow.py", "step", "start", "--run-id", run_id,
+                        "--retry-count", str(attempt)]
+            """
+        ),
+        Valid(
+            """
+            def other():
+                return ["mytool", "--retry-count", "0"]
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import sys
+            def step_cmd(flow_file, step, run_id, task_id, paths):
+                return [sys.executable, flow_file, "step", step, "--run-id", run_id,
+                        "--task-id", task_id, "--retry-count", "0", "--input-paths", paths]
+            """,
+            line=5,
+            column=52,
+        ),
+        Invalid(
+            """
+            import sys
+
+
+            def step_command(flow_file, step, run_id, task_id, input_paths, attempt):
+                return [sys.executable, flow_file, "step", step, "--run-id", run_id,
+                        "--task-id", task_id,
+                        "--retry-count", "0", "--input-paths", input_paths]
+            """,
+            line=8,
+            column=30,
+            fixed="""
+            import sys
+
+
+            def step_command(flow_file, step, run_id, task_id, input_paths, attempt):
+                return [sys.executable, flow_file, "step", step, "--run-id", run_id,
+                        "--task-id", task_id,
+                        "--retry-count", str(attempt), "--input-paths", input_paths]
+            """,
+        ),
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        for command in task_commands(module, "step"):
+            option = command.option("--retry-count")
+            if option is None:
+                continue
+            count = _as_count(option_constant(module, option))
+            if count is None:
+                continue
+            max_retries = command.option("--max-user-code-retries")
+            if max_retries is not None and _as_count(option_constant(module, max_retries)) == 0:
+                continue  # no retries configured for this step: attempt 0 is right
+            where = option.value or option.flag
+            yield Finding(
+                where.span,
+                f"--retry-count is always {count}: pass the scheduler's 0-based attempt counter "
+                "so @retry and @catch see each retry",
+                self._fix_data(module, where),
+            )
+
+    @staticmethod
+    def _fix_data(module: ModuleModel, token: Token) -> Optional[dict]:
+        """Offer a fix only when the value is a literal and an attempt counter is in scope."""
+        if token.container is not None:
+            if not _is_count_literal(token.expr):
+                return None
+        elif not (isinstance(token.node, ast.JoinedStr) and token.known):
+            return None  # only an f-string can take the counter in place of the literal
+        function = module.enclosing_function(token.node)
+        if function is None:
+            return None
+        bindings = values_of(module).bindings(function)
+        attempt = next((n for n in ATTEMPT_NAMES if n in bindings), None)
+        if attempt is None or values_of(module).value_in(function, attempt) is not UNKNOWN:
+            return None
+        return {"attempt": attempt}
+
+
+def _is_count_literal(node: Optional[ast.AST]) -> bool:
+    if isinstance(node, ast.Constant):
+        return _as_count(node.value) is not None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return len(node.args) == 1 and _is_count_literal(node.args[0])
+    return False

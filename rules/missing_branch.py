@@ -1,0 +1,174 @@
+"""MFK102 missing-branch: see docs/pitfalls/missing-branch.md."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.commands import Command
+from mfkit_lint.model.invocation import (
+    COMMAND_TRIGGERS,
+    task_commands,
+)
+from mfkit_lint.model.module import ModuleModel
+from mfkit_lint.model.values import values_of
+
+# Names under which extensions keep the raw, user-given @project branch.
+BRANCH_NAMES = ("branch", "_branch", "project_branch", "_project_branch", "PROJECT_BRANCH")
+
+
+class MissingBranch(Rule):
+    """A ``step`` or ``init`` command is built without ``--branch`` although a branch is known.
+
+    ``@project`` takes the branch from the top-level ``--branch`` option of every process.
+    A step started without it runs on the default ``user.<name>`` branch: ``current.branch_name``
+    and the ``project_branch:`` tag are wrong, and an ``init`` without it registers the whole run
+    under ``user.<name>``, so branch-filtered lookups miss it.
+    """
+
+    code = "MFK102"
+    name = "missing-branch"
+    summary = "step/init command built without --branch while a @project branch is available"
+    capability = Cap.PROJECT_BRANCH
+    triggers = COMMAND_TRIGGERS
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        "Insert --branch before the subcommand, only when a branch is set",
+        "branch:InsertBranch",
+    )
+
+    VALID = (
+        Valid(
+            """
+            def step_args(step, run_id, branch):
+                return ["step", step, "--run-id", run_id, "--task-id", "1"]
+            """
+        ),
+        Valid(
+            """
+            def cmd(step, run_id, branch_name):
+                return ["python", "flow.py", "step", step, "--run-id", run_id]
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            # TODO: maybe use METAFLOW_FLOW_BRANCH one day
+            def cmd(step, run_id, branch):
+                return ["python", "flow.py",
+                        "step", step, "--run-id", run_id]
+            """,
+            line=5,
+            column=13,
+            fixed="""
+            # TODO: maybe use METAFLOW_FLOW_BRANCH one day
+            def cmd(step, run_id, branch):
+                return ["python", "flow.py",
+                        *(["--branch", branch] if branch else []),
+                        "step", step, "--run-id", run_id]
+            """,
+        ),
+        Invalid(
+            """
+            class Deployer:
+                def __init__(self, branch=None):
+                    self.branch = branch
+                def cmd(self, step, run_id):
+                    return ["python", "flow.py",
+                            "step", step, "--run-id", run_id, "--task-id", "1"]
+            """,
+            line=7,
+            column=17,
+            fixed="""
+            class Deployer:
+                def __init__(self, branch=None):
+                    self.branch = branch
+                def cmd(self, step, run_id):
+                    return ["python", "flow.py",
+                            *(["--branch", self.branch] if self.branch else []),
+                            "step", step, "--run-id", run_id, "--task-id", "1"]
+            """,
+        ),
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        commands = list(task_commands(module, "step", "init"))
+        known = _branch_values(module, commands)
+        via_env: Optional[bool] = None
+        for command in commands:
+            if command.has_option("--branch") or command.has_option("--production"):
+                continue
+            if not command.top_level_complete:
+                continue  # unseen words before the subcommand may carry --branch
+            branch = _branch_in_scope(module, command, known)
+            if branch is None:
+                continue
+            if via_env is None:
+                via_env = _sets_branch_env(module)
+            if via_env:
+                return  # the branch travels through the environment (click's envvar)
+            yield Finding(
+                command.subcommand.span,
+                f"{command.name!r} command without --branch although the branch is available "
+                f"as {branch!r}: @project runs it on the user.<name> branch instead",
+                _branch_fix_data(module, command, branch),
+            )
+
+
+BRANCH_ENV_VARS = ("METAFLOW_FLOW_BRANCH", "METAFLOW_BRANCH")
+
+
+def _sets_branch_env(module: ModuleModel) -> bool:
+    """The code (not a comment) names click's environment variable for --branch."""
+    for node in module.nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(v in node.value for v in BRANCH_ENV_VARS):
+                return True
+        elif isinstance(node, ast.keyword) and node.arg in BRANCH_ENV_VARS:
+            return True
+    return False
+
+
+def _branch_values(module: ModuleModel, commands: list[Command]) -> list[ast.expr]:
+    """Expressions other commands of this module already pass as --branch."""
+    out = []
+    for command in commands:
+        option = command.option("--branch")
+        if option is not None and option.value is not None and option.value.expr is not None:
+            out.append(option.value.expr)
+    return out
+
+
+def _branch_in_scope(module: ModuleModel, command: Command, known: list[ast.expr]) -> Optional[str]:
+    function = command.function
+    local = values_of(module).bindings(function) if function is not None else {}
+    for expr in known:
+        if isinstance(expr, ast.Name) and (expr.id in local or values_of(module).is_global(expr)):
+            return expr.id
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id == "self"
+            and "self" in local
+        ):
+            return f"self.{expr.attr}"
+    for name in BRANCH_NAMES:
+        if name in local:
+            return name
+    if "self" in local:
+        for name in BRANCH_NAMES:
+            if name in module.self_assignments:
+                return f"self.{name}"
+    return None
+
+
+def _branch_fix_data(module: ModuleModel, command: Command, branch: str) -> Optional[dict]:
+    sub = command.subcommand
+    if command.kind != "list" or sub.container is None:
+        return None
+    return {"list": module.position(sub.container), "index": sub.index, "branch": branch}

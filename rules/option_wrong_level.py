@@ -1,0 +1,286 @@
+"""MFK109 option-wrong-level: see docs/pitfalls/option-wrong-level.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.contract import cli as contract
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.backends import (
+    missing_runtime_options,
+    module_backend_steps,
+    plugin_name,
+    plugin_option_verdict,
+)
+from mfkit_lint.model.commands import Command, Option, Token
+from mfkit_lint.model.fixdata import span_tuple
+from mfkit_lint.model.invocation import (
+    PARAMETER_SUBCOMMANDS,
+    checked_commands,
+    flow_options,
+)
+from mfkit_lint.model.module import ModuleModel
+
+# A file can hold a misplaced or unknown option only if it holds an option: the task options of
+# step/init commands, and the options people misplace on run/resume lines.
+OPTION_TRIGGERS = (
+    b"--run-id",
+    b"--task-id",
+    b"--retry-count",
+    b"--input-paths",
+    b"--tag",
+    b"--namespace",
+    b"--with",
+    b"--branch",
+    b"--clone-run-id",
+)
+_OPTION_NAME = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*$")
+
+
+# Options click accepts on every command.
+_EVERYWHERE = frozenset({"--help"})
+
+
+def _owners(name: str) -> list[str]:
+    return sorted(s for s, opts in contract.SUBCOMMAND_OPTIONS.items() if name in opts)
+
+
+def _only(names: list[str]) -> str:
+    """``only 'step' takes it`` / ``only 'run' and 'step' take it``."""
+    quoted = [repr(n) for n in names]
+    if len(quoted) == 1:
+        return f"only {quoted[0]} takes it"
+    return f"only {', '.join(quoted[:-1])} and {quoted[-1]} take it"
+
+
+class OptionWrongLevel(Rule):
+    """An option Metaflow does not know, or on the wrong side of the subcommand.
+
+    Metaflow's flow command is a click group: options before the subcommand belong to the
+    group (``--datastore``, ``--with``, ``@project``'s ``--branch``...), options after it to
+    the subcommand (``step``'s ``--namespace``, ``--clone-run-id``...). click knows each
+    option on one side only and stops the process with ``Error: no such option: --X``
+    (exit code 2) before any user code runs.
+    """
+
+    code = "MFK109"
+    name = "option-wrong-level"
+    summary = "option unknown to Metaflow, or on the wrong side of the subcommand"
+    triggers = OPTION_TRIGGERS
+    fix = FixSpec(
+        Applicability.SAFE,
+        "Move the option (and its value) across the subcommand",
+        "move:MoveWords",
+    )
+
+    VALID = (
+        Valid(
+            """
+            import sys
+
+            def step_cmd(flow, step, run_id, task_id, paths, ns, origin, branch, decos):
+                cmd = [sys.executable, flow, "--quiet", "--no-pylint", "--datastore=local",
+                       "--metadata", "local", "--environment", "local", "--branch", branch]
+                for d in decos:
+                    cmd += ["--with", d]
+                cmd += ["--config-value", "cfg", "{}", "--production"]
+                cmd += ["step", step, "--run-id", run_id, "--task-id", task_id,
+                        "--input-paths", paths, "--namespace", ns, "--clone-run-id", origin,
+                        "--retry-count", "0", "--max-user-code-retries", "2", "--tag", "t"]
+                return cmd
+            """
+        ),
+        Valid(
+            """
+            def cmd(flow):
+                return ["python", flow, "step", "start", "--run-id", "1", "--help"]
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import sys
+
+            def _top_level_args(inp):
+                args = ["--quiet", "--no-pylint", "--metadata=%s" % inp.metadata_type]
+                if inp.namespace:
+                    args.append("--namespace=%s" % inp.namespace)
+                return args
+
+            def _build_init_cmd(inp, params_task_id):
+                top_level = _top_level_args(inp)
+                init_args = ["init", "--run-id", inp.run_id, "--task-id", params_task_id]
+                return [sys.executable, inp.flow_file] + top_level + init_args
+            """,
+            line=7,
+            column=21,
+        ),
+        Invalid(
+            """
+            def cmd(flow, step, run_id, branch):
+                return ["python", flow, "step", step, "--run-id", run_id, "--branch", branch]
+            """,
+            line=3,
+            column=63,
+            fixed="""
+            def cmd(flow, step, run_id, branch):
+                return ["python", flow, "--branch", branch, "step", step, "--run-id", run_id]
+            """,
+        ),
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        seen: set[tuple[int, int, int, int]] = set()
+        for command in checked_commands(module):
+            plugin = plugin_name(command) is not None
+            for option in flow_options(command):
+                if plugin and not option.top_level:
+                    # A backend's own ``<name> step``: its click declarations decide.
+                    message = plugin_option_verdict(module, command, option)
+                    verdict = (message, None) if message else None
+                else:
+                    verdict = _verdict(command, option)
+                if verdict is None:
+                    continue
+                message, side = verdict
+                key = span_tuple(option.flag.span)
+                if key in seen:
+                    continue  # one helper list shared by several commands: report it once
+                seen.add(key)
+                fix_data = _move_fix_data(module, command, option, side) if side else None
+                yield Finding(option.flag.span, message, fix_data)
+        for backend in module_backend_steps(module):
+            missing = missing_runtime_options(backend)
+            if missing:
+                yield Finding(
+                    backend.function,
+                    f"'{backend.group} step' does not declare {', '.join(missing)}: Metaflow's "
+                    "runtime passes them to the step command it runs through the backend "
+                    "(--split-index for foreach tasks, --tag for tagged runs) and click stops the "
+                    "task (no such option); declare them",
+                )
+
+
+def _verdict(command: Command, option: Option) -> Optional[tuple[str, Optional[str]]]:
+    """(message, side to move to or None) for an option Metaflow rejects here."""
+    name = option.name
+    sub = command.name
+    if not _OPTION_NAME.match(name) or name in _EVERYWHERE or name == "--run-param":
+        return None  # unreadable name, or MFK107's
+    sub_options = contract.SUBCOMMAND_OPTIONS.get(sub, {})
+    top_level = name in contract.TOP_LEVEL_OPTIONS
+    owners = [s for s in _owners(name) if s != sub]
+    rejected = f"Metaflow rejects it (no such option: {name})"
+    if option.top_level:
+        if top_level or name == "--tag":  # --tag before the subcommand is MFK103's
+            return None
+        if name in sub_options:
+            where = f"after '{sub} NAME'" if sub in contract.SUBCOMMANDS_WITH_ARGUMENT else ""
+            return (
+                f"{name} is an option of {sub!r}, not of the flow command: before the "
+                f"subcommand {rejected}; move it {where or f'after {sub!r}'}",
+                "after",
+            )
+        if owners:
+            return (
+                f"{name} is not a top-level option and {sub!r} does not take it either "
+                f"({_only(owners)}): {rejected}; remove it from this command",
+                None,
+            )
+        return (
+            f"{name} is not an option of the flow command in Metaflow {contract.METAFLOW_VERSION} "
+            f"(nor of a flow decorator it ships): {rejected}; remove it",
+            None,
+        )
+    if name in sub_options:
+        return None
+    if top_level:
+        return (
+            f"{name} is a top-level option of the flow command: after {sub!r} {rejected}; "
+            "move it before the subcommand",
+            "before",
+        )
+    if owners:
+        return (
+            f"{sub!r} does not take {name} ({_only(owners)}): {rejected}; "
+            f"remove it from the {sub} command",
+            None,
+        )
+    if sub in PARAMETER_SUBCOMMANDS:
+        return None  # may be a flow Parameter (``init --alpha 0.5``)
+    hint = (
+        " (flow parameters go to init; steps read them from _parameters)" if sub == "step" else ""
+    )
+    return (
+        f"{name} is not an option of {sub!r} in Metaflow {contract.METAFLOW_VERSION}: "
+        f"{rejected}; remove it{hint}",
+        None,
+    )
+
+
+def _move_fix_data(
+    module: ModuleModel, command: Command, option: Option, side: str
+) -> Optional[dict]:
+    """Where to move the option's words: all of them and the anchor must be plain list
+    elements built in the command's own function (lists), or text of one string literal."""
+    words = [option.flag, *option.values]
+    needs_values = option.inline_value is None and option.name not in contract.FLAGS
+    if needs_values and len(option.values) != contract.NARGS.get(option.name, 1):
+        return None  # a value the linter cannot see would stay behind
+    anchor = _anchor(command, side)
+    if anchor is None or any(t.spread or t.conditional for t in (*words, anchor)):
+        return None
+    if command.kind == "list":
+        return _list_move(module, command, words, anchor, side)
+    return _string_move(module, command, words, anchor, side)
+
+
+def _anchor(command: Command, side: str) -> Optional[Token]:
+    if side == "before":
+        return command.subcommand
+    if command.name in contract.SUBCOMMANDS_WITH_ARGUMENT:
+        arguments = command.arguments
+        if not arguments or arguments[0].spread or arguments[0].is_option():
+            return None
+        return arguments[0]
+    return command.subcommand
+
+
+def _list_move(
+    module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
+) -> Optional[dict]:
+    containers = {id(t.container) for t in words}
+    if any(t.container is None for t in (*words, anchor)) or len(containers) != 1:
+        return None
+    indexes = [t.index for t in words]
+    if indexes != list(range(indexes[0], indexes[0] + len(indexes))):
+        return None
+    for container in (words[0].container, anchor.container):
+        if module.enclosing_function(container) is not command.function:
+            return None  # a helper's list may be shared by other commands
+    return {
+        "kind": "list",
+        "pair": [{"list": module.position(t.container), "index": t.index} for t in words],
+        side: {"list": module.position(anchor.container), "index": anchor.index},
+    }
+
+
+def _string_move(
+    module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
+) -> Optional[dict]:
+    template = command.template
+    if template is None or template.offsets is None:
+        return None
+    whole = module.span(template.node)
+    if any(t.span == whole for t in (*words, anchor)):
+        return None  # a word whose characters could not be located
+    return {
+        "kind": "string",
+        "string": module.position(template.node),
+        "pair": [span_tuple(t.span) for t in words],
+        side: span_tuple(anchor.span),
+    }

@@ -1,0 +1,166 @@
+"""MFK301 run-params-tuple: see docs/pitfalls/run-params-tuple.md."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.module import ModuleModel, call_name
+from mfkit_lint.model.values import Assigned, Param, values_of
+
+RUN_PARAMS = "run_params"
+
+
+class RunParamsTuple(Rule):
+    """Run parameters are handed on as a tuple where Metaflow expects a list.
+
+    ``DeployedFlow.trigger`` passes ``run_params`` to the extension's ``trigger`` command
+    through Metaflow's click API, which checks it against ``List[str]`` or a *one-element*
+    ``Tuple[str]``. An empty tuple or one of two or more parameters fails with
+    ``TypeError: Invalid type for 'run_params'``; a one-element tuple passes the check and
+    then reaches the command as the text ``"('alpha=1',)"``.
+    """
+
+    code = "MFK301"
+    name = "run-params-tuple"
+    summary = "run params kept or passed as a tuple instead of a list"
+    capability = Cap.RUN_PARAMS
+    triggers = (b"run_params",)
+    fix = FixSpec(Applicability.SAFE, "Pass run params as a list", "run_params:RunParamsAsList")
+
+    VALID = (
+        Valid(
+            """
+            def run(self, **kwargs):
+                run_params = [f"{k}={v}" for k, v in kwargs.items()]
+                return self.trigger(run_params=run_params)
+            """
+        ),
+        Valid(
+            """
+            import click
+            @click.command()
+            @click.option("--run-params", "run_params")
+            def trigger(run_params):
+                start(run_params=run_params)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            class MyDeployedFlow:
+                def run(self, **kwargs):
+                    run_params = tuple(f"{k}={v}" for k, v in kwargs.items())
+                    return self.trigger(run_params=run_params)
+            """,
+            line=5,
+            column=40,
+            fixed="""
+            class MyDeployedFlow:
+                def run(self, **kwargs):
+                    run_params = tuple(f"{k}={v}" for k, v in kwargs.items())
+                    return self.trigger(run_params=list(run_params))
+            """,
+        ),
+        Invalid(
+            """
+            def kwargs_for(params):
+                return {"run_params": tuple(params), "deployer_attribute_file": "x"}
+            """,
+            line=3,
+            column=27,
+            fixed="""
+            def kwargs_for(params):
+                return {"run_params": list(params), "deployer_attribute_file": "x"}
+            """,
+        ),
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        for value in _run_params_values(module):
+            origin = _tuple_origin(module, value)
+            if origin is None:
+                continue
+            yield Finding(
+                value,
+                f"run_params is a tuple ({origin}): Metaflow's click API rejects it, or turns a "
+                "one-element tuple into the text \"('k=v',)\"; pass a list",
+                {},
+            )
+
+
+def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
+    """Expressions handed on as run params: ``f(run_params=X)``, ``d["run_params"] = X``,
+    ``{"run_params": X}``."""
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == RUN_PARAMS:
+                    yield kw.value
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript):
+                    key = target.slice
+                    if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
+                        yield node.value
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
+                    yield value
+
+
+def _tuple_origin(module: ModuleModel, value: ast.expr, depth: int = 0) -> Optional[str]:
+    """Why ``value`` is always a tuple, or None when it is not (or cannot be told)."""
+    if isinstance(value, ast.Tuple):
+        return "a tuple literal"
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        if value.func.id == "tuple":
+            return "built with tuple(...)"
+        return None
+    if isinstance(value, ast.Name) and depth < 3:
+        scope, bindings = values_of(module).lookup(value.id, value)
+        if not bindings:
+            return None
+        origins = []
+        for binding in bindings:
+            if isinstance(binding, Assigned):
+                origins.append(_tuple_origin(module, binding.value, depth + 1))
+            elif isinstance(binding, Param) and _is_click_multiple(module, scope, binding.arg.arg):
+                origins.append("click returns multiple=True options as tuples")
+            else:
+                return None
+        if origins and all(origins):
+            return origins[0]
+    return None
+
+
+def _is_click_multiple(module: ModuleModel, function: Optional[ast.AST], param: str) -> bool:
+    """The parameter is filled by a ``@click.option(..., multiple=True)`` of a click command."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for decorator in function.decorator_list:
+        if not (isinstance(decorator, ast.Call) and call_name(decorator) == "option"):
+            continue
+        multiple = any(
+            kw.arg == "multiple" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+            for kw in decorator.keywords
+        )
+        if multiple and param in _click_dest(decorator):
+            return True
+    return False
+
+
+def _click_dest(option: ast.Call) -> set[str]:
+    names = [
+        a.value for a in option.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    ]
+    explicit = [n for n in names if not n.startswith("-")]
+    if explicit:
+        return {explicit[0]}
+    longest = max(names, key=len, default="")
+    return {longest.lstrip("-").replace("-", "_")}

@@ -1,0 +1,112 @@
+"""MFK103 tag-before-subcommand: see docs/pitfalls/tag-before-subcommand.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Optional
+
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.commands import Command, Option, commands_of
+from mfkit_lint.model.fixdata import element_ref, span_tuple
+from mfkit_lint.model.module import ModuleModel
+
+
+class TagBeforeSubcommand(Rule):
+    """``--tag`` is placed before the ``step``/``init``/``run`` subcommand.
+
+    ``--tag`` is an option of the subcommand, not of the flow's top-level command group, so
+    click rejects it there: ``Error: no such option: --tag`` (exit code 2), before any user
+    code runs.
+    """
+
+    code = "MFK103"
+    name = "tag-before-subcommand"
+    summary = "--tag placed before the subcommand, where Metaflow does not accept it"
+    triggers = (b"--tag",)
+    fix = FixSpec(
+        Applicability.SAFE,
+        "Move --tag and its value after the subcommand",
+        "tag_position:MoveTagAfterSubcommand",
+    )
+
+    VALID = (
+        Valid(
+            """
+            def cmd(flow, step, run_id, tag):
+                return ["python", flow, "step", step, "--run-id", run_id, "--tag", tag]
+            """
+        ),
+        Valid(
+            """
+            def cmd(run_id):
+                \"\"\"Never write `python flow.py --tag x step start --run-id 1`.\"\"\"
+                # python flow.py --tag x step start --run-id 1
+                return ["python", "flow.py", "step", "start", "--run-id", run_id]
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            def cmd(flow, step, run_id, tag):
+                return ["python", flow, "--tag", tag, "step", step, "--run-id", run_id]
+            """,
+            line=3,
+            column=29,
+            fixed="""
+            def cmd(flow, step, run_id, tag):
+                return ["python", flow, "step", step, "--tag", tag, "--run-id", run_id]
+            """,
+        ),
+        Invalid(
+            """
+            def run_cmd(tag):
+                return ["python", "flow.py", "--tag", tag, "run"]
+            """,
+            line=3,
+            column=34,
+            fixed="""
+            def run_cmd(tag):
+                return ["python", "flow.py", "run", "--tag", tag]
+            """,
+        ),
+    )
+
+    def check(self, module: ModuleModel) -> Iterator[Finding]:
+        for command in commands_of(module):
+            for option in command.options:
+                if option.name != "--tag" or not option.top_level:
+                    continue
+                yield Finding(
+                    option.flag.span,
+                    f"--tag must come after the {command.name!r} subcommand: Metaflow rejects "
+                    "it as a top-level option (no such option: --tag)",
+                    _move_fix_data(module, command, option),
+                )
+
+
+def _move_fix_data(module: ModuleModel, command: Command, option: Option) -> Optional[dict]:
+    """Where to move the pair: both words and the insertion point must be list elements
+    (list commands) or sit in one string literal with known positions (string commands)."""
+    after = command.subcommand
+    if command.name in ("step",) and command.sub_index + 1 < len(command.tokens):
+        after = command.tokens[command.sub_index + 1]
+    pair = [option.flag] + ([option.value] if option.value is not None else [])
+    if command.kind == "list":
+        if any(t.container is None or t.conditional for t in (*pair, after)):
+            return None
+        return {
+            "kind": "list",
+            "pair": [element_ref(module, t) for t in pair],
+            "after": element_ref(module, after),
+        }
+    template = command.template
+    if template is None or template.offsets is None or option.inline_value is not None:
+        return None
+    return {
+        "kind": "string",
+        "string": module.position(template.node),
+        "pair": [span_tuple(t.span) for t in pair],
+        "after": span_tuple(after.span),
+    }
