@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import env_names_written
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
@@ -148,7 +148,7 @@ class CodePackageLocality(Rule):
     triggers = (b"package", b"METAFLOW_CODE_URL")
 
     VALID = (
-        """
+        Valid("""
         from metaflow.decorators import StepDecorator
         from metaflow.package import MetaflowPackage
 
@@ -167,8 +167,8 @@ class CodePackageLocality(Rule):
                 cli_args.commands = ["mybackend", "step"]
                 cli_args.command_args.append(self.package_sha)
                 cli_args.command_args.append(self.package_url)
-        """,
-        """
+        """),
+        Valid("""
         import tempfile
 
         def upload(package, client):
@@ -177,10 +177,11 @@ class CodePackageLocality(Rule):
                 local.flush()
                 url = client.upload(local.name)
             return {"METAFLOW_CODE_URL": url}
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         import tempfile
 
         from metaflow.decorators import StepDecorator
@@ -199,7 +200,11 @@ class CodePackageLocality(Rule):
                 cli_args.commands = ["mybackend", "step"]
                 cli_args.command_args.append(self.package_url)
         """,
-        """
+            line=18,
+            column=38,
+        ),
+        Invalid(
+            """
         import os
         import tempfile
 
@@ -207,10 +212,17 @@ class CodePackageLocality(Rule):
             local = os.path.join(tempfile.gettempdir(), "code.tgz")
             return {"METAFLOW_CODE_URL": local, "METAFLOW_CODE_SHA": package.sha}
         """,
-        """
+            line=7,
+            column=34,
+        ),
+        Invalid(
+            """
         def submit(client, step_name, run_id):
             client.run_job(step_name, run_id, code_package_url=f"/tmp/{run_id}/job.tar")
         """,
+            line=3,
+            column=56,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     backend_decorators,
     class_attribute,
@@ -42,7 +42,7 @@ class CondaRemoteCommands(Rule):
     triggers = (b"runtime_step_cli",)
 
     VALID = (
-        """
+        Valid("""
         from metaflow.decorators import StepDecorator
 
         class MyBackendDecorator(StepDecorator):
@@ -52,8 +52,8 @@ class CondaRemoteCommands(Rule):
 
             def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
                 cli_args.commands = ["mybackend", "step"]
-        """,
-        """
+        """),
+        Valid("""
         from metaflow.decorators import StepDecorator
 
         class LocalTweaks(StepDecorator):
@@ -61,10 +61,11 @@ class CondaRemoteCommands(Rule):
 
             def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
                 cli_args.env["TWEAKED"] = "1"
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         from metaflow.decorators import StepDecorator
 
         class MyBackendDecorator(StepDecorator):
@@ -74,7 +75,11 @@ class CondaRemoteCommands(Rule):
                 if retry_count <= max_user_code_retries:
                     cli_args.commands = ["mybackend", "step"]
         """,
-        """
+            line=4,
+            column=1,
+        ),
+        Invalid(
+            """
         import metaflow.decorators
 
         class MyBackendDecorator(metaflow.decorators.StepDecorator):
@@ -84,6 +89,9 @@ class CondaRemoteCommands(Rule):
             def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
                 cli_args.commands = ("mybackend", "step")
         """,
+            line=4,
+            column=1,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

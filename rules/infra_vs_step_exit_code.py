@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     backend_context,
     calls_named,
@@ -53,7 +53,7 @@ class InfraVsStepExitCode(Rule):
     triggers = (b"command",)
 
     VALID = (
-        """
+        Valid("""
         import sys
         from metaflow._vendor import click
         from metaflow.exception import METAFLOW_EXIT_DISALLOW_RETRY
@@ -83,10 +83,11 @@ class InfraVsStepExitCode(Rule):
             except Exception:
                 sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)
             sys.exit(job.wait())
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         import sys
         from metaflow._vendor import click
 
@@ -113,6 +114,9 @@ class InfraVsStepExitCode(Rule):
             job = submit(step_name)
             sys.exit(job.wait())
         """,
+            line=24,
+            column=1,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     backend_context,
     backend_decorators,
@@ -37,7 +37,7 @@ class MetadataSync(Rule):
     triggers = (b"StepDecorator", b"command")
 
     VALID = (
-        """
+        Valid("""
         from metaflow._vendor import click
         from metaflow.decorators import StepDecorator
         from metaflow.metadata_provider.util import (
@@ -73,10 +73,11 @@ class MetadataSync(Rule):
             finally:
                 if ctx.obj.metadata.TYPE == "local":
                     sync_local_metadata_from_datastore(DATASTORE_LOCAL_DIR, task_datastore(ctx))
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         from metaflow._vendor import click
         from metaflow.decorators import StepDecorator
 
@@ -99,6 +100,9 @@ class MetadataSync(Rule):
         def step(step_name, **kwargs):
             run_job(step_name)
         """,
+            line=5,
+            column=1,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

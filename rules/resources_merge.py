@@ -8,7 +8,7 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     backend_decorators,
     class_attribute,
@@ -162,7 +162,7 @@ class ResourcesMerge(Rule):
     )
 
     VALID = (
-        """
+        Valid("""
         from metaflow.decorators import StepDecorator
         from metaflow.plugins.aws.aws_utils import compute_resource_attributes
 
@@ -178,8 +178,8 @@ class ResourcesMerge(Rule):
 
             def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
                 cli_args.commands = ["mybackend", "step"]
-        """,
-        """
+        """),
+        Valid("""
         from metaflow.decorators import StepDecorator
 
         class MyBackendDecorator(StepDecorator):
@@ -196,10 +196,11 @@ class ResourcesMerge(Rule):
 
             def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
                 cli_args.commands = ["mybackend", "step"]
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         from metaflow.decorators import StepDecorator
 
         class MyBackendDecorator(StepDecorator):
@@ -212,7 +213,11 @@ class ResourcesMerge(Rule):
             def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
                 cli_args.commands = ["mybackend", "step"]
         """,
-        """
+            line=4,
+            column=1,
+        ),
+        Invalid(
+            """
         from metaflow.decorators import StepDecorator
 
         class MyBackendDecorator(StepDecorator):
@@ -225,7 +230,24 @@ class ResourcesMerge(Rule):
                         if hasattr(deco, "cpu") and deco.cpu is not None:
                             self.attributes["cpu"] = max(self.attributes["cpu"] or 0, deco.cpu)
         """,
-        """
+            line=11,
+            column=20,
+            fixed="""
+            from metaflow.decorators import StepDecorator
+
+            class MyBackendDecorator(StepDecorator):
+                name = "mybackend"
+                defaults = {"cpu": None}
+
+                def step_init(self, flow, graph, step, decos, environment, flow_datastore, logger):
+                    for deco in decos:
+                        if deco.name == "resources":
+                            if "cpu" in deco.attributes and deco.attributes.get("cpu") is not None:
+                                self.attributes["cpu"] = max(self.attributes["cpu"] or 0, deco.attributes.get("cpu"))
+            """,  # noqa: E501 - the fixer's output, as it writes it
+        ),
+        Invalid(
+            """
         from metaflow.decorators import StepDecorator
 
         class MyBackendDecorator(StepDecorator):
@@ -238,6 +260,22 @@ class ResourcesMerge(Rule):
                         self.attributes["memory"] = deco.attributes["memory"]
                         self.attributes.update(deco.attributes)
         """,
+            line=11,
+            column=45,
+            fixed="""
+            from metaflow.decorators import StepDecorator
+
+            class MyBackendDecorator(StepDecorator):
+                name = "mybackend"
+                defaults = {"cpu": "1", "memory": "4096"}
+
+                def step_init(self, flow, graph, step, decos, environment, flow_datastore, logger):
+                    for deco in decos:
+                        if deco.name == "resources":
+                            self.attributes["memory"] = max(float(self.attributes["memory"] or 0), float(deco.attributes["memory"] or 0))
+                            self.attributes.update({k: max(float(self.attributes.get(k) or 0), float(v or 0)) for k, v in deco.attributes.items() if v is not None})
+            """,  # noqa: E501 - the fixer's output, as it writes it
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     env_names_written,
     header_span,
@@ -39,7 +39,7 @@ class RuntimeEnvironmentUnset(Rule):
     triggers = (NUM_PARALLEL.encode(),)
 
     VALID = (
-        """
+        Valid("""
         from metaflow._vendor import click
 
         @click.group()
@@ -56,8 +56,8 @@ class RuntimeEnvironmentUnset(Rule):
         def step(step_name, num_parallel, **kwargs):
             env = {"METAFLOW_RUNTIME_ENVIRONMENT": "mybackend", "METAFLOW_CODE_URL": url()}
             launch(step_name, nodes=num_parallel, env=env)
-        """,
-        """
+        """),
+        Valid("""
         from metaflow._vendor import click
 
         @click.group()
@@ -73,10 +73,11 @@ class RuntimeEnvironmentUnset(Rule):
         @click.option("--run-id")
         def step(step_name, **kwargs):
             launch(step_name, env={"METAFLOW_CODE_URL": url()})
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         from metaflow._vendor import click
 
         @click.group()
@@ -93,6 +94,9 @@ class RuntimeEnvironmentUnset(Rule):
         def step(step_name, num_parallel, **kwargs):
             launch(step_name, nodes=num_parallel, env={"METAFLOW_CODE_URL": url()})
         """,
+            line=15,
+            column=1,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import project_models
 from mfkit_lint.model.commands import Command, Option, commands_of
 from mfkit_lint.model.invocation import option_constant
@@ -120,27 +120,28 @@ class TaskIdHardcoded(Rule):
     triggers = (b"--task-id",)
 
     VALID = (
-        """
+        Valid("""
         import sys
 
         def step_command(flow_file, step_name, run_id, task_id, input_paths):
             return [sys.executable, flow_file, "step", step_name, "--run-id", run_id,
                     "--task-id", task_id, "--input-paths", input_paths]
-        """,
-        """
+        """),
+        Valid("""
         import sys
 
         def start_command(flow_file, run_id):
             return [sys.executable, flow_file, "step", "start", "--run-id", run_id,
                     "--task-id", "t-1", "--input-paths", f"{run_id}/_parameters/t-0"]
-        """,
-        """
+        """),
+        Valid("""
         def init_command(flow_file, run_id):
             return f"python {flow_file} init --run-id {run_id} --task-id 1"
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         import sys
 
         def step_command(flow_file, step_name, run_id, input_paths):
@@ -149,7 +150,11 @@ class TaskIdHardcoded(Rule):
             cmd += ["--input-paths", input_paths]
             return cmd
         """,
-        """
+            line=6,
+            column=26,
+        ),
+        Invalid(
+            """
         TASK_ID = "t-0"
 
         def step_line(flow_file, step_name, run_id, paths):
@@ -158,13 +163,20 @@ class TaskIdHardcoded(Rule):
                 f"--task-id {TASK_ID} --input-paths {paths}"
             )
         """,
-        """
+            line=7,
+            column=21,
+        ),
+        Invalid(
+            """
         import sys
 
         def backend_command(flow_file, step_name, run_id, paths):
             return [sys.executable, flow_file, "mybackend", "step", step_name, "--run-id", run_id,
                     "--task-id=1", "--input-paths", paths]
         """,
+            line=6,
+            column=13,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

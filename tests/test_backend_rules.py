@@ -30,8 +30,8 @@ RULES = [
     RuntimeEnvironmentUnset,
     TaskIdHardcoded,
 ]
-CASES = [(r, i, c) for r in RULES for i, c in enumerate(r.VALID)]
-BAD_CASES = [(r, i, c) for r in RULES for i, c in enumerate(r.INVALID)]
+CASES = [(r, i, c) for r in RULES for i, c in enumerate(c.code for c in r.VALID)]
+BAD_CASES = [(r, i, c) for r in RULES for i, c in enumerate(c.code for c in r.INVALID)]
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,7 @@ def test_backend_step_missing_an_option_the_runtime_passes(tmp_path):
 
 
 def test_resources_reads_are_rewritten_through_attributes_and_the_fix_is_idempotent():
-    before = ResourcesMerge.INVALID[1]
+    before = ResourcesMerge.INVALID[1].code
     after = fix(before, "MFK604", unsafe=True)
     assert 'if "cpu" in deco.attributes and deco.attributes.get("cpu") is not None:' in after
     assert 'max(self.attributes["cpu"] or 0, deco.attributes.get("cpu"))' in after
@@ -261,7 +261,7 @@ def test_resources_reads_are_rewritten_through_attributes_and_the_fix_is_idempot
 
 
 def test_resources_overwrite_becomes_max_and_update_keeps_larger_values():
-    after = fix(ResourcesMerge.INVALID[2], "MFK604", unsafe=True)
+    after = fix(ResourcesMerge.INVALID[2].code, "MFK604", unsafe=True)
     assert (
         'self.attributes["memory"] = max(float(self.attributes["memory"] or 0), '
         'float(deco.attributes["memory"] or 0))'
@@ -271,7 +271,7 @@ def test_resources_overwrite_becomes_max_and_update_keeps_larger_values():
 
 
 def test_resources_fix_needs_unsafe_fixes():
-    before = ResourcesMerge.INVALID[2]
+    before = ResourcesMerge.INVALID[2].code
     assert fix(before, "MFK604") == textwrap.dedent(before)
 
 
