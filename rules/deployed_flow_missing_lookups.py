@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.extension import chain, methods
 from mfkit_lint.model.module import ModuleModel
 
@@ -28,7 +28,7 @@ class DeployedFlowMissingLookups(Rule):
     triggers = (DEPLOYED_FLOW.encode(),)
 
     VALID = (
-        """
+        Valid("""
         from metaflow.runner.deployer import DeployedFlow
         class SchedDeployedFlow(DeployedFlow):
             TYPE = "sched"
@@ -41,15 +41,16 @@ class DeployedFlowMissingLookups(Rule):
             @classmethod
             def list_deployed_flows(cls, flow_name=None):
                 return iter(())
-        """,
-        """
+        """),
+        Valid("""
         from somewhere import SchedBase
         class SchedDeployedFlow(SchedBase):
             TYPE = "sched"
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         from metaflow.runner.deployer import DeployedFlow
         class SchedDeployedFlow(DeployedFlow):
             TYPE = "sched"
@@ -57,6 +58,9 @@ class DeployedFlowMissingLookups(Rule):
             def from_deployment(cls, identifier, metadata=None):
                 return cls._rebuild(identifier)
         """,
+            line=3,
+            column=25,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.extension import (
     base_name,
     chain,
@@ -31,7 +31,7 @@ class DeployerKwargsBacking(Rule):
     triggers = (ATTRIBUTE.encode(),)
 
     VALID = (
-        """
+        Valid("""
         from metaflow.runner.deployer_impl import DeployerImpl
         class SchedDeployer(DeployerImpl):
             TYPE = "sched"
@@ -41,18 +41,19 @@ class DeployerKwargsBacking(Rule):
             @property
             def deployer_kwargs(self):
                 return self._deployer_kwargs
-        """,
-        """
+        """),
+        Valid("""
         from metaflow.runner.deployer_impl import DeployerImpl
         class SchedDeployer(DeployerImpl):
             deployer_kwargs = {}
             def __init__(self, deployer_kwargs, **kwargs):
                 self.deployer_kwargs = deployer_kwargs
                 super().__init__(**kwargs)
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         from metaflow.runner.deployer_impl import DeployerImpl
         class SchedDeployer(DeployerImpl):
             TYPE = "sched"
@@ -60,6 +61,9 @@ class DeployerKwargsBacking(Rule):
                 self.deployer_kwargs = deployer_kwargs
                 super().__init__(**kwargs)
         """,
+            line=6,
+            column=9,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

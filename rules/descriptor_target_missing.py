@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
 from mfkit_lint.model.extension import (
     DEPLOYER_DESC,
     EXT_PKG,
@@ -34,36 +34,48 @@ class DescriptorTargetMissing(Rule):
     triggers = (b"_DESC",)
 
     VALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+        Valid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme.acme_deployer.AcmeDeployer")]
             """,
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 from metaflow.runner.deployer_impl import DeployerImpl
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme"
             """,
-        },
+            }
+        ),
     )
     INVALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme.deployer.AcmeDeployer")]
             """,
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme"
             """,
-        },
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+            },
+            line=2,
+            column=33,
+            file="metaflow_extensions/acme/plugins/mfextinit_acme.py",
+        ),
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme.acme_deployer.AcmeDeployer")]
             """,
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme-scheduler"
             """,
-        },
+            },
+            line=2,
+            column=33,
+            file="metaflow_extensions/acme/plugins/mfextinit_acme.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

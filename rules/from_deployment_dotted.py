@@ -8,7 +8,7 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.module import ModuleModel, call_name
 
 FLOW_NAME = "flow_name"
@@ -45,7 +45,7 @@ class FromDeploymentDotted(Rule):
     )
 
     VALID = (
-        """
+        Valid("""
         class SchedDeployedFlow(DeployedFlow):
             @classmethod
             def from_deployment(cls, identifier, metadata=None):
@@ -53,8 +53,8 @@ class FromDeploymentDotted(Rule):
                 deployer.name = identifier
                 deployer.flow_name = identifier.split(".")[-1]
                 return cls(deployer=deployer)
-        """,
-        """
+        """),
+        Valid("""
         import json
         class SchedDeployedFlow(DeployedFlow):
             @classmethod
@@ -64,10 +64,11 @@ class FromDeploymentDotted(Rule):
                 except ValueError:
                     info = {"flow_name": identifier}
                 return cls._from_info(info)
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         class SchedDeployedFlow(DeployedFlow):
             @classmethod
             def from_deployment(cls, identifier, metadata=None):
@@ -76,12 +77,34 @@ class FromDeploymentDotted(Rule):
                 deployer.flow_name = identifier
                 return cls(deployer=deployer)
         """,
-        """
+            line=7,
+            column=30,
+            fixed="""
+            class SchedDeployedFlow(DeployedFlow):
+                @classmethod
+                def from_deployment(cls, identifier, metadata=None):
+                    deployer = SchedDeployer(flow_file=None, deployer_kwargs={})
+                    deployer.name = identifier
+                    deployer.flow_name = identifier.split(".")[-1]
+                    return cls(deployer=deployer)
+            """,
+        ),
+        Invalid(
+            """
         class SchedDeployedFlow(DeployedFlow):
             @classmethod
             def from_deployment(cls, identifier, metadata=None):
                 return cls(deployer=make_deployer(flow_name=identifier, name=identifier))
         """,
+            line=5,
+            column=53,
+            fixed="""
+            class SchedDeployedFlow(DeployedFlow):
+                @classmethod
+                def from_deployment(cls, identifier, metadata=None):
+                    return cls(deployer=make_deployer(flow_name=identifier.split(".")[-1], name=identifier))
+            """,  # noqa: E501 - the fixer's output, as it writes it
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

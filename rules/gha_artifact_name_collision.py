@@ -7,7 +7,7 @@ from typing import Optional
 
 import yaml
 
-from mfkit_lint.engine.rule import Finding, Rule, Scope, SourceKind
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, SourceKind, Valid
 from mfkit_lint.model.workflow import action, expressions, jobs, major_version, steps
 from mfkit_lint.model.yaml_document import YamlDocument, elements, items, scalar, value
 
@@ -32,8 +32,9 @@ class GhaArtifactNameCollision(Rule):
     triggers = (UPLOAD.encode(),)
 
     VALID = (
-        {
-            ".github/workflows/ci.yml": """
+        Valid(
+            {
+                ".github/workflows/ci.yml": """
                 on: push
                 jobs:
                   test:
@@ -48,11 +49,13 @@ class GhaArtifactNameCollision(Rule):
                           name: coverage-${{ matrix.python }}
                           path: coverage.xml
             """,
-        },
+            }
+        ),
     )
     INVALID = (
-        {
-            ".github/workflows/ci.yml": """
+        Invalid(
+            {
+                ".github/workflows/ci.yml": """
                 on: push
                 jobs:
                   test:
@@ -67,7 +70,11 @@ class GhaArtifactNameCollision(Rule):
                           name: coverage
                           path: coverage.xml
             """,
-        },
+            },
+            line=13,
+            column=17,
+            file=".github/workflows/ci.yml",
+        ),
     )
 
     def check(self, module: YamlDocument) -> Iterator[Finding]:

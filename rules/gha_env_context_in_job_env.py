@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from mfkit_lint.engine.rule import Finding, Rule, Scope, SourceKind
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, SourceKind, Valid
 from mfkit_lint.model.workflow import expressions, jobs
 from mfkit_lint.model.yaml_document import YamlDocument, items, scalar, value
 
@@ -26,8 +26,9 @@ class GhaEnvContextInJobEnv(Rule):
     triggers = (b"env.",)
 
     VALID = (
-        {
-            ".github/workflows/ci.yml": """
+        Valid(
+            {
+                ".github/workflows/ci.yml": """
                 on: push
                 jobs:
                   test:
@@ -40,11 +41,13 @@ class GhaEnvContextInJobEnv(Rule):
                         env:
                           ROOT: ${{ env.SYSROOT }}
             """,
-        },
+            }
+        ),
     )
     INVALID = (
-        {
-            ".github/workflows/ci.yml": """
+        Invalid(
+            {
+                ".github/workflows/ci.yml": """
                 on: push
                 jobs:
                   test:
@@ -54,7 +57,11 @@ class GhaEnvContextInJobEnv(Rule):
                     steps:
                       - run: pytest
             """,
-        },
+            },
+            line=7,
+            column=41,
+            file=".github/workflows/ci.yml",
+        ),
     )
 
     def check(self, module: YamlDocument) -> Iterator[Finding]:

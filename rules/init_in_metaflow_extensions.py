@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Location, Span
-from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
 from mfkit_lint.model.extension import EXT_PKG, INIT, ExtensionFile
 from mfkit_lint.model.module import ModuleModel
 
@@ -24,16 +24,23 @@ class InitInMetaflowExtensions(Rule):
     scope = Scope.PROJECT
 
     VALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
-            "metaflow_extensions/acme/__init__.py": "",
-        },
+        Valid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
+                "metaflow_extensions/acme/__init__.py": "",
+            }
+        ),
     )
     INVALID = (
-        {
-            "metaflow_extensions/__init__.py": "",
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
-        },
+        Invalid(
+            {
+                "metaflow_extensions/__init__.py": "",
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
+            },
+            line=1,
+            column=1,
+            file="metaflow_extensions/__init__.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -8,7 +8,7 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
-from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
 from mfkit_lint.model.extension import ExtensionFile, descriptor_assignments, pair
 from mfkit_lint.model.module import ModuleModel
 
@@ -33,24 +33,36 @@ class MfextinitMalformed(Rule):
     )
 
     VALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+        Valid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 CLIS_DESC = [("acme", ".acme.acme_cli.cli")]
                 DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme.acme_deployer.AcmeDeployer")]
             """,
-        },
+            }
+        ),
     )
     INVALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = ("acme", ".acme.acme_deployer.AcmeDeployer")
             """,
-        },
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+            },
+            line=2,
+            column=32,
+            file="metaflow_extensions/acme/plugins/mfextinit_acme.py",
+        ),
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = [".acme.acme_deployer.AcmeDeployer"]
             """,
-        },
+            },
+            line=2,
+            column=33,
+            file="metaflow_extensions/acme/plugins/mfextinit_acme.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
 from mfkit_lint.model.extension import (
     DEPLOYER_DESC,
     EXT_PKG,
@@ -38,28 +38,35 @@ class MfextinitMissing(Rule):
     scope = Scope.PROJECT
 
     VALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
+        Valid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme.acme_deployer.AcmeDeployer")]
             """,
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 from metaflow.runner.deployer_impl import DeployerImpl
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme"
             """,
-        },
+            }
+        ),
     )
     INVALID = (
-        {
-            "metaflow_extensions/acme/plugins/acme/mfextinit_acme.py": """
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/acme/mfextinit_acme.py": """
                 DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme_deployer.AcmeDeployer")]
             """,
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 from metaflow.runner.deployer_impl import DeployerImpl
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme"
             """,
-        },
+            },
+            line=3,
+            column=1,
+            file="metaflow_extensions/acme/plugins/acme/acme_deployer.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

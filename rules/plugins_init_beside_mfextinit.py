@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Location, Span
-from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
 from mfkit_lint.model.extension import ExtensionFile, config_files
 from mfkit_lint.model.module import ModuleModel
 
@@ -24,21 +24,33 @@ class PluginsInitBesideMfextinit(Rule):
     scope = Scope.PROJECT
 
     VALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
-            "metaflow_extensions/acme/plugins/acme/__init__.py": "",
-        },
-        {"metaflow_extensions/acme/plugins/__init__.py": "CLIS_DESC = []\n"},
+        Valid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
+                "metaflow_extensions/acme/plugins/acme/__init__.py": "",
+            }
+        ),
+        Valid({"metaflow_extensions/acme/plugins/__init__.py": "CLIS_DESC = []\n"}),
     )
     INVALID = (
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
-            "metaflow_extensions/acme/plugins/__init__.py": "",
-        },
-        {
-            "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
-            "metaflow_extensions/acme/plugins/mfextinit_acme_extra.py": "CLIS_DESC = []\n",
-        },
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
+                "metaflow_extensions/acme/plugins/__init__.py": "",
+            },
+            line=1,
+            column=1,
+            file="metaflow_extensions/acme/plugins/__init__.py",
+        ),
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = []\n",
+                "metaflow_extensions/acme/plugins/mfextinit_acme_extra.py": "CLIS_DESC = []\n",
+            },
+            line=1,
+            column=1,
+            file="metaflow_extensions/acme/plugins/mfextinit_acme.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:

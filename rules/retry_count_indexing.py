@@ -10,8 +10,10 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.contract.schedulers import AttemptCounter, one_based
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
-from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
+from mfkit_lint.model.values import values_of
 
 OPTION = "--retry-count"
 _CONVERSIONS = ("str", "int")
@@ -44,7 +46,7 @@ class RetryCountIndexing(Rule):
     )
 
     VALID = (
-        """
+        Valid("""
         import subprocess, sys
         from temporalio import activity
         @activity.defn
@@ -53,8 +55,8 @@ class RetryCountIndexing(Rule):
             subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
                             "--task-id", task_id, "--input-paths", input_paths,
                             "--retry-count", str(retry_count)], check=True)
-        """,
-        """
+        """),
+        Valid("""
         import subprocess, sys
         from prefect.runtime import task_run
         def run_step(flow_file, step, run_id, task_id, input_paths):
@@ -62,10 +64,11 @@ class RetryCountIndexing(Rule):
                    "--task-id", task_id, "--input-paths", input_paths]
             cmd += ["--retry-count", str(max(0, task_run.run_count - 1))]
             subprocess.run(cmd, check=True)
-        """,
+        """),
     )
     INVALID = (
-        """
+        Invalid(
+            """
         import subprocess, sys
         from temporalio import activity
         @activity.defn
@@ -74,7 +77,20 @@ class RetryCountIndexing(Rule):
                             "--task-id", task_id, "--input-paths", input_paths,
                             "--retry-count", str(activity.info().attempt)], check=True)
         """,
-        """
+            line=8,
+            column=42,
+            fixed="""
+            import subprocess, sys
+            from temporalio import activity
+            @activity.defn
+            def run_step(flow_file, step, run_id, task_id, input_paths):
+                subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
+                                "--task-id", task_id, "--input-paths", input_paths,
+                                "--retry-count", str(activity.info().attempt - 1)], check=True)
+            """,
+        ),
+        Invalid(
+            """
         import subprocess, sys
         from prefect.runtime import task_run
         def run_step(flow_file, step, run_id, task_id, input_paths):
@@ -84,11 +100,14 @@ class RetryCountIndexing(Rule):
             cmd.extend(["--retry-count", f"{attempt}"])
             subprocess.run(cmd, check=True)
         """,
+            line=5,
+            column=15,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         counters = _counters()
-        for command in module.commands:
+        for command in commands_of(module):
             if command.name != "step":
                 continue
             option = command.option(OPTION)
@@ -159,9 +178,9 @@ def _counter_read(
     if counter is not None:
         return expr, counter, depth == 0
     if isinstance(expr, ast.Name) and depth < 2:
-        _, bindings = module.values.lookup(expr.id, expr)
-        if len(bindings) == 1 and bindings[0][0] == "assign":
-            found = _counter_read(module, bindings[0][1], counters, depth + 1)
+        value = values_of(module).single_assignment(expr)
+        if value is not expr:
+            found = _counter_read(module, value, counters, depth + 1)
             if found is not None:
                 return found[0], found[1], False
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
 
@@ -46,23 +46,29 @@ class Finding:
     no_fix_reason: Optional[str] = None
 
 
+# A case is one module's code, or a small project: file path -> code (linted as a directory).
+CaseCode = Union[str, Mapping[str, str]]
+
+
 @dataclass(frozen=True)
 class Valid:
     """An example the rule must not report (fixit's way: rules carry their own cases)."""
 
-    code: str
+    code: CaseCode
 
 
 @dataclass(frozen=True)
 class Invalid:
     """An example the rule reports: first finding at ``line``/``column`` (1-based, as the CLI
-    prints them), and, for a rule with a fix, the code after ``--fix`` (``--unsafe-fixes``
-    too when the fix is unsafe). ``fixed=None`` means the finding offers no fix here."""
+    prints them; in ``file`` for a project case), and, for a rule with a fix, the code after
+    ``--fix`` (``--unsafe-fixes`` too when the fix is unsafe). ``fixed=None`` means the finding
+    offers no fix here."""
 
-    code: str
+    code: CaseCode
     line: int
     column: int
     fixed: Optional[str] = None
+    file: Optional[str] = None
 
 
 class Rule:
