@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from mfkit_lint.engine.rule import Finding, Rule, Scope
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
 from mfkit_lint.model.extension import (
     ExtensionFile,
     class_level_bindings,
@@ -32,26 +32,33 @@ class CapabilitiesUndeclared(Rule):
     triggers = (b"DeployerImpl",)
 
     VALID = (
-        {
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+        Valid(
+            {
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 from metaflow.runner.deployer_impl import DeployerImpl
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme"
             """,
-            "metaflow_extensions/acme/plugins/acme/capabilities.py": """
+                "metaflow_extensions/acme/plugins/acme/capabilities.py": """
                 from metaflow_orchestrator_kit import Cap, REQUIRED
                 SUPPORTED_CAPABILITIES = REQUIRED | {Cap.NESTED_FOREACH}
             """,
-        },
+            }
+        ),
     )
     INVALID = (
-        {
-            "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/acme/acme_deployer.py": """
                 from metaflow.runner.deployer_impl import DeployerImpl
                 class AcmeDeployer(DeployerImpl):
                     TYPE = "acme"
             """,
-        },
+            },
+            line=3,
+            column=1,
+            file="metaflow_extensions/acme/plugins/acme/acme_deployer.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
