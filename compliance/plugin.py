@@ -4,6 +4,7 @@ workspace and its process check, capability skips, the progress line and the res
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -97,7 +98,10 @@ def _message(report: Any) -> str:
         # The first line is the test's own message; what follows is pytest's rewrite detail,
         # except after a "...:" line (Metaflow's "Error executing: <command>:" then stderr),
         # where the last line says what went wrong.
-        lines = [line.strip() for line in crash.message.strip().splitlines() if line.strip()]
+        text = re.sub(
+            r"^(?:\w+\.)+(?=\w+: )", "", crash.message.strip()
+        )  # pkg.mod.Error: -> Error:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         if len(lines) > 1 and lines[0].endswith(":"):
             return "%s ... %s" % (lines[0], lines[-1])
         return lines[0] if lines else ""

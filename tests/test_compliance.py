@@ -223,6 +223,10 @@ def test_metaflow_src_with_an_unknown_module_is_bad_input(tmp_path):
     [
         ("AssertionError: stdout missing\nassert 'x' in ''", "AssertionError: stdout missing"),
         (
+            "mfkit_lint.compliance.workspace.RunTimeout: run X never finished",
+            "RunTimeout: run X never finished",
+        ),
+        (
             "RuntimeError: Error executing: 'python f.py trigger':\n\nStderr:\n  No deployment found.\n",
             "RuntimeError: Error executing: 'python f.py trigger': ... No deployment found.",
         ),
