@@ -140,7 +140,7 @@ def test_backend_generated_test_suite(backend, tmp_path):
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    assert re.search(r"^6 passed", result.stdout, re.M), result.stdout
+    assert re.search(r"^7 passed", result.stdout, re.M), result.stdout
     assert list(tmp_path.glob("slurm_local-job-*")) == []  # every job's scratch dir released
 
 
