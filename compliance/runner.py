@@ -68,6 +68,7 @@ def run_probe(kind: str, name: str, env: dict[str, str]) -> dict:
             text=True,
             timeout=PROBE_TIMEOUT,
             env=env,
+            cwd=tempfile.gettempdir(),  # never a source tree whose mfkit_lint/ shadows the install
         )
     except subprocess.TimeoutExpired as exc:
         raise ComplianceError(
@@ -147,6 +148,7 @@ def _lint(source: str, codes: set[str]) -> set[str]:
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tempfile.gettempdir(),
     )
     try:
         return {d["code"] for d in json.loads(done.stdout or "[]")}
@@ -276,6 +278,7 @@ def _run_pytest(
     whole group is ended by PID if it outlives the deadline."""
     child = subprocess.Popen(
         command,
+        cwd=tempfile.gettempdir(),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

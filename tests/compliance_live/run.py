@@ -130,7 +130,10 @@ BUGS = [
 
 def mfkit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "mfkit_lint", *args]
-    return subprocess.run(command, env=env, text=True, capture_output=True, timeout=3600)
+    # Not from the repository root, whose mfkit_lint/ would shadow the installed package.
+    return subprocess.run(
+        command, env=env, text=True, capture_output=True, timeout=3600, cwd=tempfile.gettempdir()
+    )
 
 
 _RESULTS = {"pass", "FAIL", "skip", "not tested", "not selected"}
