@@ -179,6 +179,10 @@ def fetch_corpus(version: str) -> Corpus:
             ]
             zf.extractall(root, members)
         (root / COMPLETE_MARKER).write_text(f"{wheel.name}\n", encoding="utf-8")
+    # Metaflow's checkout is a project of its own (its repository has setup.py): mark the
+    # corpus' root so that mfkit-lint takes the corpus, not this repository, as each file's
+    # project (the nearest pyproject.toml/setup.py/setup.cfg/.git).
+    (root / "setup.cfg").touch()
     return load_corpus(root)
 
 

@@ -14,6 +14,8 @@ from mfkit_lint.model.invocation import runs_task_command
 from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name, dotted_name
 
 ATTRIBUTE_FILE = "deployer_attribute_file"
+# How many calls deep a blocking wait is followed from trigger (helpers calling helpers).
+_MAX_CHAIN = 4
 
 
 _BLOCKING_SUBPROCESS = {
@@ -180,8 +182,27 @@ def _trigger_functions(module: ModuleModel) -> Iterator[FunctionNode]:
         for function in functions:
             args = function.args
             names = {a.arg for a in (*args.args, *args.kwonlyargs)}
-            if ATTRIBUTE_FILE in names:
+            if ATTRIBUTE_FILE in names and not _is_create(function):
                 yield function
+
+
+def _command_name(function: FunctionNode) -> str:
+    """The click command a function implements: the name given to ``@group.command(...)``,
+    else the function's own name."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call) and call_name(decorator) == "command":
+            named = decorator.args[0] if decorator.args else None
+            named = named or next((k.value for k in decorator.keywords if k.arg == "name"), None)
+            if isinstance(named, ast.Constant) and isinstance(named.value, str):
+                return named.value
+    return function.name
+
+
+def _is_create(function: FunctionNode) -> bool:
+    """The ``create`` command. ``Deployer.create()`` waits for the attribute file just as
+    ``trigger()`` does (the same 3600 s ``file_read_timeout``), but create has no run to wait
+    for: waiting until the scheduler has indexed the deployment, then writing, is correct."""
+    return _command_name(function).strip("_").startswith("create")
 
 
 def _writes_attribute_file(stmt: ast.stmt) -> bool:
@@ -221,13 +242,31 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
             and runs_task_command(module, node.args[0], contract.SUBCOMMANDS)
         ):
             return "the steps run in a subprocess"
-        helper = module.local_function(node)
-        if helper is not None and depth < 2:
-            for inner in helper.body:
-                reason = _blocking_reason(module, inner, depth + 1)
-                if reason is not None:
-                    return f"{name}() -> {reason}"
+        if depth < _MAX_CHAIN:
+            found = _called_function(module, node)
+            if found is not None:
+                owner, helper = found
+                for inner in helper.body:
+                    reason = _blocking_reason(owner, inner, depth + 1)
+                    if reason is not None:
+                        return f"{name}() -> {reason}"
     return None
+
+
+def _called_function(
+    module: ModuleModel, call: ast.Call
+) -> Optional[tuple[ModuleModel, FunctionNode]]:
+    """The function a call runs and the module it is in: this module's (``f()``,
+    ``self.f()``), or (project mode) the one function of that name in the project's other
+    modules (``runner.run_all(...)`` with ``run_all`` defined in ``runner.py``)."""
+    helper = module.local_function(call)
+    if helper is not None:
+        return module, helper
+    name = call_name(call)
+    if module.project is None or not name or name in module.functions or name.startswith("__"):
+        return None
+    defined = [(other, f) for other, f in module.project.defining(name) if other is not module]
+    return defined[0] if len(defined) == 1 else None
 
 
 def _names(node: ast.AST) -> set[str]:

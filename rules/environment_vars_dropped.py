@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.commands import commands_of
+from mfkit_lint.model.environment import subscript_key
 from mfkit_lint.model.invocation import (
     COMMAND_TRIGGERS,
 )
-from mfkit_lint.model.module import ModuleModel
+from mfkit_lint.model.module import ModuleModel, call_name, per_module
 
-_ENVIRONMENT_HANDLING = (
-    b"runtime_step_cli",
-    b"CLIArgs",
-    b"environment_decorator",
-    b"EnvironmentDecorator",
-    b'"vars"',
-    b"'vars'",
-)
+# Code that applies @environment's vars: calling the decorators' hook, Metaflow's own command
+# builder, the decorator class, or reading a decorator's "vars" attribute.
+_HOOK = "runtime_step_cli"
+_HANDLERS = frozenset({"CLIArgs", "EnvironmentDecorator", "environment_decorator"})
+_MARKERS = (_HOOK, *_HANDLERS, "vars")
 
 
 class EnvironmentVarsDropped(Rule):
@@ -82,7 +81,44 @@ class EnvironmentVarsDropped(Rule):
 
 
 def _handles_environment(module: ModuleModel) -> bool:
-    raw = module.source.raw or module.source.text.encode("utf-8", "replace")
-    return any(marker in raw for marker in _ENVIRONMENT_HANDLING) or any(
-        module.project.any_file_contains(marker) for marker in _ENVIRONMENT_HANDLING
+    """This module or another one of the project applies the vars (decided from code: a
+    ``def runtime_step_cli`` that every backend decorator defines, or the words in a
+    comment, do not count)."""
+    if _applies_vars(module):
+        return True
+    return any(
+        _applies_vars(other)
+        for marker in _MARKERS
+        for other in module.project.modules_mentioning(marker, besides=module.path)
     )
+
+
+@per_module
+def _applies_vars(module: ModuleModel) -> bool:
+    for node in module.nodes:
+        if isinstance(node, ast.Call) and call_name(node) == _HOOK:
+            return True  # deco.runtime_step_cli(cli_args, ...)
+        if isinstance(node, ast.Name) and node.id in _HANDLERS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in _HANDLERS:
+            return True
+        if isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] in _HANDLERS:
+            return True  # from metaflow.runtime import CLIArgs
+        if isinstance(node, ast.Subscript) and _is_vars(subscript_key(node)):
+            return True  # deco.attributes["vars"]
+        if _reads_vars_with_get(node):
+            return True  # deco.attributes.get("vars", {})
+    return False
+
+
+def _reads_vars_with_get(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and call_name(node) == "get"
+        and bool(node.args)
+        and _is_vars(node.args[0])
+    )
+
+
+def _is_vars(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == "vars"

@@ -9,10 +9,10 @@ from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.environment import (
-    METAFLOW_PARAMETERS_READERS,
     EnvWrite,
     code_string_writes,
     env_writes,
+    forwards_init_env,
     reads_env,
 )
 from mfkit_lint.model.module import ModuleModel
@@ -107,8 +107,7 @@ class IgnoredParameterEnv(Rule):
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if _reads_parameter_env(module):
             return  # the extension reads the variable back itself (e.g. in its entry point)
-        text = module.source.text
-        json_read = INIT_PREFIX in text or any(r in text for r in METAFLOW_PARAMETERS_READERS)
+        json_read = forwards_init_env(module)
         writes = list(env_writes(module, _ignored_parameter_name, _PARAMETER_NEEDLE, True))
         writes += code_string_writes(module, _ignored_parameter_name, _PARAMETER_NEEDLE)
         seen: set[tuple] = set()

@@ -10,6 +10,7 @@ from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.commands import Command
+from mfkit_lint.model.environment import sets_env_var
 from mfkit_lint.model.invocation import (
     COMMAND_TRIGGERS,
     task_commands,
@@ -124,14 +125,8 @@ BRANCH_ENV_VARS = ("METAFLOW_FLOW_BRANCH", "METAFLOW_BRANCH")
 
 
 def _sets_branch_env(module: ModuleModel) -> bool:
-    """The code (not a comment) names click's environment variable for --branch."""
-    for node in module.nodes:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if any(v in node.value for v in BRANCH_ENV_VARS):
-                return True
-        elif isinstance(node, ast.keyword) and node.arg in BRANCH_ENV_VARS:
-            return True
-    return False
+    """The code gives the processes click's environment variable for --branch."""
+    return sets_env_var(module, BRANCH_ENV_VARS)
 
 
 def _branch_values(module: ModuleModel, commands: list[Command]) -> list[ast.expr]:

@@ -12,24 +12,18 @@ from mfkit_lint.model.backends import plugin_name
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     SUBPROCESS_CALLS,
+    prose_nodes,
 )
 from mfkit_lint.model.invocation import (
     COMMAND_TRIGGERS,
 )
-from mfkit_lint.model.module import ModuleModel, call_name
+from mfkit_lint.model.module import ModuleModel, call_name, per_module
 
-# Anything that shows the module passes the flow's configs on: the variable or option, or the
-# Metaflow helpers that add ``--config-value`` (CLIArgs, get_top_level_options) themselves.
-_CONFIG_MENTIONS = (
-    "METAFLOW_FLOW_CONFIG",
-    "config-value",
-    "config_value",
-    "get_top_level_options",
-    "CLIArgs",
-    "dump_config_values",
-    "FlowStateItems.CONFIGS",
-    "--config",
-)
+# Code that passes the flow's configs on: Metaflow's helpers that add ``--config-value``
+# themselves, and names that hold the config values.
+_CONFIG_HELPERS = frozenset({"get_top_level_options", "CLIArgs", "dump_config_values"})
+# Strings of code (not prose) that pass them: the variable, or the options.
+_CONFIG_WORDS = ("METAFLOW_FLOW_CONFIG", "--config-value", "--config")
 _ENV_IN_TEXT = re.compile(
     r"(?:subprocess\.\w+|Popen|create_subprocess_\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\benv\s*="
 )
@@ -108,8 +102,7 @@ class MissingFlowConfigValue(Rule):
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if module.generated:
             return  # generated helpers get their commands and configs from the extension
-        text = module.source.text
-        if any(mention in text for mention in _CONFIG_MENTIONS):
+        if _passes_configs(module):
             return
         # A backend's own ``<name> step`` launcher is not a step process: the runtime gives
         # it the flow's top-level options (--config-value) and it forwards them to the task.
@@ -124,6 +117,29 @@ class MissingFlowConfigValue(Rule):
             "in @project, @resources ...); put the deploy-time config values in the step "
             "environment as METAFLOW_FLOW_CONFIG_VALUE",
         )
+
+
+@per_module
+def _passes_configs(module: ModuleModel) -> bool:
+    """The code hands the flow's configs on: it uses Metaflow's helpers (a class merely named
+    like one, ``_RuntimeCLIArgs``, does not count), a name holding the config values
+    (``config_value``, ``FlowStateItems.CONFIGS``), or a string of code with the variable or
+    the options. Comments, docstrings and messages do not count."""
+    prose = prose_nodes(module)
+    for node in module.nodes:
+        if isinstance(node, ast.Name):
+            name = node.id
+        elif isinstance(node, ast.Attribute):
+            name = node.attr
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in prose and any(w in node.value for w in _CONFIG_WORDS):
+                return True
+            continue
+        else:
+            continue
+        if name in _CONFIG_HELPERS or "config_value" in name.lower() or name == "CONFIGS":
+            return True
+    return False
 
 
 def _passes_an_environment(module: ModuleModel, steps: list) -> bool:

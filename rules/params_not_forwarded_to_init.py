@@ -13,9 +13,9 @@ from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.commands import Command, commands_of
 from mfkit_lint.model.environment import (
-    METAFLOW_PARAMETERS_READERS,
     EnvWrite,
     env_writes,
+    forwards_init_env,
     reads_env,
 )
 from mfkit_lint.model.module import ModuleModel, call_name
@@ -118,8 +118,7 @@ class ParamsNotForwardedToInit(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        text = module.source.text
-        if INIT_ENV_PREFIX in text or any(r in text for r in METAFLOW_PARAMETERS_READERS):
+        if forwards_init_env(module):
             return  # parameters travel as METAFLOW_INIT_<NAME> somewhere in this module
         inits = [c for c in commands_of(module) if c.name == "init"]
         if not inits:
@@ -140,7 +139,7 @@ class ParamsNotForwardedToInit(Rule):
             yield Finding(
                 command.subcommand.span,
                 f"init gets no flow parameters: they are kept in {_describe(carrier)} "
-                f"(line {_line(module, carrier)}), which Metaflow never reads, and this init "
+                f"({_where(module, carrier)}), which Metaflow never reads, and this init "
                 f"passes no --<name> options; pass each parameter to init as --<name> value, or "
                 f"export it as {INIT_ENV_PREFIX}<NAME>",
             )
@@ -150,9 +149,12 @@ def _describe(write: EnvWrite) -> str:
     return write.name.replace(HOLE, "<P>")
 
 
-def _line(module: ModuleModel, write: EnvWrite) -> int:
+def _where(module: ModuleModel, write: EnvWrite) -> str:
+    if module.generated:
+        return "in the same generated code"  # its own line numbers are not the file's
     where = write.where
-    return where.start.row if isinstance(where, Span) else module.span(where).start.row
+    row = where.start.row if isinstance(where, Span) else module.span(where).start.row
+    return f"line {row}"
 
 
 def _gets_no_parameters(module: ModuleModel, command: Command) -> bool:

@@ -21,7 +21,13 @@ from conftest import (
 )
 
 from mfkit_lint.engine import cache as cache_module
-from mfkit_lint.engine.cache import CACHE_DIR_ENV, CACHE_DIR_NAME, Cache, fingerprint
+from mfkit_lint.engine.cache import (
+    CACHE_DIR_ENV,
+    CACHE_DIR_NAME,
+    Cache,
+    fingerprint,
+    project_context,
+)
 from mfkit_lint.engine.config import load_settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.session import RunOptions, Session
@@ -142,10 +148,13 @@ def test_in_project_mode_a_change_to_any_file_invalidates_the_tree(bad_project: 
     assert len(linted) == 6
 
 
-def test_a_copied_file_hits_and_reports_its_own_name(bad_project: Path, monkeypatch):
-    _session(bad_project).run([str(bad_project / "steps.py")])  # a file: not project mode
-    copy = bad_project / "copy_of_steps.py"
-    copy.write_bytes((bad_project / "steps.py").read_bytes())
+def test_a_file_named_another_way_hits_and_reports_its_own_name(bad_project: Path, monkeypatch):
+    # The same file of the same (unchanged) project, reached through a link: the cached
+    # result is reported under the name it was asked for. (A copy is a new file of the
+    # project, which changes what the project's other files may be told.)
+    copy = bad_project / "steps_link.py"
+    copy.symlink_to(bad_project / "steps.py")
+    _session(bad_project).run([str(bad_project / "steps.py")])
     monkeypatch.setattr(Linter, "lint_bytes", lambda *a: pytest.fail("not a hit"))
     outcome = _session(bad_project).run([str(copy)])
     assert [(d.filename, d.code) for d in outcome.diagnostics if d.code == "MFK103"] == [
@@ -266,7 +275,7 @@ def test_results_with_errors_are_not_cached(bad_project: Path, monkeypatch):
         raise ValueError("boom")
 
     monkeypatch.setattr(rule, "check", broken)
-    files = [p.name for p in sorted(bad_project.glob("*.py"))]  # files: not project mode
+    files = [p.name for p in sorted(bad_project.glob("*.py"))]
     for _ in range(2):
         result = invoke(*files, cwd=bad_project)
         assert result.returncode == 2
@@ -276,7 +285,9 @@ def test_results_with_errors_are_not_cached(bad_project: Path, monkeypatch):
 
     def cached(name: str) -> bool:
         path = bad_project / name
-        key = cache.key(path.read_bytes(), linter.checked_codes(str(path)))
+        # A file's result depends on its project (here, the files of its directory).
+        context = project_context(linter.project_files(str(path))) + os.path.realpath(path).encode()
+        key = cache.key(path.read_bytes(), linter.checked_codes(str(path)), context)
         return cache.get(key, name) is not None
 
     assert cached("deployer.py")

@@ -63,9 +63,12 @@ def test_a_default_no_caller_anywhere_overrides_is_found_across_modules(tree):
     assert _codes(paths, project=True) == {("builder.py", "MFK101")}
 
 
-def test_without_the_project_the_module_alone_cannot_decide(tree):
+def test_a_file_linted_alone_still_belongs_to_its_project(tree):
+    """Named by itself (pre-commit, flake8, the language server), the file gets the findings
+    of its project: the other modules of its directory (it has no pyproject/setup/.git root)."""
     paths = tree(builder=BUILDER, caller=CALLER_WITHOUT_COUNTER)
-    assert _codes(paths, project=False) == set()
+    assert _codes(paths[:1], project=False) == {("builder.py", "MFK101")}
+    assert _codes(paths, project=False) == _codes(paths, project=True)
 
 
 def test_a_caller_that_passes_the_counter_makes_it_fine(tree):

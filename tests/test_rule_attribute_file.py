@@ -1,5 +1,7 @@
 """MFK303 attribute-file-after-run."""
 
+import textwrap
+
 import pytest
 from conftest import codes, fix, lint
 
@@ -165,3 +167,89 @@ def test_fix_moves_the_guarded_write_inside_its_branch():
     branch = after.split("if endpoint:", 1)[1].split("else:", 1)[0]
     assert branch.index("if deployer_attribute_file:") < branch.index("try:")
     assert codes(after, "MFK303") == []
+
+
+CREATE = {
+    "create waits for the scheduler to index the deployment, then writes": """
+        import json, time
+        def create(obj, deployer_attribute_file=None):
+            client = obj.client
+            client.register(obj.flow_name)
+            while not client.indexed(obj.flow_name):
+                time.sleep(1)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"name": obj.flow_name}, f)
+    """,
+    "a click command named create": """
+        import json, subprocess, sys
+        @scheduler.command(name="create")
+        def _create_command(obj, deployer_attribute_file=None):
+            subprocess.run([sys.executable, "deploy.py", "--flow", obj.flow_name], check=True)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"name": obj.flow_name}, f)
+    """,
+}
+
+
+@pytest.mark.parametrize("code", CREATE.values(), ids=CREATE.keys())
+def test_create_is_not_trigger(code):
+    assert codes(code, "MFK303") == []
+
+
+def test_trigger_waiting_through_a_chain_of_helpers():
+    code = """
+        import json, time
+        def _poll(client, run_id):
+            while client.status(run_id) == "RUNNING":
+                time.sleep(5)
+        def _launch_and_wait(client, name):
+            run_id = client.start(name)
+            _poll(client, run_id)
+            return run_id
+        def _submit(obj):
+            return _launch_and_wait(obj.client, obj.flow_name)
+        def trigger(obj, deployer_attribute_file=None):
+            run_id = _submit(obj)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": obj.flow_name + "/" + run_id}, f)
+    """
+    (diag,) = lint(code, "MFK303")
+    assert "_submit() -> _launch_and_wait() -> _poll() -> a polling loop" in diag.message
+
+
+def test_trigger_waiting_in_another_module(tmp_path):
+    from mfkit_lint.engine.config import Settings
+    from mfkit_lint.engine.linter import Linter
+    from mfkit_lint.engine.registry import Selection
+    from mfkit_lint.model.project import ProjectIndex
+
+    runner = tmp_path / "runner.py"
+    runner.write_text(
+        textwrap.dedent(
+            """
+            import time
+            def run_to_completion(client, name):
+                run_id = client.start(name)
+                while client.status(run_id) == "RUNNING":
+                    time.sleep(5)
+                return run_id
+            """
+        )
+    )
+    cli = tmp_path / "cli.py"
+    cli.write_text(
+        textwrap.dedent(
+            """
+            import json
+            from .runner import run_to_completion
+            def trigger(obj, deployer_attribute_file=None):
+                run_id = run_to_completion(obj.client, obj.flow_name)
+                with open(deployer_attribute_file, "w") as f:
+                    json.dump({"pathspec": obj.flow_name + "/" + run_id}, f)
+            """
+        )
+    )
+    linter = Linter(Settings(), Selection(("MFK303",)))
+    linter.project = ProjectIndex([runner, cli])
+    (diag,) = linter.lint_path(cli).diagnostics
+    assert "run_to_completion() -> a polling loop" in diag.message

@@ -90,5 +90,10 @@ def test_silent_when_the_same_module_handles_them(tmp_path):
     assert _lint(tmp_path, {"builder": BUILDER + HANDLERS["reading @environment's vars"]}) == []
 
 
-def test_silent_without_the_project(tmp_path):
+def test_a_file_named_alone_is_judged_with_its_project(tmp_path):
+    """No explicit project: the file's own (its directory here) decides, as for a directory run."""
+    (tmp_path / "handler.py").write_text(textwrap.dedent(HANDLERS["Metaflow's CLIArgs"]))
     assert _lint(tmp_path, {"builder": BUILDER}, project=False) == []
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    assert _lint(alone, {"builder": BUILDER}, project=False) == ["MFK210"]

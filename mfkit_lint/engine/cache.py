@@ -128,11 +128,17 @@ def content_digest(raw: bytes) -> bytes:
     return hashlib.sha256(raw).digest()
 
 
-def project_context(files: Iterable[tuple[str, Optional[bytes]]]) -> bytes:
-    """A digest of a project's files: (path, content digest or None when unreadable) each."""
+def project_context(files: Iterable[Path]) -> bytes:
+    """A digest of a project's files as they are on disk (path, size, modification time): a
+    cached result that depends on the project is valid while none of them changes."""
     digest = hashlib.sha256()
-    for path, content in files:
-        digest.update(os.path.realpath(path).encode() + b"\0" + (content or b"unreadable"))
+    for path in files:
+        try:
+            info = os.stat(path)
+            stamp = f"{info.st_size}:{info.st_mtime_ns}"
+        except OSError:
+            stamp = "unreadable"
+        digest.update(f"{os.path.realpath(path)}\0{stamp}\0".encode())
     return digest.digest()
 
 

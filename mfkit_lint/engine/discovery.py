@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,3 +187,55 @@ class FileFinder:
                     path, False
                 ):
                     yield path
+
+
+# What marks the root of a project (ruff finds its project root the same way).
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def project_root(path: Path, base: Optional[Path] = None) -> Path:
+    """The project a file belongs to: the nearest directory at or above it that holds a
+    ``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``.git``. Loose files (no marker
+    above them) belong to ``base`` (the configuration root: where the run started) when they
+    are below it, else to their own directory. The same answer however the file was named
+    (a directory, its own path, stdin's ``--stdin-filename``, flake8, the language server)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    found = _root_of(directory)
+    if found is not None:
+        return Path(found)
+    if base is not None:
+        top = os.path.abspath(base)
+        if directory == top or directory.startswith(top.rstrip(os.sep) + os.sep):
+            return Path(top)
+    return Path(directory)
+
+
+@lru_cache(maxsize=4096)
+def _root_of(directory: str) -> Optional[str]:
+    if any(os.path.exists(os.path.join(directory, marker)) for marker in ROOT_MARKERS):
+        return directory
+    parent = os.path.dirname(directory)
+    return None if parent == directory else _root_of(parent)
+
+
+# A project's files by root and file selection: flake8, pre-commit batches and the language
+# server lint file after file of one project. A listing is reused for a few seconds (a long
+# lived language server sees new files soon after), and a CLI run starts afresh.
+_PROJECT_FILES: dict[tuple, tuple[float, tuple[Path, ...]]] = {}
+_LISTING_TTL = 10.0
+
+
+def project_files(settings: Settings, root: Path) -> tuple[Path, ...]:
+    """Every file under ``root`` that a run on the directory would lint (excludes and
+    .gitignore applied)."""
+    key = (root, settings.root, settings.exclude, settings.extend_exclude)
+    now = time.monotonic()
+    listed = _PROJECT_FILES.get(key)
+    if listed is None or now - listed[0] > _LISTING_TTL:
+        listed = _PROJECT_FILES[key] = (now, tuple(FileFinder(settings).find([root]).files))
+    return listed[1]
+
+
+def forget_projects() -> None:
+    """Drop the remembered project listings (a new run lists the projects again)."""
+    _PROJECT_FILES.clear()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Diagnostic, Fix, Location, Span
+from mfkit_lint.engine.discovery import project_files, project_root
 from mfkit_lint.engine.noqa import NoqaMap, noqa_map, noqa_map_by_line, suppressed
 from mfkit_lint.engine.registry import (
     ENGINE_RULES,
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
     from mfkit_lint.model.project import ProjectIndex
     from mfkit_lint.model.yaml_document import YamlDocument
+
+
+# Project indexes (parsed modules, file contents) by file list, for the life of the process.
+_INDEXES: dict[tuple[Path, ...], ProjectIndex] = {}
 
 
 @dataclass
@@ -59,8 +64,8 @@ class Linter:
         """``index`` (the rules' codes, e.g. from the cache) lets the linter answer which codes
         it checks without importing a rule; the rules are loaded when a file is linted."""
         self.settings = settings
-        # Project mode (a directory is linted): the other files, for questions that span
-        # modules. None for single files, stdin and flake8.
+        # The other files a rule may ask about. None: each file's own project (its nearest
+        # pyproject.toml/setup.py/setup.cfg/.git root, see ``project_for``); set it to fix one.
         self.project: Optional[ProjectIndex] = None
         self.selection = selection or Selection(
             settings.select, settings.ignore, settings.extend_select
@@ -162,7 +167,7 @@ class Linter:
         from mfkit_lint.model.embedded import embedded_of
         from mfkit_lint.model.module import ModuleModel
 
-        module = ModuleModel(source, tree, project=self.project, path=Path(filename))
+        module = ModuleModel(source, tree, project=self.project_for(filename), path=Path(filename))
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template. No fixes there.
@@ -190,7 +195,7 @@ class Linter:
         raw = source.raw or source.text.encode("utf-8", "replace")
         active = [r for r in rules if r.might_apply(raw)]
         try:
-            document = YamlDocument.parse(source, Path(filename), self.project)
+            document = YamlDocument.parse(source, Path(filename), self.project_for(filename))
         except YamlSyntaxError as exc:
             loc = exc.location or Location(1, 1)
             diag = self._engine_diagnostic(
@@ -205,6 +210,29 @@ class Linter:
         diagnostics = self._run_rules(active, document, filename, errors)
         # YAML comments start with "#" too: a noqa comment on the reported line suppresses.
         return self._finish(diagnostics, source.text if apply_noqa else "", noqa_map_by_line)
+
+    def project_files(self, filename: str) -> Optional[tuple[Path, ...]]:
+        """The files of the project ``filename`` belongs to (None: no project)."""
+        if self.project is not None:
+            return tuple(self.project.files)
+        if not filename or filename == "-" or not os.path.exists(filename):
+            return None  # a source that is no file (a snippet, an unsaved buffer) stands alone
+        return project_files(self.settings, project_root(Path(filename), self.settings.root))
+
+    def project_for(self, filename: str) -> Optional[ProjectIndex]:
+        """The project of the file, for questions that span modules: the same for every front
+        end, and two projects linted in one run never see each other's files."""
+        if self.project is not None:
+            return self.project
+        files = self.project_files(filename)
+        if files is None:
+            return None
+        index = _INDEXES.get(files)
+        if index is None:
+            from mfkit_lint.model.project import ProjectIndex
+
+            index = _INDEXES[files] = ProjectIndex(files)
+        return index
 
     def _run_rules(
         self,

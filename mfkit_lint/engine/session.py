@@ -16,7 +16,7 @@ from typing import Optional
 
 from mfkit_lint.engine.cache import Cache, content_digest, project_context
 from mfkit_lint.engine.diagnostic import Diagnostic
-from mfkit_lint.engine.discovery import FileFinder
+from mfkit_lint.engine.discovery import FileFinder, forget_projects
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
 from mfkit_lint.engine.source import DecodeError, Source
 from mfkit_lint.engine.workers import describe_error, lint_files, lint_one
@@ -60,6 +60,7 @@ class Session:
         """Lint (and fix) ``paths``; ``-`` is ``stdin``. A KeyboardInterrupt stops the worker
         processes and propagates; a file being written is then left whole (old or new)."""
         outcome = RunOutcome()
+        forget_projects()  # files may have come or gone since a previous run in this process
         jobs: list[_Job] = []
         file_paths = [Path(p) for p in paths if p != STDIN]
         if file_paths:
@@ -67,11 +68,6 @@ class Session:
             found = finder.find(file_paths)
             outcome.errors.extend(f"{p}: {reason}" for p, reason in found.errors)
             jobs.extend(_Job(str(path), path) for path in found.files)
-            if any(p.is_dir() for p in file_paths):
-                # Project mode: rules may ask about the other files of the tree.
-                from mfkit_lint.model.project import ProjectIndex
-
-                self.linter.project = ProjectIndex(found.files)
         if STDIN in paths:
             jobs.append(_Job(self.options.stdin_filename or STDIN, None, stdin or b""))
         results = self._results(jobs)
@@ -97,20 +93,22 @@ class Session:
                     continue
             if cache is not None:
                 job.digest = content_digest(job.raw)
-        project = getattr(self.linter, "project", None)
-        context = b""
-        if cache is not None and project is not None:
-            # Rules may read the other files of the tree: the result of each file depends on
-            # all of them, and on which one it is.
-            context = project_context((j.filename, j.digest) for j in jobs if j.path is not None)
+        stamps: dict[tuple[Path, ...], bytes] = {}
         todo: list[_Job] = []
         for job in jobs:
             if job.result is not None:
                 continue
             if cache is not None and job.digest is not None:
-                here = os.path.realpath(job.filename).encode() if project is not None else b""
+                # Rules may read the other files of the file's project: the result depends on
+                # all of them, and on which one it is.
+                context = b""
+                files = self.linter.project_files(job.filename)
+                if files is not None:
+                    if files not in stamps:
+                        stamps[files] = project_context(files)
+                    context = stamps[files] + os.path.realpath(job.filename).encode()
                 codes = self.linter.checked_codes(job.filename)
-                job.key = cache.key_for(job.digest, codes, context + here)
+                job.key = cache.key_for(job.digest, codes, context)
                 diagnostics = cache.get(job.key, job.filename)
                 if diagnostics is not None:
                     job.result = FileResult(

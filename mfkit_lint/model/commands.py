@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
-from mfkit_lint.model.module import per_module
+from mfkit_lint.model.module import dotted_name, per_module
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
@@ -581,9 +581,11 @@ def _lines_variables(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
 
 
 def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
-    """Per list variable of a scope that is filled with strings (``x = [...]``, ``append``,
-    ``extend``, ``+=``), and per ``"\\n".join([...])`` literal: the string expressions, in
-    source order. Lines of generated code are among them (argv lists too: callers tell)."""
+    """Per list variable or writer object of a scope that is filled with strings (``x =
+    [...]``, ``append``, ``extend``, ``+=``, ``cb.emit(...)``, ``out.write(...)``), and per
+    ``"\\n".join([...])`` literal or returned list literal: the string expressions, in source
+    order. Lines of generated
+    code are among them (argv lists too: callers tell)."""
     pieces: dict[tuple[Optional[ast.AST], str], list[ast.expr]] = {}
     out: list[list[ast.expr]] = []
     for node in module.nodes:
@@ -593,6 +595,8 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
             pieces.setdefault(key, []).extend(added[1])
         elif _is_newline_join(node) and node.args and isinstance(node.args[0], ast.List):
             out.append(list(node.args[0].elts))
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.List):
+            out.append(list(node.value.elts))  # a helper returning generated lines
     for elements in pieces.values():
         strings = [e for e in elements if is_stringish(e)]
         if len(strings) >= 2:
@@ -602,7 +606,7 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
 
 # Methods that add one line to generated text: a list's append, a code writer's emit, a file's
 # write (generated lines are written one call at a time as often as they are collected).
-_LINE_WRITERS = ("append", "emit", "write", "writeline", "add_line")
+_LINE_WRITERS = frozenset({"append", "emit", "write", "writeline", "add_line"})
 
 
 def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
@@ -616,16 +620,14 @@ def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
         and isinstance(node.value, ast.List)
     ):
         return node.target.id, list(node.value.elts)
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and len(node.args) == 1
-    ):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
+        receiver = dotted_name(node.func.value)
+        if receiver is None:
+            return None
         if node.func.attr in _LINE_WRITERS:
-            return node.func.value.id, [node.args[0]]
+            return receiver, [node.args[0]]
         if node.func.attr == "extend" and isinstance(node.args[0], ast.List):
-            return node.func.value.id, list(node.args[0].elts)
+            return receiver, list(node.args[0].elts)
     return None
 
 

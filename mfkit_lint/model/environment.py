@@ -17,7 +17,7 @@ from typing import Optional, Union
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.source import Source
 from mfkit_lint.model.embedded import embedded_of
-from mfkit_lint.model.module import ModuleModel, call_name, per_module
+from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
 
@@ -358,3 +358,77 @@ def _writes_in_line(
             template=template,
             name_start=index,
         )
+
+
+INIT_ENV_PREFIX = "METAFLOW_INIT_"
+
+
+@per_module
+def forwards_init_env(module: ModuleModel) -> bool:
+    """The module hands flow parameters to ``init`` as ``METAFLOW_INIT_<NAME>`` (click's
+    variables for init's options): it writes such a variable, or calls Metaflow's helpers that
+    export them from ``METAFLOW_PARAMETERS``. Decided from what the code does: a comment or a
+    message that names the variable does not count."""
+    if any(call_name(node) in _READER_CALLS and _calls_reader(node) for node in _calls(module)):
+        return True
+    prose = prose_nodes(module)
+    if any(
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in prose
+        and _RUNS_READER.search(node.value)
+        for node in module.nodes
+    ):
+        return True  # "python -m metaflow.plugins.airflow.plumbing.set_parameters ..." in a script
+    return next(env_writes(module, _is_init_env, INIT_ENV_PREFIX, True), None) is not None
+
+
+def _is_init_env(name: str) -> bool:
+    return name.startswith(INIT_ENV_PREFIX) and len(name) > len(INIT_ENV_PREFIX)
+
+
+# A script that runs one of the helpers as a module.
+_RUNS_READER = re.compile(
+    r"-m\s+[\w.]*(?:" + "|".join(re.escape(r) for r in METAFLOW_PARAMETERS_READERS) + r")\b"
+)
+_READER_CALLS = frozenset(r.rsplit(".", 1)[1] for r in METAFLOW_PARAMETERS_READERS)
+
+
+def _calls(module: ModuleModel) -> Iterator[ast.Call]:
+    return (n for n in module.nodes if isinstance(n, ast.Call))
+
+
+def _calls_reader(call: ast.Call) -> bool:
+    name = dotted_name(call.func) or ""
+    return any(
+        name == r or name.endswith("." + r) or name == r.rsplit(".", 1)[1]
+        for r in METAFLOW_PARAMETERS_READERS
+    )
+
+
+_DYNAMIC_METAFLOW_NAME = re.compile("METAFLOW_" + HOLE + "?")
+
+
+def sets_env_var(module: ModuleModel, names: tuple[str, ...]) -> bool:
+    """The code gives a process one of the environment variables ``names`` (any spelling of an
+    environment write), or writes ``METAFLOW_<computed>`` names that may be any of them. In
+    project mode another module of the project may do it for the steps. A string that merely
+    mentions the name (help text, a message, a comment) does not count."""
+    if _writes_env(module, names):
+        return True
+    project = module.project
+    if project is None:
+        return False
+    return any(
+        _writes_env(other, names)
+        for name in names
+        for other in project.modules_mentioning(name, besides=module.path)
+    )
+
+
+@per_module
+def _writes_env(module: ModuleModel, names: tuple[str, ...]) -> bool:
+    def wanted(name: str) -> bool:
+        return name in names or bool(_DYNAMIC_METAFLOW_NAME.fullmatch(name))
+
+    return next(env_writes(module, wanted, "METAFLOW_", True), None) is not None

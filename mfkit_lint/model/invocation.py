@@ -17,7 +17,9 @@ from collections.abc import Collection, Iterator
 from typing import Any, Optional
 
 from mfkit_lint.contract import cli as contract
+from mfkit_lint.model.backends import plugin_name
 from mfkit_lint.model.commands import Command, Option, Token, commands_of
+from mfkit_lint.model.environment import sets_env_var
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
 from mfkit_lint.model.templates import HOLE
 from mfkit_lint.model.values import UNKNOWN, values_of
@@ -65,7 +67,6 @@ _PROGRAM_WORD = re.compile(r"(?:^|/)(?:python[\d.]*|pypy3?)(?:\.exe)?$|\.py$")
 _ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _INTERPRETER_FLAGS = re.compile(r"-[uBOEsIS]+")  # ``python -u flow.py ...``
 _REDIRECTION = re.compile(r"\d*(?:>>?|<)&?")
-_DYNAMIC_ENV_NAME = re.compile(r"METAFLOW_(?:%s|\{[^}]*\})?")
 # A word filled in later: a template field left in a string (``{top_args}``, ``%(x)s``) or a
 # shell expansion (``$EXTRA``, ``${ARGS}``).
 _FIELD = re.compile(r"\{[^{}]*\}|%\(\w+\)[sdr]|%[sdr]|\$")
@@ -115,22 +116,10 @@ def option_env_vars(subcommand: Optional[str], *options: str) -> tuple[str, ...]
     return tuple(table[o].envvar for o in options if o in table and table[o].envvar)
 
 
-@per_module
 def names_env_var(module: ModuleModel, names: tuple[str, ...]) -> bool:
-    """The code (a string or a keyword argument, not a comment) names one of ``names``, or
-    builds ``METAFLOW_<anything>`` names at run time: the option may travel in the
-    environment, where click reads it."""
-    if any(_node_names_env_var(node, names) for node in module.nodes):
-        return True
-    project = module.project
-    # Another module of the extension may set it for the steps (project mode).
-    return project is not None and any(project.any_file_contains(n.encode()) for n in names)
-
-
-def _node_names_env_var(node: ast.AST, names: tuple[str, ...]) -> bool:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return any(n in node.value for n in names) or bool(_DYNAMIC_ENV_NAME.fullmatch(node.value))
-    return isinstance(node, ast.keyword) and node.arg in names
+    """The option may travel in the environment, where click reads it: the code (of this
+    module or, in project mode, another one) sets one of its variables ``names``."""
+    return sets_env_var(module, names)
 
 
 def value_ids(command: Command) -> set[int]:
@@ -374,9 +363,11 @@ def _calls_metaflow_builders(module: ModuleModel, scope: ast.AST) -> bool:
 
 
 def whole_command(module: ModuleModel, command: Command) -> bool:
-    """A real Metaflow invocation that no other code completes."""
+    """A real invocation of Metaflow's core subcommand that no other code completes (a
+    plugin's ``<name> step`` is the plugin's command, with options of its own)."""
     return (
-        is_invocation(command)
+        plugin_name(command) is None
+        and is_invocation(command)
         and is_metaflow(module, command)
         and not is_fragment(module, command)
         and not escapes(module, command)

@@ -37,6 +37,8 @@ class Project(Protocol):
         self, name: str, besides: Optional[Path] = None
     ) -> list[ModuleModel]: ...
 
+    def defining(self, name: str) -> list[tuple[ModuleModel, FunctionNode]]: ...
+
 
 class ModuleModel:
     def __init__(

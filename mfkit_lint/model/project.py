@@ -26,6 +26,8 @@ class ProjectIndex:
         self.files = [Path(f) for f in files]
         self._raw: dict[Path, Optional[bytes]] = {}
         self._models: dict[Path, Optional[ModuleModel]] = {}
+        self._resolved: dict[Path, Path] = {}
+        self._defining: dict[str, list] = {}
 
     def __getstate__(self) -> dict:
         # Sent to worker processes: the file list only; each process reads what it needs.
@@ -63,6 +65,22 @@ class ProjectIndex:
             return None
         return ModuleModel(source, tree, project=self, path=path)
 
+    def _resolve(self, path: Path) -> Path:
+        if path not in self._resolved:
+            self._resolved[path] = path.resolve()
+        return self._resolved[path]
+
+    def defining(self, name: str) -> list:
+        """(module, function) for every function named ``name`` in the project's modules,
+        computed once per name."""
+        if name not in self._defining:
+            self._defining[name] = [
+                (module, function)
+                for module in self.modules_mentioning("def " + name)
+                for function in module.functions.get(name, ())
+            ]
+        return self._defining[name]
+
     def any_file_contains(self, needle: bytes) -> bool:
         """A cheap question about the whole tree: does any file's text contain ``needle``?"""
         return any(needle in (self._bytes(path) or b"") for path in self.files)
@@ -70,11 +88,15 @@ class ProjectIndex:
     def modules_mentioning(self, name: str, besides: Optional[Path] = None) -> list[ModuleModel]:
         """Parsed project modules whose text contains ``name``, other than ``besides``."""
         needle = name.encode()
-        skip = besides.resolve() if besides is not None else None
+        skip = self._resolve(besides) if besides is not None else None
         out = []
         for path in self.files:
             raw = self._bytes(path)
-            if raw is None or needle not in raw or (skip is not None and path.resolve() == skip):
+            if (
+                raw is None
+                or needle not in raw
+                or (skip is not None and self._resolve(path) == skip)
+            ):
                 continue
             model = self.model(path)
             if model is not None:

@@ -48,8 +48,16 @@ Finding = tuple  # (extension, file, line, code)
 def fetch(name: str, version: str) -> Path:
     """The unpacked wheel of ``name==version``, downloaded once into the cache."""
     target = CACHE / f"{name}-{version}"
-    if target.is_dir():
-        return target
+    if not target.is_dir():
+        _download(name, version, target)
+    # A wheel has no pyproject.toml: mark its root so that the extension is a project of its
+    # own (mfkit-lint takes a file's project from the nearest pyproject.toml/setup.py/
+    # setup.cfg/.git), as its source repository is, not a part of this checkout.
+    (target / "setup.cfg").touch()
+    return target
+
+
+def _download(name: str, version: str, target: Path) -> None:
     download = CACHE / "wheels"
     download.mkdir(parents=True, exist_ok=True)
     subprocess.run(
@@ -73,7 +81,6 @@ def fetch(name: str, version: str) -> Path:
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(staging)
     staging.rename(target)
-    return target
 
 
 def lint(name: str, root: Path) -> set[Finding]:
