@@ -11,7 +11,13 @@ from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.invocation import runs_task_command
-from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name, dotted_name
+from mfkit_lint.model.module import (
+    FunctionNode,
+    ModuleModel,
+    call_name,
+    dotted_name,
+    per_module,
+)
 
 ATTRIBUTE_FILE = "deployer_attribute_file"
 # How many calls deep a blocking wait is followed from trigger (helpers calling helpers).
@@ -257,16 +263,39 @@ def _called_function(
     module: ModuleModel, call: ast.Call
 ) -> Optional[tuple[ModuleModel, FunctionNode]]:
     """The function a call runs and the module it is in: this module's (``f()``,
-    ``self.f()``), or (project mode) the one function of that name in the project's other
-    modules (``runner.run_all(...)`` with ``run_all`` defined in ``runner.py``)."""
+    ``self.f()``), or the one function of that name in the project's other modules when the
+    call goes through an import (``from .runner import run_all; run_all(...)``,
+    ``runner.run_all(...)``)."""
     helper = module.local_function(call)
     if helper is not None:
         return module, helper
     name = call_name(call)
-    if module.project is None or not name or name in module.functions or name.startswith("__"):
+    if (
+        module.project is None
+        or not name
+        or name in module.functions
+        or not _imported(module, call)
+    ):
         return None
     defined = [(other, f) for other, f in module.project.defining(name) if other is not module]
     return defined[0] if len(defined) == 1 else None
+
+
+def _imported(module: ModuleModel, call: ast.Call) -> bool:
+    """The called name (or the module it is an attribute of) is bound by an import."""
+    func = call.func
+    root = func.value if isinstance(func, ast.Attribute) else func
+    return isinstance(root, ast.Name) and root.id in _imported_names(module)
+
+
+@per_module
+def _imported_names(module: ModuleModel) -> frozenset[str]:
+    return frozenset(
+        (alias.asname or alias.name).split(".")[0]
+        for node in module.nodes
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    )
 
 
 def _names(node: ast.AST) -> set[str]:
