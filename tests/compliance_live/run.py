@@ -112,6 +112,16 @@ def _late_attribute_file(root: Path) -> None:
     path.write_text(text)
 
 
+def _backend_retry(value: str) -> Callable[[Path], None]:
+    # The backend's step command overrides the runtime's 0-based attempt.
+    return lambda root: _edit(
+        root,
+        "_cli.py",
+        r'(    step_args = " "\.join\(util\.dict_to_cli_options\(kwargs\)\))',
+        '    kwargs["retry_count"] = %s\n\\g<1>' % value,
+    )
+
+
 BUGS = [
     Bug("hardcoded retry count", "orchestrator", "RETRY", "test_retry", _retry('"0"')),
     Bug("1-indexed attempts", "orchestrator", "RETRY", "test_retry", _retry("str(attempt + 1)")),
@@ -124,6 +134,14 @@ BUGS = [
         "TRIGGER",
         "test_trigger_returns_before_run_ends",
         _late_attribute_file,
+    ),
+    Bug("hardcoded retry count", "backend", "RETRY_COUNT", "test_retry_count", _backend_retry("0")),
+    Bug(
+        "1-indexed attempts",
+        "backend",
+        "RETRY_COUNT",
+        "test_retry_count",
+        _backend_retry('int(kwargs.get("retry_count") or 0) + 1'),
     ),
 ]
 
