@@ -124,6 +124,7 @@ class Values:
     def __init__(self, module: ModuleModel) -> None:
         self.module = module
         self._bindings: dict[ast.AST, dict[str, list[Binding]]] = {}
+        self._tables: dict[str, bool] = {}  # module-level dicts only ever read by key
 
     def bindings(self, scope: ast.AST) -> dict[str, list[Binding]]:
         if scope not in self._bindings:
@@ -198,6 +199,8 @@ class Values:
             if isinstance(left, str) and isinstance(right, str):
                 return left + right
             return UNKNOWN
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            return self._dict_entry(node, depth)
         if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
             return self._converted(node, depth)
         if isinstance(node, ast.Call) and _is_path_join(node.func) and not node.keywords:
@@ -217,6 +220,38 @@ class Values:
             return str(value) if func.id == "str" else int(value)
         except (TypeError, ValueError):
             return UNKNOWN
+
+    def _dict_entry(self, node: ast.Subscript, depth: int) -> Any:
+        """``TABLE["key"]`` where ``TABLE`` is a module-level dict literal that the module
+        only ever reads by key: the entry's value, like a module constant's."""
+        name = node.value.id
+        scope, bindings = self.lookup(name, node)
+        if scope is not self.module.tree or len(bindings) != 1:
+            return UNKNOWN
+        table = bindings[0].value if isinstance(bindings[0], Assigned) else None
+        if not isinstance(table, ast.Dict) or not self._read_only_table(name):
+            return UNKNOWN
+        key = self.const(node.slice, depth + 1)
+        if not isinstance(key, (str, int)) or None in table.keys:  # None: a ** entry
+            return UNKNOWN
+        found = [v for k, v in zip(table.keys, table.values) if self.const(k, depth + 1) == key]
+        return self.const(found[-1], depth + 1) if found else UNKNOWN
+
+    def _read_only_table(self, name: str) -> bool:
+        """Every use of the module-level ``name`` reads one entry (``name[key]``): never
+        written, updated, deleted, or handed to code that could change it."""
+        if name not in self._tables:
+            module = self.module
+            uses = [n for n in module.nodes if isinstance(n, ast.Name) and n.id == name]
+            stores = [u for u in uses if not isinstance(u.ctx, ast.Load)]
+            self._tables[name] = len(stores) == 1 and all(
+                isinstance(module.parent(use), ast.Subscript)
+                and module.parent(use).value is use
+                and isinstance(module.parent(use).ctx, ast.Load)
+                for use in uses
+                if use is not stores[0]
+            )
+        return self._tables[name]
 
     def _name_value(self, node: ast.Name, depth: int) -> Any:
         scope, bindings = self.lookup(node.id, node)
