@@ -504,7 +504,7 @@ def test_mfkit_lsp_without_pygls_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pygls", None)  # find_spec: not installed
     result = invoke("lsp", tool="mfkit")
     assert result.returncode == 2
-    assert "install mfkit-lint[lsp]" in result.stderr.decode()
+    assert "install the lsp extra (pip install '.[lsp]'" in result.stderr.decode()
 
 
 def test_mfkit_lint_does_not_import_pygls():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 
-INSTALL_HINT = "install mfkit-lint[lsp] (pip install 'mfkit-lint[lsp]')"
+INSTALL_HINT = "install the lsp extra (pip install '.[lsp]' in the mfkit-lint checkout)"
 
 
 def missing_dependencies() -> list[str]:

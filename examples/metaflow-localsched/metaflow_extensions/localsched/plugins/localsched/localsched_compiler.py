@@ -1,35 +1,37 @@
-"""Compiles a flow into a bash runner script plus per-step commands for the scheduler."""
+"""Turns a deployed flow into the commands the local scheduler runs: one ``init``, then one
+``step`` command per task."""
 
 import os
-import shlex
 import sys
 
-RUNNER_TEMPLATE = """#!/usr/bin/env bash
-set -euo pipefail
-export METAFLOW_DATASTORE_SYSROOT_LOCAL={sysroot}/.metaflow
-RUN_ID="localsched-$(date +%s)"
-{python} {flow_file} --no-pylint init --run-id "$RUN_ID" --task-id params
-"""
+from metaflow.decorators import flow_decorators
+
+
+def top_level_options(flow):
+    """What the flow's decorators add before the subcommand (``--branch`` of @project)."""
+    options = {}
+    for deco in flow_decorators(flow):
+        options.update(deco.get_top_level_options())
+    return options
 
 
 class LocalschedCompiler:
-    def __init__(self, flow, flow_file, datastore_root, tags=None, branch=None, namespace=None):
+    def __init__(self, flow, flow_file, datastore_root, tags=(), branch=None):
         self.flow = flow
         self.flow_file = flow_file
         self.datastore_root = datastore_root
-        self.tags = tags or []
+        self.tags = list(tags)
         self.branch = branch
-        self.namespace = namespace
 
     def _top_level(self):
         top = [sys.executable, self.flow_file, "--no-pylint", "--quiet"]
         top += ["--datastore", "local", "--datastore-root", self.datastore_root]
-        for tag in self.tags:
-            top += ["--tag", tag]
         return top
 
-    def step_command(self, step_name, run_id, task_id, input_paths, split_index=None):
+    def step_command(self, step_name, run_id, task_id, input_paths):
         cmd = self._top_level()
+        for tag in self.tags:
+            cmd += ["--tag", tag]
         if self.branch:
             cmd += ["--branch", self.branch]
         cmd += [
@@ -40,33 +42,29 @@ class LocalschedCompiler:
             "--task-id",
             task_id,
             "--retry-count",
-            "0",  # TODO: the scheduler's attempt number
+            "0",
+            "--max-user-code-retries",
+            str(self.retries(step_name)),
             "--input-paths",
             input_paths,
         ]
-        if split_index is not None:
-            cmd += ["--split-index", str(split_index)]
         return cmd
 
-    def init_command(self, run_id):
-        return [
-            sys.executable,
-            self.flow_file,
-            "--no-pylint",
-            "init",
-            "--run-id",
-            run_id,
-            "--task-id",
-            "params",
-        ]
+    def init_command(self, run_id, run_params):
+        cmd = self._top_level() + ["init", "--run-id", run_id, "--task-id", "params"]
+        for param in run_params:
+            name, _, value = param.partition("=")
+            cmd += ["--%s" % name, value]
+        return cmd
+
+    def retries(self, step_name):
+        """How often the scheduler retries a failed task of this step (its @retry)."""
+        user_code_retries = 0
+        for deco in self.flow._graph[step_name].decorators:
+            user_code_retries = max(user_code_retries, deco.step_task_retry_count()[0])
+        return user_code_retries
 
     def step_env(self):
         env = dict(os.environ)
         env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = self.datastore_root
-        env["METAFLOW_DATASTORE_ROOT"] = self.datastore_root
         return env
-
-    def runner_script(self, sysroot):
-        return RUNNER_TEMPLATE.format(
-            sysroot=sysroot, python=sys.executable, flow_file=shlex.quote(self.flow_file)
-        )
