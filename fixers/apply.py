@@ -47,6 +47,44 @@ def _edit(source: Source, old: str, new: str) -> Edit:
     return Edit(new[start:end_new], source.location_at(start), source.location_at(end_old))
 
 
+def minimal_edits(source: Source, old: str, new: str) -> tuple[Edit, ...]:
+    """The edits that turn ``old`` into ``new``, one per changed run of lines and each trimmed
+    to what really changes: a fix that moves an option from one list to another yields two
+    small edits, not one that re-emits every line in between."""
+    import difflib
+
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    starts = [0]
+    for line in old_lines:
+        starts.append(starts[-1] + len(line))
+    edits = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        a, b = starts[i1], starts[i2]
+        before, after = old[a:b], "".join(new_lines[j1:j2])
+        # Trim what the block's old and new text share at both ends.
+        head = 0
+        while head < min(len(before), len(after)) and before[head] == after[head]:
+            head += 1
+        tail = 0
+        while (
+            tail < min(len(before), len(after)) - head
+            and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]
+        ):
+            tail += 1
+        edits.append(
+            Edit(
+                after[head : len(after) - tail],
+                source.location_at(a + head),
+                source.location_at(b - tail),
+            )
+        )
+    return tuple(edits)
+
+
 def edit_between(source: Source, new_text: str) -> Edit:
     """The smallest single edit that turns ``source.text`` into ``new_text`` (e.g. for an editor
     applying the result of ``fix_text`` without replacing the whole buffer)."""
@@ -83,7 +121,7 @@ def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
                 else "the fixed code would not parse, so the fix was withdrawn"
             )
             continue
-        diag.fix = replace(diag.fix, edits=(_edit(source, source.text, new_text),))
+        diag.fix = replace(diag.fix, edits=minimal_edits(source, source.text, new_text))
 
 
 def _offsets(source: Source, edit: Edit) -> tuple[int, int]:
