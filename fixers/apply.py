@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from mfkit_lint.engine.diagnostic import Diagnostic, Edit
+from mfkit_lint.engine.diagnostic import Diagnostic, Edit, codemod_target
 from mfkit_lint.engine.source import Source
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable
 
@@ -19,9 +19,8 @@ MAX_PASSES = 10
 
 
 def _codemod_class(spec: str) -> type[Codemod]:
-    module_name, _, class_name = spec.partition(":")
-    module = importlib.import_module(f"mfkit_lint.fixers.{module_name}")
-    return getattr(module, class_name)
+    module_name, class_name = codemod_target(spec)
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def _parses(text: str) -> bool:
@@ -97,6 +96,12 @@ def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
     A fix whose codemod changes nothing or whose result does not parse is withdrawn.
     """
     fixable = [d for d in diagnostics if d.fix is not None and d.codemod]
+    from mfkit_lint.fixers.embedded import is_embedded
+
+    generated = [d for d in fixable if is_embedded(d)]
+    fixable = [d for d in fixable if not is_embedded(d)]
+    for diag in generated:
+        _compute_embedded(source, diag)
     if not fixable:
         return
     try:
@@ -122,6 +127,34 @@ def compute_edits(source: Source, diagnostics: Sequence[Diagnostic]) -> None:
             )
             continue
         diag.fix = replace(diag.fix, edits=minimal_edits(source, source.text, new_text))
+
+
+def _compute_embedded(source: Source, diag: Diagnostic) -> None:
+    """A fix inside generated code: run the codemod on the virtual module, write it back."""
+    from mfkit_lint.fixers.embedded import (
+        NotWritable,
+        virtual_diagnostic,
+        virtual_modules,
+        write_back,
+    )
+
+    try:
+        index, virtual_diag = virtual_diagnostic(diag)
+        virtual = virtual_modules(source)[index].source
+        wrapper = MetadataWrapper(cst.parse_module(virtual.text), unsafe_skip_copy=True)
+        new_text = wrapper.visit(_codemod_class(diag.codemod)(virtual_diag)).code
+        if new_text == virtual.text or not _parses(new_text):
+            raise FixNotApplicable
+        edits = write_back(source, index, new_text)
+    except NotWritable as exc:
+        diag.fix = None
+        diag.no_fix_reason = f"in generated code: {exc.reason}"
+        return
+    except Exception:  # FixNotApplicable, libcst limits, a template that moved
+        diag.fix = None
+        diag.no_fix_reason = "in generated code: the fix found nothing it can change safely"
+        return
+    diag.fix = replace(diag.fix, edits=edits)
 
 
 def _offsets(source: Source, edit: Edit) -> tuple[int, int]:

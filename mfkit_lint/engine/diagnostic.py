@@ -48,13 +48,30 @@ class Fix:
     edits: tuple[Edit, ...] = ()
 
 
+FIXERS_PACKAGE = "mfkit_lint.fixers"
+
+
 @dataclass(frozen=True)
 class FixSpec:
     """What a rule declares about its fix: how safe, what it does, which codemod computes it."""
 
     applicability: Applicability
     message: str
-    codemod: str  # "module:Class" inside mfkit_lint.fixers, imported lazily
+    # "module:Class": a module of mfkit_lint.fixers ("move:MoveWords") or, for a rule plugin's
+    # own fixer, a full dotted module path ("my_rules.fixers:Codemod"). Imported lazily; the
+    # registry checks that the class exists when the rules load.
+    codemod: str
+
+    def target(self) -> tuple[str, str]:
+        """(module, class) the codemod reference names."""
+        return codemod_target(self.codemod)
+
+
+def codemod_target(reference: str) -> tuple[str, str]:
+    module, _, cls = reference.partition(":")
+    if "." not in module:
+        module = f"{FIXERS_PACKAGE}.{module}"
+    return module, cls
 
 
 @dataclass

@@ -170,16 +170,18 @@ class Linter:
         module = ModuleModel(source, tree, project=self.project_for(filename), path=Path(filename))
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
-        # with its findings placed on the real lines of the template. No fixes there.
-        for embedded in embedded_of(module):
+        # with its findings placed on the real lines of the template.
+        for index, embedded in enumerate(embedded_of(module)):
             virtual = ModuleModel(embedded.source, embedded.tree, generated=True)
             for diag in self._run_rules(active, virtual, filename, errors):
-                diag.span = embedded.real_span(source, diag.span)
                 if diag.fix is not None:
-                    diag.no_fix_reason = (
-                        "in generated code (a template string): fix the template by hand"
-                    )
-                diag.fix, diag.fix_data, diag.codemod = None, {}, None
+                    # The codemod runs on the generated code; fixers/embedded.py writes its
+                    # edits back into the template string (or withdraws the fix).
+                    diag.fix_data = {
+                        **diag.fix_data,
+                        EMBEDDED_KEY: {"index": index, "span": _span_list(diag.span)},
+                    }
+                diag.span = embedded.real_span(source, diag.span)
                 diagnostics.append(diag)
         return self._finish(diagnostics, source.text if apply_noqa else "")
 
@@ -351,6 +353,14 @@ class Linter:
             seen.add(key)
             out.append(diag)
         return out
+
+
+# fix data key of a finding in generated code: which virtual module, and the finding's span in it
+EMBEDDED_KEY = "_embedded"
+
+
+def _span_list(span: Span) -> list[int]:
+    return [span.start.row, span.start.column, span.end.row, span.end.column]
 
 
 def _reason(exc: OSError) -> str:

@@ -6,10 +6,11 @@ import re
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
+from mfkit_lint.engine.diagnostic import codemod_target
 from mfkit_lint.engine.rule import Rule
 
 if TYPE_CHECKING:
@@ -119,6 +120,42 @@ def _validate(ep_name: str, rule: object) -> None:
             raise RegistryError(f"rule {ep_name} has no {attr}")
     if not _CODE.match(rule.code):
         raise RegistryError(f"rule {ep_name} has a malformed code {rule.code!r}")
+    fix = getattr(rule, "fix", None)
+    if fix is not None:
+        problem = _codemod_problem(fix.codemod)
+        if problem:
+            raise RegistryError(f"rule {rule.code}'s fix names {fix.codemod!r}: {problem}")
+
+
+@cache
+def _codemod_problem(reference: str) -> Optional[str]:
+    """Why a codemod reference does not name a class, or None. The fixer's source is read,
+    not imported: loading the rules must not import libcst."""
+    import ast
+    import importlib.util
+
+    module, cls = codemod_target(reference)
+    if not cls:
+        return "expected 'module:Class'"
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return f"no module {module}"
+    try:
+        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"cannot read {spec.origin}: {exc}"
+    defined = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    defined |= {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    return None if cls in defined else f"{module} defines no {cls}"
 
 
 @dataclass(frozen=True)

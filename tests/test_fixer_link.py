@@ -1,0 +1,76 @@
+"""The rule -> fixer link: an importable reference, checked when the rules load, which a rule
+plugin may point at its own fixer."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mfkit_lint.engine.config import load_settings
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.registry import RegistryError, Selection, _rules_of, all_rules
+from mfkit_lint.engine.rule import Finding, Rule
+from mfkit_lint.engine.source import Source
+from mfkit_lint.fixers.apply import fix_text
+
+PLUGIN_FIXER = '''
+import libcst as cst
+from mfkit_lint.fixers.base import Codemod
+
+
+class RenameBadName(Codemod):
+    def leave_Name(self, original, updated):
+        if self.is_reported(original):
+            return self.mark(updated.with_changes(value="good_name"))
+        return updated
+'''
+
+
+def _plugin_rule(codemod: str) -> type[Rule]:
+    class BadName(Rule):
+        code = "XYZ901"
+        name = "bad-name"
+        summary = "a name called bad_name"
+        fix = FixSpec(Applicability.SAFE, "Rename it", codemod)
+
+        def check(self, module):
+            import ast
+
+            for node in ast.walk(module.tree):
+                if isinstance(node, ast.Name) and node.id == "bad_name":
+                    yield Finding(node, "bad_name", {})
+
+    return BadName
+
+
+def test_every_builtin_fix_names_an_existing_codemod():
+    for rule in all_rules():
+        if rule.fix is not None:
+            module, cls = rule.fix.target()
+            assert module.startswith("mfkit_lint.fixers.") and cls
+
+
+def test_a_reference_to_a_missing_codemod_fails_when_rules_load():
+    with pytest.raises(RegistryError, match="defines no NoSuchCodemod"):
+        _rules_of("plugin", _plugin_rule("move:NoSuchCodemod"))
+    with pytest.raises(RegistryError, match="no module"):
+        _rules_of("plugin", _plugin_rule("no_such_fixer_module:Anything"))
+
+
+def test_a_plugin_fix_runs_the_plugins_own_codemod(tmp_path: Path, monkeypatch):
+    package = tmp_path / "xyz_plugin"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "fixers.py").write_text(textwrap.dedent(PLUGIN_FIXER))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rule = _rules_of("plugin", _plugin_rule("xyz_plugin.fixers:RenameBadName"))[0]
+    linter = Linter(load_settings(None, tmp_path), Selection(("XYZ",)))
+    linter._rules = [rule]
+    source = Source.from_bytes(b"x = bad_name + 1\n")
+    diagnostics = linter.lint_source(source, "m.py")
+    assert [d.code for d in diagnostics] == ["XYZ901"]
+    outcome = fix_text(source, lambda s: linter.lint_source(s, "m.py"), diagnostics, False)
+    assert outcome.text == "x = good_name + 1\n"
