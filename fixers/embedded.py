@@ -65,11 +65,21 @@ def write_back(source: Source, index: int, new_virtual: str) -> tuple[Edit, ...]
     edits = []
     for edit in minimal_edits(virtual, virtual.text, new_virtual):
         a, b = virtual.offset(edit.location), virtual.offset(edit.end_location)
-        start, end = _real_range(embedded.offsets, a, b)
+        start, end = _real_range(embedded.offsets, a, b, virtual.text, source.text)
         token = _token_at(literals, start, end)
         if token is None:
             raise NotWritable("the generated text there is not written in one string literal")
-        content = _spell(edit.content, token, _indent(source, virtual, embedded.offsets, a))
+        indent = _indent(source, virtual, embedded.offsets, a)
+        content = _spell(edit.content, token, indent)
+        if (a == 0 or virtual.text[a - 1] == "\n") and source.text[
+            start - len(indent) : start
+        ] == indent:
+            # A whole-line edit: it starts where the template's line starts, indentation
+            # included, and what it inserts is indented like the template's lines.
+            start -= len(indent)
+            end = start if a == b else end
+            if content and not content.startswith("\n"):
+                content = indent + content
         edits.append(Edit(content, source.location_at(start), source.location_at(end)))
     fixed = _apply(
         source.text,
@@ -87,8 +97,11 @@ def write_back(source: Source, index: int, new_virtual: str) -> tuple[Edit, ...]
     return tuple(edits)
 
 
-def _real_range(offsets: list[Optional[int]], a: int, b: int) -> tuple[int, int]:
-    """The real offsets of virtual characters ``[a, b)``; they must be consecutive."""
+def _real_range(
+    offsets: list[Optional[int]], a: int, b: int, virtual: str, real: str
+) -> tuple[int, int]:
+    """The real offsets of virtual characters ``[a, b)``: consecutive, except after a line
+    break, where the template's indentation (removed from the virtual module) is skipped."""
     if a == b:  # an insertion: before character a, or after character a - 1
         if a < len(offsets) and offsets[a] is not None:
             return offsets[a], offsets[a]
@@ -98,12 +111,19 @@ def _real_range(offsets: list[Optional[int]], a: int, b: int) -> tuple[int, int]
     first = offsets[a] if a < len(offsets) else None
     if first is None:
         raise NotWritable("the changed text is not inside a literal of the template")
-    for k in range(a, b):
-        if k >= len(offsets) or offsets[k] != first + (k - a):
+    previous = first
+    for k in range(a + 1, b):
+        current = offsets[k] if k < len(offsets) else None
+        skipped = real[previous + 1 : current] if current is not None else "x"
+        if current is None or not (
+            current == previous + 1
+            or (virtual[k - 1] == "\n" and current > previous and skipped.strip(" \t") == "")
+        ):
             raise NotWritable(
                 "the changed text spans a template hole, an escape sequence or two literals"
             )
-    return first, first + (b - a)
+        previous = current
+    return first, previous + 1
 
 
 def _string_tokens(text: str) -> list[tuple[int, int, str]]:

@@ -12,32 +12,12 @@ the one that adds the subcommand; an option the command does not take at all by 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Union
 
 import libcst as cst
 
-from mfkit_lint.fixers.base import Codemod, FixNotApplicable, Position
-
-
-@dataclass(frozen=True)
-class StatementFix:
-    """Fix data: statements by the (line, 0-based column) of their first character."""
-
-    statement: Position
-    after: Optional[Position] = None  # move right after this statement; None: remove it
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "statement": list(self.statement),
-            "after": list(self.after) if self.after else None,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> StatementFix:
-        after = data.get("after")
-        return cls(tuple(data["statement"]), tuple(after) if after else None)
-
+from mfkit_lint.fixers.base import Codemod, FixNotApplicable
+from mfkit_lint.fixers.data import StatementFix
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -65,15 +45,16 @@ class MoveOrRemoveStatement(Codemod):
         body = list(updated.body)
         index = starts.index(fix.statement)
         moved = body.pop(index)
-        if fix.after is None:
+        if fix.after is None and fix.before is None:
             if not body and isinstance(updated, cst.IndentedBlock):
                 raise FixNotApplicable  # the block would be empty
+        elif fix.after is not None:
+            if fix.after not in starts or starts.index(fix.after) < index:
+                raise FixNotApplicable  # the anchor is elsewhere, or already before it
+            body.insert(starts.index(fix.after), moved)  # (after the pop: right after it)
         else:
-            if fix.after not in starts:
-                raise FixNotApplicable  # the anchor is in another block
-            anchor = starts.index(fix.after)
-            if anchor < index:
-                raise FixNotApplicable  # only later statements: the words are built in order
-            body.insert(anchor, moved)  # (after the pop, the anchor sits one place earlier)
+            if fix.before not in starts or starts.index(fix.before) > index:
+                raise FixNotApplicable
+            body.insert(starts.index(fix.before), moved)
         self.mark(original)
         return updated.with_changes(body=body)

@@ -9,6 +9,7 @@ from typing import Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import StatementFix, statement_fix
 from mfkit_lint.model.backends import (
     missing_runtime_options,
     module_backend_steps,
@@ -151,8 +152,7 @@ class OptionWrongLevel(Rule):
                 if key in seen:
                     continue  # one helper list shared by several commands: report it once
                 seen.add(key)
-                fix_data = _move_fix_data(module, command, option, side) if side else None
-                yield Finding(option.flag.span, message, fix_data)
+                yield _wrong_level_finding(module, command, option, message, side)
         for backend in module_backend_steps(module):
             missing = missing_runtime_options(backend)
             if missing:
@@ -212,13 +212,65 @@ def _verdict(command: Command, option: Option) -> Optional[tuple[str, Optional[s
         )
     if sub in PARAMETER_SUBCOMMANDS:
         return None  # may be a flow Parameter (``init --alpha 0.5``)
-    hint = (
-        " (flow parameters go to init; steps read them from _parameters)" if sub == "step" else ""
-    )
+    if name.startswith("--code-package-"):
+        # Metaflow 2.19.39: the code package is an argument of 'kubernetes step' (and Batch's):
+        # backends fetch the code before running the task; the core step runs what is there.
+        hint = (
+            " (the code package is for backends that fetch the code before the task, such as "
+            "'kubernetes step'; the core step runs the code already on the worker)"
+        )
+    elif sub == "step":
+        hint = " (flow parameters go to init; steps read them from _parameters)"
+    else:
+        hint = ""
     return (
         f"{name} is not an option of {sub!r} in Metaflow {contract.METAFLOW_VERSION}: "
         f"{rejected}; remove it{hint}",
         None,
+    )
+
+
+def _wrong_level_finding(
+    module: ModuleModel, command: Command, option: Option, message: str, side: Optional[str]
+) -> Finding:
+    """The finding, with a fix where one is certain: the words moved inside their list or
+    string, or the statement that adds them (``if X: cmd += ["--opt", X]``) moved across the
+    subcommand's statement; an option the command does not take at all, added by a statement
+    of its own, is removed (unsafe: whatever the option was meant to do is then not done)."""
+    fix_data = _move_fix_data(module, command, option, side) if side else None
+    if fix_data is not None:
+        return Finding(option.flag.span, message, fix_data)
+    words = [option.flag, *option.values]
+    complete = option.inline_value is not None or option.name in contract.FLAGS
+    complete = complete or len(option.values) == contract.NARGS.get(option.name, 1)
+    statement = None
+    if complete and not any(t.spread for t in words):
+        anchor = _anchor(command, side) if side else None
+        statement = statement_fix(module, words, anchor, side)
+    if statement is not None and side is None:
+        owner = module.enclosing_function(module.enclosing_statement(words[0].node))
+        if owner is not module.enclosing_function(command.subcommand.node):
+            # A helper's words may serve other commands that take the option (a top-level
+            # list shared by 'step' and 'init'): removing them there is not this fix.
+            return Finding(
+                option.flag.span,
+                message,
+                no_fix_reason="the option is added by a helper that other commands use too: "
+                "add it only where the subcommand takes it, in each command",
+            )
+    if statement is None:
+        return Finding(
+            option.flag.span,
+            message,
+            no_fix_reason="the option's words are built together with other words or in "
+            "another function, so moving or removing them alone is not certain",
+        )
+    return Finding(
+        option.flag.span,
+        message,
+        statement.to_data(),
+        codemod=StatementFix.CODEMOD,
+        unsafe=side is None,
     )
 
 

@@ -16,7 +16,7 @@ from mfkit_lint.engine.rule import Finding, Rule
 from mfkit_lint.engine.source import Source
 from mfkit_lint.fixers.apply import fix_text
 
-PLUGIN_FIXER = '''
+PLUGIN_FIXER = """
 import libcst as cst
 from mfkit_lint.fixers.base import Codemod
 
@@ -26,7 +26,7 @@ class RenameBadName(Codemod):
         if self.is_reported(original):
             return self.mark(updated.with_changes(value="good_name"))
         return updated
-'''
+"""
 
 
 def _plugin_rule(codemod: str) -> type[Rule]:

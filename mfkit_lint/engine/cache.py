@@ -66,6 +66,7 @@ _ANALYSIS_PACKAGES = (
     "mfkit_lint.model",
     "mfkit_lint.contract",
     "mfkit_lint.rules",
+    "mfkit_lint.fixers",  # rules compute fix data with fixers/data.py: it decides the [*]
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import Settings
-from mfkit_lint.engine.diagnostic import Diagnostic, Fix, Location, Span
+from mfkit_lint.engine.diagnostic import Applicability, Diagnostic, Fix, Location, Span
 from mfkit_lint.engine.discovery import project_files, project_root
 from mfkit_lint.engine.noqa import NoqaMap, noqa_map, noqa_map_by_line, suppressed
 from mfkit_lint.engine.registry import (
@@ -304,8 +304,9 @@ class Linter:
         span = finding.where if isinstance(finding.where, Span) else module.span(finding.where)
         diag = Diagnostic(rule.code, rule.name, finding.message, filename, span)
         if rule.fix is not None and finding.fix_data is not None:
-            diag.fix = Fix(rule.fix.applicability, rule.fix.message)
-            diag.codemod = rule.fix.codemod
+            applicability = Applicability.UNSAFE if finding.unsafe else rule.fix.applicability
+            diag.fix = Fix(applicability, rule.fix.message)
+            diag.codemod = finding.codemod or rule.fix.codemod
             diag.fix_data = finding.fix_data
         elif rule.fix is None:
             diag.no_fix_reason = rule.no_fix or (

@@ -44,6 +44,10 @@ class Finding:
     fix_data: Optional[dict[str, Any]] = field(default=None)
     # When a rule that has a fix withholds it here: why (e.g. what to restructure instead).
     no_fix_reason: Optional[str] = None
+    # A finding whose fix needs another codemod than the rule's usual one (a "module:Class"
+    # reference, as in FixSpec), and whether that fix is unsafe although the rule's is safe.
+    codemod: Optional[str] = None
+    unsafe: bool = False
 
 
 # A case is one module's code, or a small project: file path -> code (linted as a directory).
