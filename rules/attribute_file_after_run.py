@@ -51,10 +51,15 @@ class AttributeFileAfterRun(Rule):
     summary = "trigger writes deployer_attribute_file after running or waiting for the steps"
     capability = Cap.TRIGGER
     triggers = (ATTRIBUTE_FILE.encode(),)
-    fix = FixSpec(
-        Applicability.UNSAFE,
-        "Write the deployer attribute file before starting the run",
-        "attribute_file:WriteAttributeFileFirst",
+    # Moving the write up is no fix: Deployer.trigger() reads the file and then waits for the
+    # trigger command to exit (sync_wait), so a command that goes on running or waiting for
+    # the steps blocks it just the same, and a failed run would surface as a generic error
+    # without the scheduler's output. The fix is a restructuring a codemod cannot make.
+    no_fix = (
+        "moving the write up would not unblock trigger(), which also waits for the command to "
+        "exit: start the run detached (subprocess.Popen with start_new_session=True and its "
+        "stdout/stderr sent to a log file), report a failure to start on stderr before writing "
+        "the file, then write the file and return without waiting"
     )
 
     VALID = (
@@ -138,15 +143,12 @@ class AttributeFileAfterRun(Rule):
                 reason = _blocking_reason(module, stmt)
                 if reason is None:
                     continue
-                movable = block[index] is write and _independent(
-                    block[block.index(stmt) : index], write
-                )
                 return Finding(
                     write,
                     f"{ATTRIBUTE_FILE} is written only after the run ({reason}, line "
                     f"{stmt.lineno}): Deployer.trigger() waits for the file and times out on long "
-                    "runs; write it first and run the steps in a detached process",
-                    {"statement": write.lineno, "before": stmt.lineno} if movable else None,
+                    "runs; start the run detached (its output to a log file), then write the "
+                    "file and return",
                 )
         return None
 
@@ -300,18 +302,6 @@ def _imported_names(module: ModuleModel) -> frozenset[str]:
 
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _independent(between: list[ast.stmt], write: ast.stmt) -> bool:
-    """The write reads nothing that the statements it would move ahead of assign."""
-    assigned = set()
-    for stmt in between:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                assigned.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                assigned.add(node.name)
-    return not (assigned & _names(write))
 
 
 def _inherited_pipes(module: ModuleModel, function: FunctionNode) -> Iterator[Finding]:
