@@ -8,7 +8,6 @@ from typing import Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.invocation import runs_task_command
 from mfkit_lint.model.module import (

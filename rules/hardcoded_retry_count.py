@@ -14,7 +14,7 @@ from mfkit_lint.model.invocation import (
     option_constant,
     task_commands,
 )
-from mfkit_lint.model.module import ModuleModel
+from mfkit_lint.model.module import ModuleModel, dotted_name
 from mfkit_lint.model.values import UNKNOWN, values_of
 
 # Names under which extensions keep the scheduler's 0-based attempt counter.
@@ -117,8 +117,8 @@ class HardcodedRetryCount(Rule):
             where = option.value or option.flag
             yield Finding(
                 where.span,
-                f"--retry-count is always {count}: pass the scheduler's 0-based attempt counter "
-                "so @retry and @catch see each retry",
+                f"--retry-count is always {count}{_cause(module, where)}: pass the scheduler's "
+                "0-based attempt counter so @retry and @catch see each retry",
                 self._fix_data(module, where),
             )
 
@@ -138,6 +138,69 @@ class HardcodedRetryCount(Rule):
         if attempt is None or values_of(module).value_in(function, attempt) is not UNKNOWN:
             return None
         return {"attempt": attempt}
+
+
+def _cause(module: ModuleModel, token: Token) -> str:
+    """Where the constant comes from when it is not written in the command itself: a
+    parameter whose default no call overrides, followed through callers that only pass their
+    own parameter on (``_step_cmd(retry_count=0)`` -> ``_fallback(retry_count=retry_count)``)."""
+    expr = token.expr
+    if isinstance(expr, ast.Call) and dotted_name(expr.func) == "str" and len(expr.args) == 1:
+        expr = expr.args[0]
+    function = module.enclosing_function(token.node)
+    if not isinstance(expr, ast.Name) or function is None:
+        return ""
+    name = expr.id
+    for _ in range(4):
+        if name not in _defaults(function):
+            return ""
+        calls = [
+            node
+            for node in module.nodes
+            if isinstance(node, ast.Call)
+            and (dotted_name(node.func) or "").split(".")[-1] == function.name
+        ]
+        passed = [_argument(call, function, name) for call in calls]
+        forwarded = {
+            (module.enclosing_function(call), value.id)
+            for call, value in zip(calls, passed)
+            if isinstance(value, ast.Name)
+        }
+        if len(forwarded) == 1 and all(v is not None for v in passed):
+            caller, caller_name = forwarded.pop()
+            if caller is not None:  # every call hands on the caller's own parameter
+                function, name = caller, caller_name
+                continue
+        missing = [call.lineno for call, value in zip(calls, passed) if value is None]
+        generated = getattr(module, "generated", False)
+        where = f" (line {', '.join(map(str, missing[:5]))})" if missing and not generated else ""
+        return (
+            f": {function.name}() is called without {name!r}{where}, so its default is used"
+            if missing
+            else f": parameter {name!r} of {function.name}() keeps its default, no call passes it"
+        )
+    return ""
+
+
+def _defaults(function: ast.AST) -> set[str]:
+    arguments = function.args
+    positional = [a.arg for a in arguments.posonlyargs + arguments.args]
+    names = set(positional[len(positional) - len(arguments.defaults) :])
+    names |= {a.arg for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None}
+    return names
+
+
+def _argument(call: ast.Call, function: ast.AST, name: str) -> Optional[ast.expr]:
+    """The expression ``call`` passes for parameter ``name`` of ``function``, or None."""
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    positional = [a.arg for a in function.args.posonlyargs + function.args.args]
+    if positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    if name in positional and positional.index(name) < len(call.args):
+        return call.args[positional.index(name)]
+    return None
 
 
 def _is_count_literal(node: Optional[ast.AST]) -> bool:

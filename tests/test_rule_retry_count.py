@@ -175,3 +175,30 @@ def test_no_fix_for_a_parameter_default():
         POSITIVE["parameter default that no caller overrides (the kit scaffold)"], "MFK101"
     )
     assert diag.fix is None
+
+
+def test_message_names_the_call_that_leaves_the_default():
+    code = """
+        def step_cmd(run_id, retry_count=0):
+            return ["python", "flow.py", "step", "start", "--run-id", run_id,
+                    "--retry-count", str(retry_count)]
+
+        def fallback(run_id, retry_count=0):
+            return step_cmd(run_id, retry_count=retry_count)
+
+        def submit(run_id):
+            return fallback(run_id)
+    """
+    (diag,) = lint(code, "MFK101")
+    # The cause is the call of fallback() without retry_count (line 10), followed through
+    # step_cmd(), which only hands fallback's own parameter on.
+    assert "fallback() is called without 'retry_count' (line 10)" in diag.message
+
+
+def test_message_for_a_literal_names_no_call():
+    code = """
+        def cmd(run_id):
+            return ["python", "flow.py", "step", "start", "--run-id", run_id, "--retry-count", "0"]
+    """
+    (diag,) = lint(code, "MFK101")
+    assert "called without" not in diag.message
