@@ -32,6 +32,28 @@ def codes(code: str, select: Optional[str] = None) -> list[str]:
     return [d.code for d in lint(code, select)]
 
 
+def fixes_in_generated_code(code: str, select: Optional[str] = None) -> list[Diagnostic]:
+    """The findings of a snippet with their fix edits computed (as JSON output does), after
+    checking what generated-code fixes promise: a fix that is kept was written back into the
+    template and the fixed file parses; one that is withdrawn says why."""
+    import ast
+
+    from mfkit_lint.fixers.apply import apply_edits, compute_edits
+
+    text = textwrap.dedent(code)
+    source = Source(text, "utf-8", text.encode())
+    diagnostics = lint(code, select)
+    compute_edits(source, diagnostics)
+    for diag in diagnostics:
+        if diag.fix is None:
+            assert diag.no_fix_reason, diag
+        else:
+            fixed, applied = apply_edits(source, [diag])
+            assert applied and fixed != text
+            ast.parse(fixed)
+    return diagnostics
+
+
 def fix(code: str, select: str, unsafe: bool = False) -> str:
     """The snippet after applying the selected rule's fixes (as --fix would)."""
     from mfkit_lint.fixers.apply import fix_text
