@@ -7,6 +7,7 @@ from typing import Optional
 
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import StatementFix, statement_fix
 from mfkit_lint.model.commands import Command, Option, commands_of
 from mfkit_lint.model.fixdata import element_ref, span_tuple
 from mfkit_lint.model.module import ModuleModel
@@ -78,11 +79,22 @@ class TagBeforeSubcommand(Rule):
             for option in command.options:
                 if option.name != "--tag" or not option.top_level:
                     continue
+                message = (
+                    f"--tag must come after the {command.name!r} subcommand: Metaflow rejects "
+                    "it as a top-level option (no such option: --tag)"
+                )
+                fix_data = _move_fix_data(module, command, option)
+                if fix_data is not None:
+                    yield Finding(option.flag.span, message, fix_data)
+                    continue
+                # ``for tag in tags: cmd += ["--tag", tag]``: move that statement instead.
+                words = [option.flag] + ([option.value] if option.value is not None else [])
+                moved = statement_fix(module, words, command.subcommand, "after")
                 yield Finding(
                     option.flag.span,
-                    f"--tag must come after the {command.name!r} subcommand: Metaflow rejects "
-                    "it as a top-level option (no such option: --tag)",
-                    _move_fix_data(module, command, option),
+                    message,
+                    moved.to_data() if moved else None,
+                    codemod=StatementFix.CODEMOD if moved else None,
                 )
 
 

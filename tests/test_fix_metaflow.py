@@ -1,0 +1,126 @@
+"""Fixed commands are accepted by Metaflow: by the contract snapshot, and by Metaflow's real
+command line (metaflow 2.19.39, a tiny flow; ``--help`` makes click check every option
+without running the task)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import codes, fix
+
+from mfkit_lint.contract import cli as contract
+
+metaflow = pytest.importorskip("metaflow")
+
+# A step-command builder in the shapes extensions use: options added by statements of their
+# own, one guarded, one in a loop, one the core step does not take at all.
+BUILDER = """
+import sys
+
+
+def step_command(flow_file, step_name, run_id, task_id, input_paths, attempt, tags,
+                 origin_run_id, code_package_url):
+    cmd = [sys.executable, flow_file, "--no-pylint", "--quiet", "--environment", "local"]
+    for tag in tags:
+        cmd += ["--tag", tag]
+    if origin_run_id:
+        cmd += ["--clone-run-id", origin_run_id]
+    cmd += [
+        "step", step_name,
+        "--run-id", run_id,
+        "--task-id", task_id,
+        "--input-paths", input_paths,
+        "--retry-count", str(attempt),
+    ]
+    if code_package_url:
+        cmd += ["--code-package-url", code_package_url]
+    return cmd
+"""
+
+FLOW = """
+from metaflow import FlowSpec, step
+
+
+class TinyFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    TinyFlow()
+"""
+
+
+def _argv(builder: str, flow_file: Path) -> list[str]:
+    """The command the (test's own) builder returns."""
+    namespace: dict = {}
+    exec(compile(textwrap.dedent(builder), "builder.py", "exec"), namespace)
+    return namespace["step_command"](
+        str(flow_file),
+        "start",
+        "r-1",
+        "t-1",
+        "r-1/_parameters/p-1",
+        0,
+        ["nightly"],
+        "r-0",
+        "s3://b/pkg",
+    )
+
+
+def _contract_rejects(argv: list[str]) -> list[str]:
+    """Options of ``argv`` that the contract snapshot does not accept where they stand."""
+    sub = argv.index("step")
+    rejected = []
+    for side, words in (("top", argv[2:sub]), ("step", argv[sub + 2 :])):
+        known = contract.TOP_LEVEL_OPTIONS if side == "top" else contract.SUBCOMMAND_OPTIONS["step"]
+        rejected += [w for w in words if w.startswith("--") and w.split("=")[0] not in known]
+    return rejected
+
+
+def _metaflow_accepts(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, USERNAME="dev", METAFLOW_HOME=str(cwd / "home"))
+    return subprocess.run(
+        [*argv, "--help"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_fixed_commands_are_accepted_by_the_contract_and_by_metaflow(tmp_path: Path):
+    flow = tmp_path / "flow.py"
+    flow.write_text(FLOW)
+    assert sorted(codes(BUILDER, "MFK1")) == ["MFK103", "MFK109", "MFK109"]
+
+    before = _argv(BUILDER, flow)
+    assert _contract_rejects(before) == ["--tag", "--clone-run-id", "--code-package-url"]
+    rejected = _metaflow_accepts(before, tmp_path)
+    assert rejected.returncode == 2 and "no such option" in rejected.stderr.lower()
+
+    fixed = fix(fix(BUILDER, "MFK103"), "MFK109", unsafe=True)
+    ast.parse(fixed)
+    assert codes(fixed, "MFK1") == []
+    assert fix(fix(fixed, "MFK103"), "MFK109", unsafe=True) == fixed  # idempotent
+
+    after = _argv(fixed, flow)
+    assert _contract_rejects(after) == []
+    assert after[after.index("step") :].count("--tag") == 1  # moved, not lost
+    assert "--clone-run-id" in after[after.index("step") :]
+    assert "--code-package-url" not in after  # removed: the core step does not take it
+    accepted = _metaflow_accepts(after, tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Usage: flow.py step" in accepted.stdout
+
+
+def test_the_safe_moves_alone_leave_the_unsafe_removal_to_unsafe_fixes():
+    safe = fix(fix(BUILDER, "MFK103"), "MFK109")
+    assert codes(safe, "MFK109") == ["MFK109"]  # --code-package-url: removal is unsafe
+    assert "--code-package-url" in safe
