@@ -204,15 +204,35 @@ def test_one_report_for_a_helper_shared_by_two_commands():
     assert codes(code, "MFK109") == ["MFK109"]
 
 
-def test_no_fix_for_conditional_or_unknown_options():
+def test_no_fix_for_words_inside_a_bigger_list():
+    # Removing one option from the middle of a command is left to the author.
     for name in (
-        "--clone-run-id after init (kestra)",
-        "--with after step (flyte)",
         "option unknown to Metaflow after step",
         "--namespace on init (known to step and run)",
     ):
         (diag,) = lint(POSITIVE[name], "MFK109")
         assert diag.fix is None, name
+        assert diag.no_fix_reason, name
+
+
+def test_a_guarded_option_init_does_not_take_is_removed_as_an_unsafe_fix():
+    before = POSITIVE["--clone-run-id after init (kestra)"]
+    (diag,) = lint(before, "MFK109")
+    assert diag.fix is not None and diag.fix.applicability.value == "unsafe"
+    assert fix(before, "MFK109") == textwrap.dedent(before)  # not with --fix alone
+    after = fix(before, "MFK109", unsafe=True)
+    assert "--clone-run-id" not in after and "if origin_run_id" not in after
+    assert "subprocess.run(cmd, check=True)" in after
+    assert codes(after, "MFK109") == []
+
+
+def test_a_loop_adding_top_level_options_moves_before_the_subcommand_statement():
+    before = POSITIVE["--with after step (flyte)"]
+    after = fix(before, "MFK109")
+    body = after.split("def _step_cmd", 1)[1]
+    assert body.index("for _deco in WITH_DECORATORS:") < body.index('cmd += ["step"')
+    assert codes(after, "MFK109") == []
+    assert fix(after, "MFK109") == after
 
 
 def test_fix_moves_a_top_level_option_before_the_subcommand():

@@ -107,10 +107,16 @@ def test_fix_moves_text_inside_an_fstring():
     assert codes(after, "MFK103") == []
 
 
-def test_no_fix_for_conditional_pieces():
-    (diag,) = lint(POSITIVE["tags added in a loop before the subcommand"], "MFK103")
-    assert diag.fix is None
-    assert fix(POSITIVE["tags added in a loop before the subcommand"], "MFK103").count("--tag") == 1
+def test_a_loop_adding_tags_moves_after_the_subcommand_statement():
+    before = POSITIVE["tags added in a loop before the subcommand"]
+    (diag,) = lint(before, "MFK103")
+    assert diag.fix is not None
+    after = fix(before, "MFK103")
+    assert after.count("--tag") == 1
+    body = after.split("def cmd", 1)[1]
+    assert body.index('cmd += ["step", step') < body.index("for tag in tags:")
+    assert codes(after, "MFK103") == []
+    assert fix(after, "MFK103") == after
 
 
 def test_init_pair_goes_right_after_init():
