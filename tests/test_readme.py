@@ -43,7 +43,6 @@ def test_readme_run_command_lints_the_bundled_example(tmp_path):
         "MFK301",
         "MFK303",
         "MFK309",
-        "MFK505",
     ]
 
 

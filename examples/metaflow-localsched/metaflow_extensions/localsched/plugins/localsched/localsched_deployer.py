@@ -1,5 +1,13 @@
 from metaflow.runner.deployer_impl import DeployerImpl
 
+# What localsched promises, by the orchestrator kit's capability names (mfkit compliance tests
+# these and skips the rest).
+SUPPORTED_CAPABILITIES = frozenset({"LINEAR_DAG", "RETRY", "RUN_PARAMS", "PROJECT_BRANCH"})
+UNSUPPORTED_CAPABILITIES = {
+    "BRANCHING": "runs linear flows only (one step after the other)",
+    "FOREACH": "runs linear flows only (one step after the other)",
+}
+
 
 class LocalschedDeployer(DeployerImpl):
     TYPE = "localsched"
