@@ -93,14 +93,6 @@ class AttributeFileAfterRun(Rule):
             """,
             line=5,
             column=5,
-            fixed="""
-            import json
-            def trigger(obj, run_params, deployer_attribute_file=None):
-                if deployer_attribute_file:
-                    with open(deployer_attribute_file, "w") as f:
-                        json.dump({"pathspec": obj.pathspec}, f)
-                result = execute_job(obj.job, run_config=build(run_params))
-            """,
         ),
         Invalid(
             """

@@ -87,6 +87,15 @@ class InitWithoutTaskId(Rule):
             """,
             line=5,
             column=20,
+            # generated lines: the fix is written into the template's literal
+            fixed="""
+            def init_lines():
+                return "\\n".join([
+                    "_init = [sys.executable, FLOW_FILE, '--no-pylint']",
+                    "_init += ['init', '--run-id', run_id, '--task-id', '1']",
+                    "subprocess.run(_init, check=True)",
+                ])
+            """,
         ),
     )
 
