@@ -124,3 +124,31 @@ def test_import_time_capture_is_the_stale_one_when_the_flow_file_sets_it(tmp_pat
     records = _run(tmp_path, REPRO_FLOW_SETS="1")
     submitter = next(r for r in records if r["where"] == "runtime_step_cli")
     assert submitter == {**submitter, "import_time": "outer", "now": "set-by-flow-file"}
+
+
+def test_the_options_the_runtime_passes_to_step_commands_match_the_contract(monkeypatch):
+    from types import SimpleNamespace
+
+    from metaflow.runtime import CLIArgs
+
+    from mfkit_lint.contract import cli as contract
+    from mfkit_lint.contract.runtime import RUNTIME_STEP_OPTIONS
+
+    task = SimpleNamespace(
+        step="start",
+        run_id="r1",
+        task_id="t1",
+        input_paths=[],
+        split_index=None,
+        retries=0,
+        user_code_retries=0,
+        tags=[],
+        ubf_context=None,
+    )
+    args = SimpleNamespace(task=task)
+    monkeypatch.setenv("USERNAME", "dev")  # the runtime asks for the current namespace
+    CLIArgs.default_args(args)
+    passed = tuple(f"--{name}" for name in args.command_options)
+    assert passed == RUNTIME_STEP_OPTIONS
+    # every one of them is an option of the core `step` in the snapshot
+    assert set(passed) <= set(contract.SUBCOMMAND_OPTIONS["step"])

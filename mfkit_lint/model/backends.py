@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Union
 
 from mfkit_lint.contract import cli as contract
+from mfkit_lint.contract.runtime import PARALLEL_ONLY, RUNTIME_STEP_OPTIONS
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.environment import env_writes
 from mfkit_lint.model.module import call_name, dotted_name, per_module
@@ -25,22 +26,6 @@ from mfkit_lint.model.module import call_name, dotted_name, per_module
 if TYPE_CHECKING:
     from mfkit_lint.model.commands import Command, Option
     from mfkit_lint.model.module import FunctionNode, ModuleModel
-
-# The options Metaflow's runtime puts on the step commands it starts (runtime.CLIArgs's
-# command_options in 2.19.39; None/False values are left out, so --split-index comes with
-# foreach tasks and --tag with tagged runs); a backend's ``step`` receives them through
-# runtime_step_cli and must declare each one, or click stops the task with ``no such option``.
-# ``--ubf-context`` is left out: it comes only with @parallel, which a backend may not support.
-RUNTIME_STEP_OPTIONS = (
-    "--run-id",
-    "--task-id",
-    "--input-paths",
-    "--split-index",
-    "--retry-count",
-    "--max-user-code-retries",
-    "--tag",
-    "--namespace",
-)
 
 
 @dataclass
@@ -202,7 +187,11 @@ def plugin_option_verdict(module: ModuleModel, command: Command, option: Option)
 def missing_runtime_options(step: BackendStep) -> list[str]:
     """Options Metaflow's runtime passes to every step command that this backend's ``step``
     does not declare: the first task fails with ``no such option``."""
-    return [name for name in RUNTIME_STEP_OPTIONS if name not in step.options]
+    return [
+        name
+        for name in RUNTIME_STEP_OPTIONS
+        if name not in PARALLEL_ONLY and name not in step.options
+    ]
 
 
 def _where(step: BackendStep) -> str:
