@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
+from mfkit_lint.model.backends import backend_decorators
 from mfkit_lint.model.extension import (
     ExtensionFile,
     class_level_bindings,
@@ -19,7 +20,8 @@ DECLARATION = "SUPPORTED_CAPABILITIES"
 
 
 class CapabilitiesUndeclared(Rule):
-    """An orchestrator extension (a ``DeployerImpl`` subclass with a ``TYPE``) that declares
+    """An orchestrator extension (a ``DeployerImpl`` subclass with a ``TYPE``) or a compute
+    backend (a step decorator that runs steps through its ``<name> step``) that declares
     no ``SUPPORTED_CAPABILITIES``: in the class, its module, or a module beside it. Metaflow
     does not read the name; the compliance runners do, and without it they test only the
     required capabilities, so a broken optional one (``@conda``, resume, nested foreach,
@@ -27,9 +29,9 @@ class CapabilitiesUndeclared(Rule):
 
     code = "MFK505"
     name = "capabilities-undeclared"
-    summary = "orchestrator declares no SUPPORTED_CAPABILITIES (optional capabilities untested)"
+    summary = "extension declares no SUPPORTED_CAPABILITIES (optional capabilities untested)"
     scope = Scope.PROJECT
-    triggers = (b"DeployerImpl",)
+    triggers = (b"DeployerImpl", b"StepDecorator")
 
     VALID = (
         Valid(
@@ -74,8 +76,19 @@ class CapabilitiesUndeclared(Rule):
             and derives_from(tree, c, "DeployerImpl")
             and string_constant(c, "TYPE") is not None
         ]
-        if not deployers or _declares(tree) or _declared_beside(module):
+        # A compute backend's step decorator: `mfkit compliance backend` reads the same name.
+        backends = [c for c, _ in backend_decorators(module) if c in tree.body]
+        if not (deployers or backends) or _declares(tree) or _declared_beside(module):
             return
+        for cls in backends:
+            if not any(class_level_bindings(cls, DECLARATION)):
+                yield Finding(
+                    cls,
+                    f"{cls.name} declares no {DECLARATION}: `mfkit compliance backend` then "
+                    "tests only the required capabilities, and optional ones (@conda, GPU, "
+                    f"@timeout) ship untested; declare e.g. {DECLARATION} = REQUIRED | "
+                    "{Cap.CONDA} beside the decorator",
+                )
         for cls in deployers:
             if any(class_level_bindings(cls, DECLARATION)):
                 continue

@@ -490,3 +490,18 @@ def test_a_builder_only_ever_called_for_named_single_task_steps():
     assert codes(code, "MFK607") == []
     generic = code.replace('for step in ("start", "end"):', "for step in graph_steps():")
     assert codes(generic, "MFK607") == ["MFK607"]
+
+
+def test_a_backend_decorator_declares_its_capabilities(tmp_path):
+    plugins = tmp_path / "metaflow_extensions" / "acme" / "plugins" / "acme"
+    plugins.mkdir(parents=True)
+    decorator = plugins / "acme_decorator.py"
+    decorator.write_text(textwrap.dedent(DECORATOR))
+    linter = Linter(Settings(), Selection(("MFK505",)))
+    linter.project = ProjectIndex([decorator])
+    found = [(d.location.row, d.code) for d in linter.lint_path(decorator).diagnostics]
+    assert found == [(_line(DECORATOR, "class MyBackend"), "MFK505")]
+    beside = plugins / "capabilities.py"
+    beside.write_text("SUPPORTED_CAPABILITIES = frozenset()\n")
+    linter.project = ProjectIndex([decorator, beside])
+    assert linter.lint_path(decorator).diagnostics == []
