@@ -61,6 +61,20 @@ class CapabilitiesUndeclared(Rule):
             column=1,
             file="metaflow_extensions/acme/plugins/acme/acme_deployer.py",
         ),
+        Invalid(
+            {
+                "metaflow_extensions/acme/plugins/acme/acme_decorator.py": """
+                from metaflow.decorators import StepDecorator
+                class AcmeDecorator(StepDecorator):
+                    name = "acme"
+                    def runtime_step_cli(self, cli_args, retry_count, max_retries, ubf_context):
+                        cli_args.commands = ["acme", "step"]
+            """,
+            },
+            line=3,
+            column=1,
+            file="metaflow_extensions/acme/plugins/acme/acme_decorator.py",
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
