@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
@@ -121,7 +122,7 @@ def _unregistered_deployers(module: ModuleModel, where: ExtensionFile) -> Iterat
                 f"and Deployer(flow).{string_constant(cls, 'TYPE')}() raises AttributeError",
             )
         return
-    registered = _registered_paths(module)
+    registered = _registered_paths(module, plugins)
     if registered is None:
         return
     stem = module.path.stem if module.path is not None else ""
@@ -137,17 +138,17 @@ def _unregistered_deployers(module: ModuleModel, where: ExtensionFile) -> Iterat
             )
 
 
-def _registered_paths(module: ModuleModel) -> Optional[set[str]]:
-    """Absolute paths of every deployer descriptor in the tree's configuration files; None
-    when a configuration file cannot be read (then nothing can be concluded)."""
+def _registered_paths(module: ModuleModel, plugins: Path) -> Optional[set[str]]:
+    """Absolute paths of every deployer descriptor in the configuration files of the tree and
+    of the deployer's own ``plugins/`` (linted or not: Metaflow reads it either way); None
+    when one cannot be read or builds its list in code (then nothing can be concluded)."""
     assert module.project is not None
     out: set[str] = set()
-    for path in module.project.files:
+    configs = {p for p in module.project.files if _is_config(p)} | set(config_files(plugins))
+    for path in sorted(configs):
         where = ExtensionFile.of(path)
-        if where is None or not where.is_config():
-            continue
         config = module.project.model(path)
-        if config is None:
+        if where is None or config is None:
             return None
         for descriptor in descriptors(config.tree):
             if descriptor.variable == DEPLOYER_DESC:
@@ -160,5 +161,10 @@ def _registered_paths(module: ModuleModel) -> Optional[set[str]]:
             and not isinstance(s.value, (ast.List, ast.Tuple))
             for s in config.tree.body
         ):
-            return None  # built some other way: cannot tell what it names
+            return None
     return out
+
+
+def _is_config(path: Path) -> bool:
+    where = ExtensionFile.of(path)
+    return where is not None and where.is_config()

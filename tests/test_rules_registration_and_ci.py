@@ -274,3 +274,17 @@ def test_capabilities_declared_in_the_class_by_import_or_outside_an_extension():
         "metaflow_extensions/acme/plugins/other/caps.py": "SUPPORTED_CAPABILITIES = set()\n",
     }
     assert found(other_package, "MFK505") == [(DEPLOYER, "MFK505")]
+
+
+def test_a_configuration_file_excluded_from_linting_still_registers(tmp_path: Path):
+    files = {
+        CONFIG: 'DEPLOYER_IMPL_PROVIDERS_DESC = [("acme", ".acme.acme_deployer.AcmeDeployer")]\n',
+        DEPLOYER: GOOD_DEPLOYER,
+        "pyproject.toml": '[tool.mfkit-lint]\nextend-exclude = ["mfextinit_*.py"]\n',
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    result = run_cli("--no-cache", "--select", "MFK501", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout.decode()
