@@ -3,33 +3,10 @@
 import pytest
 from conftest import codes, lint
 
-WINDMILL = """
-class Compiler:
-    def _base_cmd_parts(self):
-        return ["python3", self.flow_file, "--no-pylint", "--quiet"]
+from mfkit_lint.rules.params_not_forwarded_to_init import ParamsNotForwardedToInit
 
-    def _build_init_module(self, params):
-        param_collection = "\\n".join(
-            'MF_PARAM_%s="$%s"' % (pname.upper(), pname) for pname in params
-        )
-        init_parts = self._base_cmd_parts() + [
-            "init", "--run-id", "$RUN_ID", "--task-id", "windmill-params",
-        ]
-        for tag in self.tags:
-            init_parts += ["--tag", tag]
-        base_init_cmd = " ".join(init_parts)
-        script = '''\\
-#!/bin/bash
-set -e
-{param_collection}
-if [ -n "$ORIGIN_RUN_ID" ]; then
-  {init_cmd} --clone-run-id "$ORIGIN_RUN_ID"
-else
-  {init_cmd}
-fi
-'''.format(param_collection=param_collection, init_cmd=base_init_cmd)
-        return script
-"""
+# The rule's own Invalid example: windmill's init joined into a bash script.
+WINDMILL = ParamsNotForwardedToInit.INVALID[0].code
 
 POSITIVE = {
     "MF_PARAM_* shell variables, init joined into a bash script (windmill)": WINDMILL,

@@ -83,7 +83,8 @@ def _download(name: str, version: str, target: Path) -> None:
     staging.rename(target)
 
 
-def lint(name: str, root: Path) -> set[Finding]:
+def mfkit_json(root: Path, *extra: str) -> list[dict]:
+    """The JSON findings of ``mfkit-lint`` on one extension, uncached."""
     result = subprocess.run(
         [
             sys.executable,
@@ -94,15 +95,20 @@ def lint(name: str, root: Path) -> set[Finding]:
             "json",
             "--exit-zero",
             "--no-cache",
+            *extra,
             str(root),
         ],
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
-        raise SystemExit(f"mfkit-lint failed on {name}:\n{result.stderr}")
+        raise SystemExit(f"mfkit-lint failed on {root}:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def lint(name: str, root: Path) -> set[Finding]:
     found = set()
-    for item in json.loads(result.stdout):
+    for item in mfkit_json(root):
         path = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
         found.add((name, path, item["location"]["row"], item["code"], item["message"]))
     return found

@@ -32,32 +32,13 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check import PINNED, fetch
+from check import PINNED, fetch, mfkit_json
 
 ORCHESTRATORS = list(PINNED)[:8]
 
 
-def _lint(root: Path, *extra: str) -> list[dict]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mfkit_lint",
-            "lint",
-            "--format",
-            "json",
-            "--exit-zero",
-            "--no-cache",
-            "--unsafe-fixes",
-            *extra,
-            str(root),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"mfkit-lint failed on {root}:\n{result.stderr}")
-    return json.loads(result.stdout)
+def _lint(root: Path) -> list[dict]:
+    return mfkit_json(root, "--unsafe-fixes")
 
 
 def _fix(root: Path) -> None:
