@@ -171,6 +171,7 @@ class Linter:
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template.
+        generated_fixes = []
         for index, embedded in enumerate(embedded_of(module)):
             virtual = ModuleModel(embedded.source, embedded.tree, generated=True)
             for diag in self._run_rules(active, virtual, filename, errors):
@@ -181,8 +182,16 @@ class Linter:
                         **diag.fix_data,
                         EMBEDDED_KEY: {"index": index, "span": _span_list(diag.span)},
                     }
+                    generated_fixes.append(diag)
                 diag.span = embedded.real_span(source, diag.span)
                 diagnostics.append(diag)
+        if generated_fixes:
+            # Whether a fix in generated code can be written back into the template is known
+            # only once its edits are computed: decide it now, so that what the report
+            # promises ([*], the fixable count) is what --fix does.
+            from mfkit_lint.fixers.apply import compute_edits
+
+            compute_edits(source, generated_fixes)
         return self._finish(diagnostics, source.text if apply_noqa else "")
 
     def _lint_yaml(
