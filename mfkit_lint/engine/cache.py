@@ -119,7 +119,9 @@ def _plugin_modules(directory: Optional[Path]) -> list[str]:
     except Exception:  # missing or unreadable: ask the distributions
         pass
     modules = plugin_modules()
-    if directory.is_dir():
+    # (The directory is made here if need be: a first run that did not remember the list
+    # would leave every later run to ask the distributions again.)
+    if prepare_directory(directory):
         with contextlib.suppress(OSError):
             _write_atomic(path, json.dumps(modules))
     return modules
@@ -280,17 +282,21 @@ class Cache:
 
     def _prepare(self) -> bool:
         if self._ready is None:
-            self._ready = False
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                for name, text in ((".gitignore", GITIGNORE), ("CACHEDIR.TAG", CACHEDIR_TAG)):
-                    marker = self.directory / name
-                    if not marker.exists():
-                        _write_atomic(marker, text)
-                self._ready = True
-            except OSError:
-                pass
+            self._ready = prepare_directory(self.directory)
         return self._ready
+
+
+def prepare_directory(directory: Path) -> bool:
+    """Make the cache directory with its marker files; False when it cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitignore", GITIGNORE), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+            marker = directory / name
+            if not marker.exists():
+                _write_atomic(marker, text)
+    except OSError:
+        return False
+    return True
 
 
 def _unlink(path: str) -> int:

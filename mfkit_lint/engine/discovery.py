@@ -221,19 +221,41 @@ def _root_of(directory: str) -> Optional[str]:
 # A project's files by root and file selection: flake8, pre-commit batches and the language
 # server lint file after file of one project. A listing is reused for a few seconds (a long
 # lived language server sees new files soon after), and a CLI run starts afresh.
-_PROJECT_FILES: dict[tuple, tuple[float, tuple[Path, ...]]] = {}
+_PROJECT_FILES: dict[tuple, ProjectListing] = {}
 _LISTING_TTL = 10.0
 
 
-def project_files(settings: Settings, root: Path) -> tuple[Path, ...]:
+@dataclass(eq=False)
+class ProjectListing:
+    """The files of one project as listed at one time. Compared by identity: every file of a
+    run asks for its project, and comparing hundreds of paths per file would cost more than
+    linting it."""
+
+    root: Path
+    files: tuple[Path, ...]
+    listed_at: float
+    _stamp: Optional[bytes] = None
+
+    def stamp(self) -> bytes:
+        """A digest of the files as they are on disk (path, size, modification time), taken
+        once per listing: whatever depends on the project is valid while it is unchanged."""
+        if self._stamp is None:
+            from mfkit_lint.engine.cache import project_context
+
+            self._stamp = project_context(self.files)
+        return self._stamp
+
+
+def project_listing(settings: Settings, root: Path) -> ProjectListing:
     """Every file under ``root`` that a run on the directory would lint (excludes and
     .gitignore applied)."""
     key = (root, settings.root, settings.exclude, settings.extend_exclude)
     now = time.monotonic()
     listed = _PROJECT_FILES.get(key)
-    if listed is None or now - listed[0] > _LISTING_TTL:
-        listed = _PROJECT_FILES[key] = (now, tuple(FileFinder(settings).find([root]).files))
-    return listed[1]
+    if listed is None or now - listed.listed_at > _LISTING_TTL:
+        files = tuple(FileFinder(settings).find([root]).files)
+        listed = _PROJECT_FILES[key] = ProjectListing(root, files, now)
+    return listed
 
 
 def forget_projects() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Applicability, Diagnostic, Fix, Location, Span
-from mfkit_lint.engine.discovery import project_files, project_root
+from mfkit_lint.engine.discovery import ProjectListing, project_listing, project_root
 from mfkit_lint.engine.noqa import NoqaMap, noqa_map, noqa_map_by_line, suppressed
 from mfkit_lint.engine.registry import (
     ENGINE_RULES,
@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from mfkit_lint.model.yaml_document import YamlDocument
 
 
-# Project indexes (parsed modules, file contents) by file list, for the life of the process.
-_INDEXES: dict[tuple[Path, ...], ProjectIndex] = {}
+# Project indexes (parsed modules, file contents) by project root and file selection, with
+# the listing each was built from. A new listing of the same files reuses the index while no
+# file changed on disk (a language server lints file after file of one project).
+_INDEXES: dict[tuple, tuple[ProjectListing, ProjectIndex]] = {}
 
 
 @dataclass
@@ -226,23 +228,42 @@ class Linter:
         """The files of the project ``filename`` belongs to (None: no project)."""
         if self.project is not None:
             return tuple(self.project.files)
+        listing = self.project_listing(filename)
+        return listing.files if listing is not None else None
+
+    def project_listing(self, filename: str) -> Optional[ProjectListing]:
+        """The listing of the project ``filename`` belongs to (None: no project, or the
+        project is the one set on this linter)."""
+        if self.project is not None:
+            return None
         if not filename or filename == "-" or not os.path.exists(filename):
             return None  # a source that is no file (a snippet, an unsaved buffer) stands alone
-        return project_files(self.settings, project_root(Path(filename), self.settings.root))
+        return project_listing(self.settings, project_root(Path(filename), self.settings.root))
 
     def project_for(self, filename: str) -> Optional[ProjectIndex]:
         """The project of the file, for questions that span modules: the same for every front
         end, and two projects linted in one run never see each other's files."""
         if self.project is not None:
             return self.project
-        files = self.project_files(filename)
-        if files is None:
+        listing = self.project_listing(filename)
+        if listing is None:
             return None
-        index = _INDEXES.get(files)
-        if index is None:
+        settings = self.settings
+        key = (listing.root, settings.root, settings.exclude, settings.extend_exclude)
+        known = _INDEXES.get(key)
+        if known is not None and known[0] is listing:
+            return known[1]
+        if (
+            known is not None
+            and known[0].files == listing.files
+            and known[0].stamp() == listing.stamp()
+        ):
+            index = known[1]
+        else:
             from mfkit_lint.model.project import ProjectIndex
 
-            index = _INDEXES[files] = ProjectIndex(files)
+            index = ProjectIndex(listing.files)
+        _INDEXES[key] = (listing, index)
         return index
 
     def _run_rules(

@@ -55,6 +55,7 @@ class Session:
     def __init__(self, linter: Linter, options: RunOptions) -> None:
         self.linter = linter
         self.options = options
+        self._fixed_project_stamp: Optional[bytes] = None
 
     def run(self, paths: list[str], stdin: Optional[bytes] = None) -> RunOutcome:
         """Lint (and fix) ``paths``; ``-`` is ``stdin``. A KeyboardInterrupt stops the worker
@@ -93,7 +94,6 @@ class Session:
                     continue
             if cache is not None:
                 job.digest = content_digest(job.raw)
-        stamps: dict[tuple[Path, ...], bytes] = {}
         todo: list[_Job] = []
         for job in jobs:
             if job.result is not None:
@@ -102,11 +102,9 @@ class Session:
                 # Rules may read the other files of the file's project: the result depends on
                 # all of them, and on which one it is.
                 context = b""
-                files = self.linter.project_files(job.filename)
-                if files is not None:
-                    if files not in stamps:
-                        stamps[files] = project_context(files)
-                    context = stamps[files] + os.path.realpath(job.filename).encode()
+                stamp = self._project_stamp(job.filename)
+                if stamp is not None:
+                    context = stamp + os.path.realpath(job.filename).encode()
                 codes = self.linter.checked_codes(job.filename)
                 job.key = cache.key_for(job.digest, codes, context)
                 diagnostics = cache.get(job.key, job.filename)
@@ -130,6 +128,15 @@ class Session:
                 yield job, result
         finally:
             linted.close()
+
+    def _project_stamp(self, filename: str) -> Optional[bytes]:
+        """The state on disk of the project ``filename`` belongs to (None: no project)."""
+        if self.linter.project is not None:
+            if self._fixed_project_stamp is None:
+                self._fixed_project_stamp = project_context(self.linter.project.files)
+            return self._fixed_project_stamp
+        listing = self.linter.project_listing(filename)
+        return listing.stamp() if listing is not None else None
 
     def _one(self, result: FileResult, outcome: RunOutcome, path: Optional[Path]) -> None:
         outcome.files += 1
