@@ -96,3 +96,60 @@ def test_every_way_of_naming_the_file_gives_the_same_findings(projects: Path):
         if line.strip()
     }
     assert rows == {(str(row), code) for _, code, row in expected}
+
+
+def _aged(root: Path, seconds: float = 3600) -> None:
+    """Every file and directory under ``root`` last changed ``seconds`` ago."""
+    import os
+    import time
+
+    then = time.time() - seconds
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (then, then))
+
+
+def _listed(root: Path, store: Path) -> list[str]:
+    from mfkit_lint.engine.discovery import forget_projects, project_listing
+
+    forget_projects()  # as each CLI run does: only the stored listing survives
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in project_listing(Settings(root=root), root, store).files
+    )
+
+
+def test_a_stored_project_listing_follows_the_tree(tmp_path: Path):
+    """A later run reuses the listing kept in the cache only while the tree is unchanged."""
+    root = tmp_path / "proj"
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "setup.cfg").write_text("")
+    (root / "pkg" / "a.py").write_text("x = 1\n")
+    (root / "pkg" / "sub" / "b.py").write_text("y = 2\n")
+    store = tmp_path / "cache"
+    _aged(root)
+    assert _listed(root, store) == ["pkg/a.py", "pkg/sub/b.py"]
+    assert list(store.glob("listing-*.json"))  # kept: nothing had just changed
+    (root / "pkg" / "sub" / "c.py").write_text("z = 3\n")  # a new file deep down
+    assert _listed(root, store) == ["pkg/a.py", "pkg/sub/b.py", "pkg/sub/c.py"]
+    _aged(root)
+    assert _listed(root, store) == ["pkg/a.py", "pkg/sub/b.py", "pkg/sub/c.py"]
+    (root / "pkg" / "a.py").unlink()
+    assert _listed(root, store) == ["pkg/sub/b.py", "pkg/sub/c.py"]
+    _aged(root)
+    assert _listed(root, store) == ["pkg/sub/b.py", "pkg/sub/c.py"]
+    (root / ".gitignore").write_text("pkg/\n")
+    _aged(root)  # even with the directory's time unchanged, the new .gitignore is seen
+    assert _listed(root, store) == []
+    (root / ".gitignore").write_text("other/\n")
+    _aged(root)
+    assert _listed(root, store) == ["pkg/sub/b.py", "pkg/sub/c.py"]
+
+
+def test_a_listing_taken_right_after_a_change_is_not_kept(tmp_path: Path):
+    """A change in the same tick of the file system's clock would not show: not stored."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    store = tmp_path / "cache"
+    assert _listed(root, store) == ["a.py"]
+    assert not list(store.glob("listing-*.json"))

@@ -123,7 +123,7 @@ def _plugin_modules(directory: Optional[Path]) -> list[str]:
     # would leave every later run to ask the distributions again.)
     if prepare_directory(directory):
         with contextlib.suppress(OSError):
-            _write_atomic(path, json.dumps(modules))
+            write_atomic(path, json.dumps(modules))
     return modules
 
 
@@ -141,7 +141,7 @@ def project_context(files: Iterable[Path]) -> bytes:
             stamp = f"{info.st_size}:{info.st_mtime_ns}"
         except OSError:
             stamp = "unreadable"
-        digest.update(f"{os.path.realpath(path)}\0{stamp}\0".encode())
+        digest.update(f"{path}\0{stamp}\0".encode())
     return digest.digest()
 
 
@@ -203,7 +203,7 @@ class Cache:
             return
         data = json.dumps([[i.code, i.scope] for i in infos], separators=(",", ":"))
         with contextlib.suppress(OSError):
-            _write_atomic(Path(self._index_entry()), data)
+            write_atomic(Path(self._index_entry()), data)
 
     def key(self, raw: bytes, codes: Sequence[str], context: bytes = b"") -> str:
         """The entry of a file with these bytes, checked for ``codes``; ``context`` is whatever
@@ -240,7 +240,7 @@ class Cache:
         data = json.dumps({"diagnostics": [_dump(d) for d in diagnostics]}, separators=(",", ":"))
         with contextlib.suppress(OSError):
             path.parent.mkdir(exist_ok=True)
-            _write_atomic(path, data)
+            write_atomic(path, data)
 
     def prune(self, now: Optional[float] = None, force: bool = False) -> int:
         """Delete old entries and orphaned temporary files; returns how many files went.
@@ -293,7 +293,7 @@ def prepare_directory(directory: Path) -> bool:
         for name, text in ((".gitignore", GITIGNORE), ("CACHEDIR.TAG", CACHEDIR_TAG)):
             marker = directory / name
             if not marker.exists():
-                _write_atomic(marker, text)
+                write_atomic(marker, text)
     except OSError:
         return False
     return True
@@ -307,7 +307,7 @@ def _unlink(path: str) -> int:
     return 1
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """Write a temporary file beside ``path`` and rename it over ``path``: readers see the old
     entry or the new one, never a part (no fsync: after a crash an entry may be empty, a miss)."""
     import tempfile

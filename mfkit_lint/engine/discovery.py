@@ -64,6 +64,10 @@ class _Ignores:
             self._cache[directory] = spec
         return self._cache[directory]
 
+    def loaded(self) -> list[Path]:
+        """The directories whose .gitignore was looked for (whether or not there was one)."""
+        return list(self._cache)
+
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for directory in _repo_dirs(path.parent):
             spec = self._load(directory)
@@ -113,6 +117,7 @@ class FileFinder:
         self.force_exclude = force_exclude
         self._exclude: Optional[pathspec.PathSpec] = None
         self.gitignore = _Ignores() if respect_gitignore else None
+        self.walked: list[str] = []  # the directories listed, in the order of the walk
 
     def excluded(self, path: Path, is_dir: bool, base: Optional[Path] = None) -> bool:
         # Exclude patterns are gitignore patterns matched against the path relative to the
@@ -179,6 +184,7 @@ class FileFinder:
             return self.excluded(path, is_dir, base=root)
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
+            self.walked.append(dirpath)
             current = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not skip(current / d, True))
             for name in sorted(filenames):
@@ -246,16 +252,83 @@ class ProjectListing:
         return self._stamp
 
 
-def project_listing(settings: Settings, root: Path) -> ProjectListing:
+def project_listing(settings: Settings, root: Path, store: Optional[Path] = None) -> ProjectListing:
     """Every file under ``root`` that a run on the directory would lint (excludes and
-    .gitignore applied)."""
+    .gitignore applied). With ``store`` (the cache directory) a listing is also kept on disk
+    and reused by later runs while nothing it depends on changed (see ``_StoredListing``)."""
     key = (root, settings.root, settings.exclude, settings.extend_exclude)
     now = time.monotonic()
     listed = _PROJECT_FILES.get(key)
     if listed is None or now - listed.listed_at > _LISTING_TTL:
-        files = tuple(FileFinder(settings).find([root]).files)
+        stored = _StoredListing(store, key) if store is not None else None
+        files = stored.load() if stored is not None else None
+        if files is None:
+            started = time.time_ns()
+            finder = FileFinder(settings)
+            found = finder.find([root])
+            files = tuple(found.files)
+            if stored is not None and not found.errors:
+                stored.save(files, finder, started)
         listed = _PROJECT_FILES[key] = ProjectListing(root, files, now)
     return listed
+
+
+class _StoredListing:
+    """A project listing kept in the cache directory. It depends on the entries of every
+    directory walked (a file or directory added, removed or renamed changes the directory's
+    modification time), on the .gitignore files read, and on whether the directories above
+    the root hold a ``.git`` (which moves the repository root, whose .gitignore files then
+    apply): the state of each is recorded, and the listing is reused only while all are
+    unchanged. A listing taken while one of them had just changed is not kept: a change in the
+    same tick of the file system's clock would not show (git's "racy" entries)."""
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, store: Path, key: tuple) -> None:
+        import hashlib
+
+        self.path = store / f"listing-{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.json"
+        self.root = Path(key[0])
+
+    def load(self) -> Optional[tuple[Path, ...]]:
+        import json
+
+        try:
+            with open(self.path, "rb") as fh:
+                data = json.loads(fh.read())
+            watched, files = data["watched"], data["files"]
+            if any(_state(path) != state for path, state in watched):
+                return None
+            return tuple(Path(f) for f in files)
+        except Exception:  # missing, partial or foreign: list again
+            return None
+
+    def save(self, files: tuple[Path, ...], finder: FileFinder, started_ns: int) -> None:
+        import contextlib
+        import json
+
+        from mfkit_lint.engine.cache import prepare_directory, write_atomic
+
+        paths = [*finder.walked, *(os.path.join(p, ".git") for p in self.root.parents)]
+        if finder.gitignore is not None:
+            paths += [os.path.join(d, ".gitignore") for d in finder.gitignore.loaded()]
+        watched = [(path, _state(path)) for path in paths]
+        if any(state and state[0] > started_ns - self.RACY_NS for _, state in watched):
+            return
+        data = {"watched": watched, "files": [str(f) for f in files]}
+        if prepare_directory(self.path.parent):
+            with contextlib.suppress(OSError):
+                write_atomic(self.path, json.dumps(data, separators=(",", ":")))
+
+
+def _state(path: str) -> Optional[list[int]]:
+    """What changes when a directory's entries or a file's content change: modification time
+    and size (None: missing)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_mtime_ns, info.st_size]
 
 
 def forget_projects() -> None:

@@ -83,6 +83,9 @@ class Linter:
                 for pattern, codes in settings.per_file_ignores
             ]
         self._codes: Optional[list[str]] = None
+        self._all_checked: Optional[tuple[str, ...]] = None
+        # Where project listings are kept between runs (the cache directory; None: nowhere).
+        self.listing_store: Optional[Path] = None
 
     @property
     def rules(self) -> list[type[Rule]]:
@@ -238,7 +241,8 @@ class Linter:
             return None
         if not filename or filename == "-" or not os.path.exists(filename):
             return None  # a source that is no file (a snippet, an unsaved buffer) stands alone
-        return project_listing(self.settings, project_root(Path(filename), self.settings.root))
+        root = project_root(Path(filename), self.settings.root)
+        return project_listing(self.settings, root, self.listing_store)
 
     def project_for(self, filename: str) -> Optional[ProjectIndex]:
         """The project of the file, for questions that span modules: the same for every front
@@ -298,12 +302,17 @@ class Linter:
         codes not ignored for it. Two files with the same bytes and the same checked codes get
         the same diagnostics (the cache relies on it)."""
         ignored = self._ignored_codes(filename)
+        if not ignored and self._all_checked is not None:
+            return self._all_checked  # the same for every file without per-file ignores
         engine = [
             r.code
             for r in ENGINE_RULES
             if not self.selection.ignores(r.code) and r.code not in ignored
         ]
-        return (*engine, *(c for c in self._rule_codes() if c not in ignored))
+        codes = (*engine, *(c for c in self._rule_codes() if c not in ignored))
+        if not ignored:
+            self._all_checked = codes
+        return codes
 
     # -- helpers -------------------------------------------------------------------------------
     def _rules_for(self, filename: str) -> list[type[Rule]]:

@@ -56,6 +56,7 @@ class Session:
         self.linter = linter
         self.options = options
         self._fixed_project_stamp: Optional[bytes] = None
+        self._real_dirs: dict[str, str] = {}
 
     def run(self, paths: list[str], stdin: Optional[bytes] = None) -> RunOutcome:
         """Lint (and fix) ``paths``; ``-`` is ``stdin``. A KeyboardInterrupt stops the worker
@@ -85,6 +86,8 @@ class Session:
     def _results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileResult]]:
         """Each job's result, in order: from the cache, or linted (maybe in workers)."""
         cache = Cache.for_linter(self.linter) if self.options.cache else None
+        if cache is not None:
+            self.linter.listing_store = cache.directory
         for job in jobs:
             if job.raw is None:
                 assert job.path is not None
@@ -104,7 +107,7 @@ class Session:
                 context = b""
                 stamp = self._project_stamp(job.filename)
                 if stamp is not None:
-                    context = stamp + os.path.realpath(job.filename).encode()
+                    context = stamp + self._real_path(job.filename).encode()
                 codes = self.linter.checked_codes(job.filename)
                 job.key = cache.key_for(job.digest, codes, context)
                 diagnostics = cache.get(job.key, job.filename)
@@ -137,6 +140,16 @@ class Session:
             return self._fixed_project_stamp
         listing = self.linter.project_listing(filename)
         return listing.stamp() if listing is not None else None
+
+    def _real_path(self, filename: str) -> str:
+        """``os.path.realpath(filename)``, resolving each directory once per run: which file of
+        its project a file is, however it was named."""
+        directory, name = os.path.split(os.path.abspath(filename))
+        real = self._real_dirs.get(directory)
+        if real is None:
+            real = self._real_dirs[directory] = os.path.realpath(directory)
+        path = os.path.join(real, name)
+        return os.path.realpath(path) if os.path.islink(path) else path
 
     def _one(self, result: FileResult, outcome: RunOutcome, path: Optional[Path]) -> None:
         outcome.files += 1
