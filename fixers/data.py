@@ -129,3 +129,24 @@ def statement_fix(
     if side == "before" and order == 1:
         return StatementFix(module.position(statement), before=module.position(anchor_statement))
     return None
+
+
+@dataclass(frozen=True)
+class MethodStubs:
+    """Fix data of ``stubs:AddMethodStubs``: append to the class whose ``class`` keyword is at
+    ``cls`` one classmethod per ``(signature, message)`` that raises NotImplementedError(message).
+    The signature is the text after ``def`` (``get_triggered_run(cls, identifier, run_id)``)."""
+
+    cls: Position
+    stubs: tuple[tuple[str, str], ...]
+
+    CODEMOD = "stubs:AddMethodStubs"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"cls": list(self.cls), "stubs": [list(s) for s in self.stubs]}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> MethodStubs:
+        line, column = data["cls"]
+        return cls((int(line), int(column)), tuple((str(s), str(m)) for s, m in data["stubs"]))
+

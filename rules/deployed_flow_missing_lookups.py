@@ -6,14 +6,23 @@ import ast
 from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.model.extension import chain, methods
+from mfkit_lint.fixers.data import MethodStubs
+from mfkit_lint.model.extension import chain, methods, string_constant
 from mfkit_lint.model.module import ModuleModel
 
 DEPLOYED_FLOW = "DeployedFlow"
 # Metaflow injects these into DeployedFlow itself; a subclass that does not define them
 # inherits versions that dispatch to METAFLOW_DEFAULT_FROM_DEPLOYMENT_IMPL (Argo Workflows).
-LOOKUPS = ("from_deployment", "get_triggered_run", "list_deployed_flows")
+# Their parameters as Metaflow's own implementations (Argo Workflows', Step Functions')
+# declare them, which is how DeployedFlow's per-type entry points call them.
+SIGNATURES = {
+    "from_deployment": "from_deployment(cls, identifier, metadata=None)",
+    "get_triggered_run": "get_triggered_run(cls, identifier, run_id, metadata=None)",
+    "list_deployed_flows": "list_deployed_flows(cls, flow_name=None)",
+}
+LOOKUPS = tuple(SIGNATURES)
 
 
 class DeployedFlowMissingLookups(Rule):
@@ -26,6 +35,11 @@ class DeployedFlowMissingLookups(Rule):
     summary = "DeployedFlow subclass without from_deployment/get_triggered_run/list_deployed_flows"
     capability = Cap.FROM_DEPLOYMENT
     triggers = (DEPLOYED_FLOW.encode(),)
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        "Define the missing lookups, raising NotImplementedError that names the deployer",
+        MethodStubs.CODEMOD,
+    )
 
     VALID = (
         Valid("""
@@ -60,6 +74,26 @@ class DeployedFlowMissingLookups(Rule):
         """,
             line=3,
             column=25,
+            fixed="""
+        from metaflow.runner.deployer import DeployedFlow
+        class SchedDeployedFlow(DeployedFlow):
+            TYPE = "sched"
+            @classmethod
+            def from_deployment(cls, identifier, metadata=None):
+                return cls._rebuild(identifier)
+
+            @classmethod
+            def get_triggered_run(cls, identifier, run_id, metadata=None):
+                raise NotImplementedError(
+                    "the 'sched' deployer does not implement get_triggered_run"
+                )
+
+            @classmethod
+            def list_deployed_flows(cls, flow_name=None):
+                raise NotImplementedError(
+                    "the 'sched' deployer does not implement list_deployed_flows"
+                )
+        """,
         ),
     )
 
@@ -82,6 +116,7 @@ class DeployedFlowMissingLookups(Rule):
                 "with \"Could not import module 'kubernetes'\" or looks in the wrong "
                 "scheduler; define them (raise NotImplementedError with a reason if the "
                 "scheduler cannot)",
+                _stubs(module, classes, missing).to_data(),
             )
 
 
@@ -91,4 +126,16 @@ def _assigns_lookups(cls: ast.ClassDef) -> bool:
         isinstance(stmt, ast.Assign)
         and any(isinstance(t, ast.Name) and t.id in LOOKUPS for t in stmt.targets)
         for stmt in cls.body
+    )
+
+
+def _stubs(module: ModuleModel, classes: list[ast.ClassDef], missing: list[str]) -> MethodStubs:
+    """Each missing lookup defined on the class (``classes[0]``) to fail with a message naming
+    the deployer (its TYPE, possibly inherited, else the class), instead of a lookup in Argo
+    Workflows."""
+    deployer = next(filter(None, (string_constant(c, "TYPE") for c in classes)), None)
+    who = f"the {deployer!r} deployer" if deployer else classes[0].name
+    return MethodStubs(
+        module.position(classes[0]),
+        tuple((SIGNATURES[m], f"{who} does not implement {m}") for m in missing),
     )

@@ -1,6 +1,9 @@
 """MFK302, MFK304, MFK309, MFK401: the Deployer protocol and attempt counters, in the shapes
 published extensions write them; fixes before/after."""
 
+import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -171,6 +174,168 @@ def test_lookups_missing_through_an_intermediate_class():
     """
     found = codes(code, "MFK309")
     assert found == ["MFK309", "MFK309"]  # Base and SchedDeployedFlow both lack them
+
+
+def test_fix_defines_the_missing_lookups_in_a_published_shape():
+    # kestra/prefect/flyte shape: annotated TYPE, a property, run, from_deployment last.
+    code = """
+        from typing import ClassVar, Optional
+        from metaflow.runner.deployer import DeployedFlow
+        class KestraDeployedFlow(DeployedFlow):
+            \"\"\"A flow deployed on Kestra.\"\"\"
+
+            TYPE: ClassVar[Optional[str]] = "kestra"
+
+            @property
+            def id(self) -> str:
+                return self.deployer.name
+
+            @classmethod
+            def from_deployment(cls, identifier: str, metadata: Optional[str] = None):
+                return cls(deployer=_rebuild(identifier))
+
+        def _rebuild(identifier):
+            return identifier
+    """
+    fixed = fix(code, "MFK309", unsafe=True)
+    stubs = (
+        "        return cls(deployer=_rebuild(identifier))\n"
+        "\n"
+        "    @classmethod\n"
+        "    def get_triggered_run(cls, identifier, run_id, metadata=None):\n"
+        "        raise NotImplementedError(\n"
+        "            \"the 'kestra' deployer does not implement get_triggered_run\"\n"
+        "        )\n"
+        "\n"
+        "    @classmethod\n"
+        "    def list_deployed_flows(cls, flow_name=None):\n"
+        "        raise NotImplementedError(\n"
+        "            \"the 'kestra' deployer does not implement list_deployed_flows\"\n"
+        "        )\n"
+        "\n"
+        "def _rebuild"
+    )
+    original = textwrap.dedent(code)
+    assert fixed == original.replace(
+        "        return cls(deployer=_rebuild(identifier))\n\ndef _rebuild", stubs
+    )
+    assert codes(fixed, "MFK309") == []
+    assert fix(code, "MFK309") == textwrap.dedent(code)  # unsafe: not applied by --fix alone
+    assert fix(fixed, "MFK309", unsafe=True) == fixed  # a second --fix changes nothing
+
+
+def test_fix_keeps_the_module_indentation_and_names_the_class_without_type():
+    code = (
+        "from metaflow.runner.deployer import DeployedFlow\n"
+        "class SchedDeployedFlow(DeployedFlow):\n"
+        "  def run(self, **kwargs):\n"
+        "    return None  # trailing comment stays\n"
+        "  # a comment at the end of the body\n"
+    )
+    fixed = fix(code, "MFK309", unsafe=True)
+    assert fixed == (
+        "from metaflow.runner.deployer import DeployedFlow\n"
+        "class SchedDeployedFlow(DeployedFlow):\n"
+        "  def run(self, **kwargs):\n"
+        "    return None  # trailing comment stays\n"
+        "\n"
+        "  @classmethod\n"
+        "  def from_deployment(cls, identifier, metadata=None):\n"
+        "    raise NotImplementedError(\n"
+        '        "SchedDeployedFlow does not implement from_deployment"\n'
+        "    )\n"
+        "\n"
+        "  @classmethod\n"
+        "  def get_triggered_run(cls, identifier, run_id, metadata=None):\n"
+        "    raise NotImplementedError(\n"
+        '        "SchedDeployedFlow does not implement get_triggered_run"\n'
+        "    )\n"
+        "\n"
+        "  @classmethod\n"
+        "  def list_deployed_flows(cls, flow_name=None):\n"
+        "    raise NotImplementedError(\n"
+        '        "SchedDeployedFlow does not implement list_deployed_flows"\n'
+        "    )\n"
+        "  # a comment at the end of the body\n"
+    )
+    assert codes(fixed, "MFK309") == []
+
+
+def test_fix_through_an_intermediate_class_names_the_inherited_type():
+    code = """
+        import metaflow.runner.deployer as d
+        class Base(d.DeployedFlow):
+            TYPE = "sched"
+        class SchedDeployedFlow(Base):
+            @classmethod
+            def from_deployment(cls, identifier, metadata=None):
+                return cls(deployer=identifier)
+    """
+    fixed = fix(code, "MFK309", unsafe=True)
+    assert codes(fixed, "MFK309") == []
+    assert fixed.count("the 'sched' deployer does not implement get_triggered_run") == 2
+    # SchedDeployedFlow's own from_deployment is kept, not overridden by a stub.
+    sched = fixed[fixed.index("class SchedDeployedFlow") :]
+    assert "return cls(deployer=identifier)" in sched
+    assert "def from_deployment(cls, identifier, metadata=None):\n        raise" not in sched
+
+
+def test_no_fix_for_a_one_line_class_body():
+    code = """
+        from metaflow.runner.deployer import DeployedFlow
+        class SchedDeployedFlow(DeployedFlow): TYPE = "sched"
+    """
+    assert codes(code, "MFK309") == ["MFK309"]
+    assert fix(code, "MFK309", unsafe=True) == textwrap.dedent(code)
+
+
+def test_fixed_lookups_fail_with_their_message_in_metaflow_instead_of_argo(tmp_path):
+    """Metaflow 2.19.39: without the lookups the call goes to Argo Workflows
+    (KubernetesClientException without the kubernetes package); after the fix it raises the
+    stub's NotImplementedError, also through DeployedFlow's per-type dispatch."""
+    pytest.importorskip("metaflow")
+    code = """
+        from metaflow.runner.deployer import DeployedFlow
+        class SchedDeployedFlow(DeployedFlow):
+            TYPE = "sched"
+            @classmethod
+            def from_deployment(cls, identifier, metadata=None):
+                return None
+    """
+    probe = textwrap.dedent("""
+        import sys
+        class Provider:
+            TYPE = "sched"
+            @staticmethod
+            def deployed_flow_type():
+                return SchedDeployedFlow
+        for call in (lambda: SchedDeployedFlow.get_triggered_run("x", "1"),
+                     lambda: SchedDeployedFlow.list_deployed_flows("F"),
+                     lambda: Provider.deployed_flow_type().get_triggered_run("x", "1", None)):
+            try:
+                call()
+            except Exception as exc:
+                print(type(exc).__name__, str(exc).splitlines()[0])
+    """)
+    outputs = []
+    for source in (textwrap.dedent(code), fix(code, "MFK309", unsafe=True)):
+        script = tmp_path / "probe.py"
+        script.write_text(source + probe)
+        run = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "USERNAME": "dev"},
+            timeout=300,
+        )
+        outputs.append(run.stdout.splitlines())
+    before, after = outputs
+    assert before and all(line.startswith("KubernetesClientException") for line in before)
+    assert after == [
+        "NotImplementedError the 'sched' deployer does not implement get_triggered_run",
+        "NotImplementedError the 'sched' deployer does not implement list_deployed_flows",
+        "NotImplementedError the 'sched' deployer does not implement get_triggered_run",
+    ]
 
 
 # -- MFK401 ------------------------------------------------------------------------------------
