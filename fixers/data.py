@@ -149,4 +149,3 @@ class MethodStubs:
     def from_data(cls, data: dict[str, Any]) -> MethodStubs:
         line, column = data["cls"]
         return cls((int(line), int(column)), tuple((str(s), str(m)) for s, m in data["stubs"]))
-
