@@ -149,3 +149,38 @@ class MethodStubs:
     def from_data(cls, data: dict[str, Any]) -> MethodStubs:
         line, column = data["cls"]
         return cls((int(line), int(column)), tuple((str(s), str(m)) for s, m in data["stubs"]))
+
+
+@dataclass(frozen=True)
+class BackingAttribute:
+    """Fix data of ``backing:BackAttributeWithProperty``: in the class whose ``class`` keyword
+    is at ``cls``, the assignment targets at ``targets`` (``self.<name>``) store ``_<name>``
+    instead, and a read-only ``<name>`` property returning it goes right after the method at
+    ``after``."""
+
+    cls: Position
+    name: str
+    targets: tuple[Position, ...]
+    after: Position
+
+    CODEMOD = "backing:BackAttributeWithProperty"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "cls": list(self.cls),
+            "name": self.name,
+            "targets": [list(t) for t in self.targets],
+            "after": list(self.after),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BackingAttribute:
+        def position(value: Any) -> Position:
+            return (int(value[0]), int(value[1]))
+
+        return cls(
+            position(data["cls"]),
+            str(data["name"]),
+            tuple(position(t) for t in data["targets"]),
+            position(data["after"]),
+        )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import BackingAttribute
 from mfkit_lint.model.extension import (
     base_name,
     chain,
@@ -29,6 +32,11 @@ class DeployerKwargsBacking(Rule):
     summary = "deployer_kwargs assigned although DeployerImpl makes it a read-only property"
     capability = Cap.LINEAR_DAG
     triggers = (ATTRIBUTE.encode(),)
+    fix = FixSpec(
+        Applicability.SAFE,
+        f"Store the value in self._{ATTRIBUTE} and return it from a {ATTRIBUTE} property",
+        BackingAttribute.CODEMOD,
+    )
 
     VALID = (
         Valid("""
@@ -63,6 +71,18 @@ class DeployerKwargsBacking(Rule):
         """,
             line=6,
             column=9,
+            fixed="""
+        from metaflow.runner.deployer_impl import DeployerImpl
+        class SchedDeployer(DeployerImpl):
+            TYPE = "sched"
+            def __init__(self, deployer_kwargs, **kwargs):
+                self._deployer_kwargs = deployer_kwargs
+                super().__init__(**kwargs)
+
+            @property
+            def deployer_kwargs(self):
+                return self._deployer_kwargs
+        """,
         ),
     )
 
@@ -74,13 +94,50 @@ class DeployerKwargsBacking(Rule):
             classes = chain(tree, cls, DEPLOYER_IMPL)
             if classes is None or any(_defines_writable(c) for c in classes):
                 continue
-            for target in _self_assignments(cls):
+            targets = list(_self_assignments(cls))
+            if not targets:
+                continue
+            fix, reason = _backing_fix(module, classes, targets)
+            for target in targets:
                 yield Finding(
                     target,
                     f"{cls.name} assigns self.{ATTRIBUTE}, a read-only property of DeployerImpl: "
                     "constructing the deployer raises AttributeError; store the value in "
                     f"self._{ATTRIBUTE} and return it from a {ATTRIBUTE} property",
+                    fix.to_data() if fix else None,
+                    no_fix_reason=reason,
                 )
+
+
+def _backing_fix(
+    module: ModuleModel, classes: list[ast.ClassDef], targets: list[ast.Attribute]
+) -> tuple[Optional[BackingAttribute], Optional[str]]:
+    """All assignments of the class renamed to ``_deployer_kwargs`` and the property added
+    after the first method assigning it: what Metaflow's own deployers (Argo Workflows, Step
+    Functions) do. Not when the class already binds ``deployer_kwargs`` (a property without a
+    setter returning something else) or uses ``_deployer_kwargs`` for something of its own."""
+    cls = classes[0]
+    private = f"_{ATTRIBUTE}"
+    if any(next(class_level_bindings(c, ATTRIBUTE), None) is not None for c in classes):
+        return None, (
+            f"{cls.name} defines {ATTRIBUTE} without a setter: make the assignment store what "
+            "that property returns"
+        )
+    if any(
+        (isinstance(n, ast.Attribute) and n.attr == private)
+        or (isinstance(n, ast.Name) and n.id == private)
+        or (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == private)
+        for c in classes
+        for n in ast.walk(c)
+    ):
+        return None, f"{cls.name} already uses {private} for something else: pick another name"
+    first = next(stmt for stmt in cls.body if any(stmt in module.ancestors(t) for t in targets))
+    return BackingAttribute(
+        module.position(cls),
+        ATTRIBUTE,
+        tuple(module.position(t) for t in targets),
+        module.position(first),
+    ), None
 
 
 def _defines_writable(cls: ast.ClassDef) -> bool:

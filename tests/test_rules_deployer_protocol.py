@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import codes, fix
+from conftest import codes, fix, lint
 
 # -- MFK302 ------------------------------------------------------------------------------------
 FROM_DEPLOYMENT_POSITIVE = {
@@ -411,3 +411,149 @@ def test_retry_count_through_a_variable_has_no_fix():
     )
     assert codes(code, "MFK401") == ["MFK401"]
     assert fix(code, "MFK401") == textwrap.dedent(code)
+
+
+# -- MFK304 fix --------------------------------------------------------------------------------
+KESTRA_DEPLOYER = """
+    from typing import ClassVar, Dict, Optional, Type
+    from metaflow.runner.deployer_impl import DeployerImpl
+
+
+    class SchedDeployer(DeployerImpl):
+        \"\"\"Deployer implementation for a scheduler.\"\"\"
+
+        TYPE: ClassVar[Optional[str]] = "sched"
+
+        def __init__(self, deployer_kwargs: Dict[str, str], **kwargs) -> None:
+            self.deployer_kwargs = deployer_kwargs
+            super().__init__(**kwargs)
+
+        @staticmethod
+        def deployed_flow_type() -> Type["SchedDeployedFlow"]:
+            return SchedDeployedFlow
+"""
+
+
+def test_deployer_kwargs_fix_in_the_published_shape():
+    fixed = fix(KESTRA_DEPLOYER, "MFK304")  # safe: applied by --fix alone
+    assert fixed == textwrap.dedent(KESTRA_DEPLOYER).replace(
+        "        self.deployer_kwargs = deployer_kwargs\n        super().__init__(**kwargs)\n",
+        "        self._deployer_kwargs = deployer_kwargs\n"
+        "        super().__init__(**kwargs)\n"
+        "\n"
+        "    @property\n"
+        "    def deployer_kwargs(self):\n"
+        "        return self._deployer_kwargs\n",
+    )
+    assert codes(fixed, "MFK304") == []
+    assert fix(fixed, "MFK304") == fixed
+
+
+def test_deployer_kwargs_fix_renames_every_assignment_and_adds_one_property():
+    code = """
+        import metaflow.runner.deployer_impl as impl
+        class Base(impl.DeployerImpl):
+            pass
+        class SchedDeployer(Base):
+            TYPE = "sched"
+            def configure(this, **options):
+                this.deployer_kwargs: dict = dict(options)
+            def __init__(self, deployer_kwargs, **kwargs):
+                if deployer_kwargs:
+                    self.deployer_kwargs = deployer_kwargs
+                else:
+                    self.configure()
+                super().__init__(**kwargs)
+    """
+    assert codes(code, "MFK304") == ["MFK304", "MFK304"]
+    fixed = fix(code, "MFK304")
+    assert "this._deployer_kwargs: dict = dict(options)" in fixed
+    assert "self._deployer_kwargs = deployer_kwargs" in fixed
+    assert fixed.count("def deployer_kwargs(") == 1
+    # right after the first method that assigns it, in that method's receiver name
+    assert "dict(options)\n\n    @property\n    def deployer_kwargs(this):\n" in fixed
+    assert codes(fixed, "MFK304") == []
+    assert fix(fixed, "MFK304") == fixed
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            from metaflow.runner.deployer_impl import DeployerImpl
+            class SchedDeployer(DeployerImpl):
+                TYPE = "sched"
+                def __init__(self, deployer_kwargs, **kwargs):
+                    self._deployer_kwargs = {"defaults": True}
+                    self.deployer_kwargs = deployer_kwargs
+                    super().__init__(**kwargs)
+            """,
+            id="the private name is taken",
+        ),
+        pytest.param(
+            """
+            from metaflow.runner.deployer_impl import DeployerImpl
+            class SchedDeployer(DeployerImpl):
+                TYPE = "sched"
+                def __init__(self, deployer_kwargs, **kwargs):
+                    self.deployer_kwargs = deployer_kwargs
+                    super().__init__(**kwargs)
+                @property
+                def deployer_kwargs(self):
+                    return self._options
+            """,
+            id="its own read-only property returns something else",
+        ),
+    ],
+)
+def test_deployer_kwargs_no_fix_when_undecidable(code):
+    diagnostics = lint(code, "MFK304")
+    assert [d.code for d in diagnostics] == ["MFK304"]
+    assert diagnostics[0].fix is None and diagnostics[0].no_fix_reason
+    assert fix(code, "MFK304", unsafe=True) == textwrap.dedent(code)
+
+
+def test_fixed_deployer_is_constructed_by_metaflow(tmp_path):
+    """Metaflow 2.19.39: DeployerImpl.deployer_kwargs is a property without a setter, so the
+    original constructor raises AttributeError; the fixed one builds the deployer (the CLI
+    of a tiny flow is loaded) and the property returns what was passed."""
+    pytest.importorskip("metaflow")
+    (tmp_path / "flow.py").write_text(
+        textwrap.dedent("""
+            from metaflow import FlowSpec, step
+            class TinyFlow(FlowSpec):
+                @step
+                def start(self):
+                    self.next(self.end)
+                @step
+                def end(self):
+                    pass
+            if __name__ == "__main__":
+                TinyFlow()
+        """)
+    )
+    probe = textwrap.dedent("""
+        class SchedDeployedFlow:
+            pass
+        try:
+            d = SchedDeployer({"queue": "q1"}, flow_file="flow.py")
+            print("built", d.deployer_kwargs, d.TYPE)
+        except Exception as exc:
+            print(type(exc).__name__, exc)
+    """)
+    outputs = []
+    for source in (textwrap.dedent(KESTRA_DEPLOYER), fix(KESTRA_DEPLOYER, "MFK304")):
+        (tmp_path / "probe.py").write_text(source + probe)
+        run = subprocess.run(
+            [sys.executable, "probe.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "USERNAME": "dev"},
+            timeout=300,
+        )
+        outputs.append(run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr)
+    before, after = outputs
+    assert before.startswith("AttributeError") and "deployer_kwargs" in before
+    assert after == "built {'queue': 'q1'} sched"
