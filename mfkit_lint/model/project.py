@@ -28,6 +28,8 @@ class ProjectIndex:
         self._models: dict[Path, Optional[ModuleModel]] = {}
         self._resolved: dict[Path, Path] = {}
         self._defining: dict[str, list] = {}
+        # Which files' bytes hold a needle: asked again for each linted file of the project.
+        self._holding: dict[bytes, list[Path]] = {}
 
     def __getstate__(self) -> dict:
         # Sent to worker processes: the file list only; each process reads what it needs.
@@ -81,22 +83,25 @@ class ProjectIndex:
             ]
         return self._defining[name]
 
+    def _files_holding(self, needle: bytes) -> list[Path]:
+        """The readable files whose bytes contain ``needle``, in the order of ``files``."""
+        found = self._holding.get(needle)
+        if found is None:
+            found = self._holding[needle] = [
+                path for path in self.files if needle in (self._bytes(path) or b"")
+            ]
+        return found
+
     def any_file_contains(self, needle: bytes) -> bool:
         """A cheap question about the whole tree: does any file's text contain ``needle``?"""
-        return any(needle in (self._bytes(path) or b"") for path in self.files)
+        return bool(self._files_holding(needle))
 
     def modules_mentioning(self, name: str, besides: Optional[Path] = None) -> list[ModuleModel]:
         """Parsed project modules whose text contains ``name``, other than ``besides``."""
-        needle = name.encode()
         skip = self._resolve(besides) if besides is not None else None
         out = []
-        for path in self.files:
-            raw = self._bytes(path)
-            if (
-                raw is None
-                or needle not in raw
-                or (skip is not None and self._resolve(path) == skip)
-            ):
+        for path in self._files_holding(name.encode()):
+            if skip is not None and self._resolve(path) == skip:
                 continue
             model = self.model(path)
             if model is not None:
