@@ -101,6 +101,17 @@ def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str
     return source.encode(outcome.stdin_output)
 
 
+def _tune_collector() -> None:
+    """Linting makes and drops a syntax tree (tens of thousands of objects) per file, which
+    refcounting frees; with the default thresholds the cycle collector would also walk the
+    live heap again and again (about a sixth of a cold run's CPU). This process only lints
+    and exits: collect less often, and never scan the objects loaded at start-up."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 @click.command(name="lint", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
@@ -222,6 +233,7 @@ def lint_command(
         force_exclude=force_exclude,
     )
     stdin = sys.stdin.buffer.read() if STDIN in paths else None
+    _tune_collector()
     try:
         outcome = Session(linter, options).run(list(paths), stdin)
     except KeyboardInterrupt:
