@@ -17,7 +17,7 @@ from mfkit_lint.model.backends import (
     plugin_option_verdict,
 )
 from mfkit_lint.model.commands import Command, Option, Token
-from mfkit_lint.model.fixdata import span_tuple
+from mfkit_lint.model.fixdata import in_own_string, span_tuple
 from mfkit_lint.model.invocation import (
     PARAMETER_SUBCOMMANDS,
     checked_commands,
@@ -325,7 +325,7 @@ def _string_move(
     module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
 ) -> Optional[dict]:
     template = command.template
-    if template is None or template.offsets is None:
+    if not in_own_string(module, command, [*words, anchor]):
         return None
     whole = module.span(template.node)
     if any(t.span == whole for t in (*words, anchor)):

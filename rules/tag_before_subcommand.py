@@ -9,7 +9,7 @@ from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.fixers.data import StatementFix, statement_fix
 from mfkit_lint.model.commands import Command, Option, commands_of
-from mfkit_lint.model.fixdata import element_ref, span_tuple
+from mfkit_lint.model.fixdata import element_ref, in_own_string, span_tuple
 from mfkit_lint.model.module import ModuleModel
 
 
@@ -114,7 +114,7 @@ def _move_fix_data(module: ModuleModel, command: Command, option: Option) -> Opt
             "after": element_ref(module, after),
         }
     template = command.template
-    if template is None or template.offsets is None or option.inline_value is not None:
+    if not in_own_string(module, command, [*pair, after]) or option.inline_value is not None:
         return None
     return {
         "kind": "string",

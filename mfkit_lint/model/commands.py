@@ -25,6 +25,7 @@ from mfkit_lint.model.templates import (
     is_stringish,
     is_template_text,
     template_of,
+    with_alternatives,
 )
 from mfkit_lint.model.values import values_of
 
@@ -261,7 +262,7 @@ def _word_token(module, template: Template, text: str, start: int, end: int) -> 
         expr = template.hole_expr(
             start if template.text[start] == HOLE else _first_hole(template, start, end)
         )
-    return Token(text, span, node, expr)
+    return Token(text, span, node, expr, template.is_conditional(start, end))
 
 
 def _first_hole(template: Template, start: int, end: int) -> int:
@@ -672,7 +673,10 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
         if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):
             continue  # an argv word of a list command
         template = template_of(module, node)
-        if template is None or not any(s in template.text for s in contract.SUBCOMMANDS):
+        if template is None:
+            continue
+        template = with_alternatives(module, template)
+        if not any(s in template.text for s in contract.SUBCOMMANDS):
             continue
         function = module.enclosing_function(node)
         for words in _template_words(module, template):

@@ -7,7 +7,7 @@ list elements by position) that the fixer finds again in its own tree.
 from __future__ import annotations
 
 from mfkit_lint.engine.diagnostic import Span
-from mfkit_lint.model.commands import Token
+from mfkit_lint.model.commands import Command, Token
 from mfkit_lint.model.module import ModuleModel
 
 
@@ -19,3 +19,19 @@ def span_tuple(span: Span) -> tuple[int, int, int, int]:
 def element_ref(module: ModuleModel, token: Token) -> dict:
     """A list element: the list literal's start position and the element's index in it."""
     return {"list": module.position(token.container), "index": token.index}
+
+
+def in_own_string(module: ModuleModel, command: Command, tokens: list[Token]) -> bool:
+    """The words sit, on every path, in the string literal the command is written in: not
+    a conditional piece, nor a piece spliced in from another string (editing the command's
+    literal would not move them)."""
+    template = command.template
+    if template is None or template.offsets is None:
+        return False
+    whole = module.span(template.node)
+    return all(
+        not t.conditional
+        and (whole.start.row, whole.start.column) <= (t.span.start.row, t.span.start.column)
+        and (t.span.end.row, t.span.end.column) <= (whole.end.row, whole.end.column)
+        for t in tokens
+    )

@@ -12,11 +12,11 @@ from __future__ import annotations
 import ast
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Span
-from mfkit_lint.model.values import values_of
+from mfkit_lint.model.values import Values, values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
@@ -54,6 +54,9 @@ class Template:
     exprs: list[Optional[ast.expr]]
     offsets: Optional[list[tuple[int, int]]]  # per character: its (start, end) in the module text
     node: ast.expr
+    # Character ranges present on some paths only: a conditional piece spliced in (see
+    # ``with_alternatives``).
+    conditional: list[tuple[int, int]] = field(default_factory=list)
 
     def __add__(self, other: Template) -> Template:
         offsets = (
@@ -61,7 +64,18 @@ class Template:
             if self.offsets is not None and other.offsets is not None
             else None
         )
-        return Template(self.text + other.text, self.exprs + other.exprs, offsets, self.node)
+        shift = len(self.text)
+        return Template(
+            self.text + other.text,
+            self.exprs + other.exprs,
+            offsets,
+            self.node,
+            self.conditional + [(a + shift, b + shift) for a, b in other.conditional],
+        )
+
+    def is_conditional(self, start: int, end: int) -> bool:
+        """Some of the characters ``text[start:end]`` are there on some paths only."""
+        return any(a < end and start < b for a, b in self.conditional)
 
     def span(self, module: ModuleModel, start: int, end: int) -> Optional[Span]:
         """Where the characters ``text[start:end]`` come from in the module, if known."""
@@ -171,6 +185,93 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
         base = template_of(module, node.func.value) if node.func.attr == "format" else None
         return _format(base, node) if base is not None else None
     return None
+
+
+def with_alternatives(module: ModuleModel, template: Template, depth: int = 0) -> Template:
+    """The template with its option pieces spliced in: a hole whose value is one of several
+    strings of options (``opt = f"--tag {t} " if t else ""``, or assigned under an ``if``)
+    becomes the words of every alternative, marked conditional, like the words a list gets
+    under an ``if``; a hole filled by one such string becomes its words. A piece that is not
+    made of whole option words (a program name, half a word) stays a hole: one unknown word.
+    """
+    if HOLE not in template.text or depth > _MAX_SPLICE_DEPTH:
+        return template
+    values = values_of(module)
+    result = Template("", [], [] if template.offsets is not None else None, template.node)
+    pos = 0
+    for expr in template.exprs:
+        hole = template.text.find(HOLE, pos)
+        if hole < 0:
+            break
+        result = result + _slice(template, pos, hole)
+        pieces = _option_pieces(module, values, template, result.text[-1:], hole, expr, depth)
+        result = result + (pieces if pieces is not None else _slice(template, hole, hole + 1))
+        pos = hole + 1
+    return result + _slice(template, pos, len(template.text))
+
+
+_MAX_SPLICE_DEPTH = 3
+
+
+def _option_pieces(
+    module: ModuleModel,
+    values: Values,
+    template: Template,
+    before: str,
+    hole: int,
+    expr: Optional[ast.expr],
+    depth: int,
+) -> Optional[Template]:
+    """The text a hole stands for when its value is made of option words on every path."""
+    if expr is None:
+        return None
+    alternatives = values.alternatives(expr)
+    if alternatives == (expr,):
+        return None
+    pieces = []
+    for alternative in alternatives:
+        piece = template_of(module, alternative) if is_stringish(alternative) else None
+        if piece is None:
+            return None  # one path's value is unknown: the hole stays
+        pieces.append(with_alternatives(module, piece, depth + 1))
+    words = [p for p in pieces if p.text.strip()]
+    if not words or any(not p.text.lstrip().startswith("-") for p in words):
+        return None
+    after = template.text[hole + 1 : hole + 2]
+    if before.strip() and not all(p.text[:1].isspace() for p in words):
+        return None  # glued to the word before it
+    if after.strip() and not all(p.text[-1:].isspace() for p in words):
+        return None  # glued to the word after it
+    here = template.offsets[hole] if template.offsets is not None else None
+    spliced = Template("", [], [] if here is not None else None, template.node)
+    for i, piece in enumerate(words):
+        if i:
+            spliced = spliced + Template(" ", [], [here] if here else None, template.node)
+        if piece.offsets is None and here is not None:
+            piece = Template(piece.text, piece.exprs, [here] * len(piece.text), piece.node)
+        spliced = spliced + piece
+    if len(pieces) > 1:
+        spliced.conditional = [(0, len(spliced.text))]
+    return spliced
+
+
+def _slice(template: Template, start: int, end: int) -> Template:
+    """``template.text[start:end]`` as a template of its own (its holes' expressions kept)."""
+    first = template.text.count(HOLE, 0, start)
+    count = template.text.count(HOLE, start, end)
+    offsets = template.offsets[start:end] if template.offsets is not None else None
+    conditional = [
+        (max(a, start) - start, min(b, end) - start)
+        for a, b in template.conditional
+        if a < end and start < b
+    ]
+    return Template(
+        template.text[start:end],
+        template.exprs[first : first + count],
+        offsets,
+        template.node,
+        conditional,
+    )
 
 
 def _is_add(node: ast.AST) -> bool:

@@ -29,6 +29,7 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 _MAX_DEPTH = 8
+_MAX_ALTERNATIVES = 8
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,39 @@ class Values:
                 return os.path.join(*parts)
         return UNKNOWN
 
+    def alternatives(self, expr: ast.expr, depth: int = 0) -> tuple[ast.expr, ...]:
+        """The expressions ``expr`` evaluates as, one per path through the code that reaches
+        it: each branch of a conditional expression, each assignment of a name that reaches
+        the use (``opt = ""`` then ``if tag: opt = f"--tag {tag} "``). An expression that
+        cannot be followed further (a parameter, a call) is its own only alternative, a value
+        of its own; more than a few paths are not enumerated (the expression itself)."""
+        found = self._alternatives(expr, depth)
+        return found if len(found) <= _MAX_ALTERNATIVES else (expr,)
+
+    def _alternatives(self, expr: ast.expr, depth: int) -> tuple[ast.expr, ...]:
+        if depth > _MAX_DEPTH:
+            return (expr,)
+        if isinstance(expr, ast.IfExp):
+            return self._alternatives(expr.body, depth + 1) + self._alternatives(
+                expr.orelse, depth + 1
+            )
+        if not isinstance(expr, ast.Name):
+            return (expr,)
+        scope, bindings = self.lookup(expr.id, expr)
+        if scope is None or not bindings:
+            return (expr,)
+        if len(bindings) == 1 and isinstance(bindings[0], Assigned):
+            return self._alternatives(bindings[0].value, depth + 1)
+        if any(isinstance(b, Bound) for b in bindings) or scope is not self.scope_of(expr):
+            return (expr,)  # bound in a way whose value is not followed, or in an outer scope
+        reaching = _reaching_values(scope, expr)
+        if not reaching:
+            return (expr,)
+        out: tuple[ast.expr, ...] = ()
+        for value in reaching:
+            out += (expr,) if isinstance(value, ast.arg) else self._alternatives(value, depth + 1)
+        return out
+
     def _converted(self, call: ast.Call, depth: int) -> Any:
         func = call.func
         if not isinstance(func, ast.Name) or func.id not in ("str", "int"):
@@ -333,6 +367,113 @@ class Values:
                 bound = isinstance(call.func, ast.Attribute)
                 out.append((call, 1 if is_method and bound else 0, values_of(owner)))
         return out
+
+
+# What reaches a use of a name: the values assigned on the paths to it (an ``ast.arg`` for
+# the parameter's own value), or None when some path binds it in a way not followed.
+_Reaching = Optional[tuple[Union[ast.expr, ast.arg], ...]]
+
+
+def _reaching_values(scope: ast.AST, use: ast.Name) -> _Reaching:
+    """The assignments of ``use``'s name that reach it, walking ``scope``'s statements in
+    order: both branches of an ``if``, a loop body run or not, every part of a ``try``."""
+    name = use.id
+    found: list[_Reaching] = []
+
+    def contains(node: ast.AST) -> bool:
+        return any(n is use for n in ast.walk(node))
+
+    def block(body: list[ast.stmt], defs: _Reaching) -> _Reaching:
+        for stmt in body:
+            if found:
+                return defs
+            defs = statement(stmt, defs)
+        return defs
+
+    def statement(stmt: ast.stmt, defs: _Reaching) -> _Reaching:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return None if stmt.name == name else defs
+        compound = isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try))
+        compound = compound or isinstance(stmt, (ast.With, ast.AsyncWith))
+        if not compound:
+            if contains(stmt):
+                found.append(defs)
+                return defs
+            return _after_simple(stmt, name, defs)
+        if isinstance(stmt, ast.If):
+            if contains(stmt.test):
+                found.append(defs)
+                return defs
+            return _union(block(stmt.body, defs), block(stmt.orelse, defs))
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            if any(contains(item) for item in stmt.items):
+                found.append(defs)
+                return defs
+            if any(_binds(item.optional_vars, name) for item in stmt.items):
+                defs = None
+            return block(stmt.body, defs)
+        if isinstance(stmt, ast.Try):
+            parts = [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+            for part in parts:
+                defs = _union(defs, block(part, defs))
+            return defs
+        # loops: the body runs any number of times, a use inside it may see its own writes
+        head = stmt.test if isinstance(stmt, ast.While) else stmt.iter
+        if contains(head):
+            found.append(defs)
+            return defs
+        if not isinstance(stmt, ast.While) and _binds(stmt.target, name):
+            return None
+        if contains(stmt) and any(_assigns_name(n, name) for n in ast.walk(stmt)):
+            found.append(None)
+            return None
+        defs = _union(defs, block(stmt.body, defs))
+        return block(stmt.orelse, defs)
+
+    start: _Reaching = ()
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        args = scope.args
+        every = [*getattr(args, "posonlyargs", []), *args.args, *args.kwonlyargs]
+        start = tuple(a for a in every if a.arg == name)
+    block(list(getattr(scope, "body", [])), start)
+    return found[0] if found else None
+
+
+def _after_simple(stmt: ast.stmt, name: str, defs: _Reaching) -> _Reaching:
+    if isinstance(stmt, ast.Assign):
+        if any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            return (stmt.value,)
+        if any(_binds(t, name) for t in stmt.targets):
+            return None
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        if stmt.target.id == name:
+            return (stmt.value,) if stmt.value is not None else defs
+    elif isinstance(stmt, ast.AugAssign) and _binds(stmt.target, name):
+        return None
+    elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        if any((a.asname or a.name).split(".")[0] == name for a in stmt.names):
+            return None
+    elif isinstance(stmt, (ast.Global, ast.Nonlocal)) and name in stmt.names:
+        return None
+    if any(isinstance(n, ast.NamedExpr) and n.target.id == name for n in ast.walk(stmt)):
+        return None
+    return defs
+
+
+def _binds(target: Optional[ast.AST], name: str) -> bool:
+    return target is not None and any(
+        isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)
+    )
+
+
+def _assigns_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load)
+
+
+def _union(first: _Reaching, second: _Reaching) -> _Reaching:
+    if first is None or second is None:
+        return None
+    return first + tuple(v for v in second if not any(v is f for f in first))
 
 
 def _is_path_join(func: ast.AST) -> bool:

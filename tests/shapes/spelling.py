@@ -333,6 +333,9 @@ def command_string(
                     anchor,
                 )
             spliced = style.word(Expr(opt), args)
+            if style.name == "template":
+                # glued to the next word: only the braced field ends where the name does
+                spliced = "${%s}" % spliced[1:]
             lines.append((spliced, anchor))
         else:
             text = " ".join(style.word(w, args) for w in words) + " "

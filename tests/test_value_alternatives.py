@@ -1,0 +1,151 @@
+"""A value that is one of several spellings (each branch of a conditional, each assignment that
+reaches the use) is modelled as such: its option words are on some paths, and every rule asks
+the same question of them (MFK102: is --branch there on some path; MFK103/MFK109: is the option
+misplaced on some path)."""
+
+import ast
+import textwrap
+
+import pytest
+from conftest import fix, lint
+
+from mfkit_lint.engine.source import Source
+from mfkit_lint.model.commands import commands_of
+from mfkit_lint.model.module import ModuleModel
+from mfkit_lint.model.values import values_of
+
+
+def _module(code: str) -> ModuleModel:
+    code = textwrap.dedent(code)
+    return ModuleModel(Source(code), ast.parse(code))
+
+
+def _use(module: ModuleModel, name: str) -> ast.Name:
+    """The last load of ``name`` in the module."""
+    loads = [
+        n
+        for n in ast.walk(module.tree)
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+    ]
+    return max(loads, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _alternatives(code: str, name: str = "opt") -> list:
+    module = _module(code)
+    found = values_of(module).alternatives(_use(module, name))
+    return [ast.literal_eval(a) if isinstance(a, ast.Constant) else ast.unparse(a) for a in found]
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("def f(t):\n    opt = '--tag x ' if t else ''\n    return opt", ["--tag x ", ""]),
+        (
+            "def f(t):\n    opt = ''\n    if t:\n        opt = '--tag x '\n    return opt",
+            ["", "--tag x "],
+        ),
+        (
+            "def f(t):\n    if t:\n        opt = 'a'\n    else:\n        opt = 'b'\n    return opt",
+            ["a", "b"],
+        ),
+        # a later assignment on every path hides the first one
+        ("def f(t):\n    opt = 'a'\n    opt = 'b'\n    return opt", ["b"]),
+        # a parameter reassigned under a condition: its own value, or the new one
+        ("def f(opt):\n    if not opt:\n        opt = 'x'\n    return opt", ["opt", "x"]),
+        # a value changed in a loop or by += is not followed
+        ("def f(ts):\n    opt = ''\n    for t in ts:\n        opt += t\n    return opt", ["opt"]),
+        ("def f(ts):\n    for opt in ts:\n        pass\n    return opt", ["opt"]),
+    ],
+)
+def test_alternatives_are_the_values_reaching_the_use(code, expected):
+    assert sorted(_alternatives(code)) == sorted(expected)
+
+
+def _words(code: str) -> list[list[tuple[str, bool]]]:
+    return [
+        [(t.text, t.conditional) for t in command.tokens if t.text is not None]
+        for command in commands_of(_module(code))
+    ]
+
+
+def test_a_conditional_option_piece_is_spliced_into_the_string_as_conditional_words():
+    code = """
+    def cmd(flow, step, run_id, tag):
+        tag_opt = f"--tag {tag} " if tag else ""
+        return f"python {flow} {tag_opt}step {step} --run-id {run_id}"
+    """
+    words = _words(code)
+    assert len(words) == 1
+    assert words[0][2:6] == [("--tag", True), ("\ufffc", True), ("step", False), ("\ufffc", False)]
+
+
+def test_an_option_piece_assigned_once_is_spliced_as_unconditional_words():
+    code = """
+    def cmd(flow, step, run_id, tag):
+        tag_opt = "--tag %s " % tag
+        return "python %s %sstep %s --run-id %s" % (flow, tag_opt, step, run_id)
+    """
+    assert _words(code)[0][2:4] == [("--tag", False), ("\ufffc", False)]
+
+
+@pytest.mark.parametrize(
+    "piece",
+    [
+        'f"{tag}" if tag else ""',  # not option words: one unknown word
+        'python_exe() if tag else ""',  # one path's value is unknown
+        '"--ta" if tag else ""',  # glued to the next word
+    ],
+)
+def test_pieces_that_are_not_whole_option_words_stay_a_hole(piece):
+    code = f"""
+    def cmd(flow, step, run_id, tag):
+        tag_opt = {piece}
+        return f"python {{flow}} {{tag_opt}}g step {{step}} --run-id {{run_id}}"
+    """
+    assert all(not any(c for _, c in words) for words in _words(code))
+
+
+TAG_IN_STRING = """
+def step_cmd(flow_file, step_name, run_id, task_id, tag, branch):
+    tag_opt = ""
+    if tag:
+        tag_opt = "--tag %s " % tag
+    branch_opt = f"--branch {branch} " if branch else ""
+    return (
+        f"python {flow_file} {branch_opt}{tag_opt}"
+        f"step {step_name} --run-id {run_id} --task-id {task_id} --input-paths {run_id}/start/1"
+    )
+"""
+
+
+def test_one_line_missing_branch_and_tag_the_same_answer_on_some_path():
+    """The issue's example: the branch is there on the path that has one (no MFK102), the tag
+    is before the subcommand on the path that has one (MFK103, on the piece's line)."""
+    found = [
+        (d.code, d.location.row) for d in lint(TAG_IN_STRING) if d.code in ("MFK102", "MFK103")
+    ]
+    assert found == [("MFK103", 5)]
+
+
+def test_a_misplaced_conditional_piece_has_no_fix_in_the_command_string():
+    """Moving the words inside the command's literal is not possible: they are in another
+    string, on some paths only; the fixer leaves the code as it is."""
+    assert fix(TAG_IN_STRING, "MFK103") == TAG_IN_STRING
+
+
+def test_the_same_piece_after_the_subcommand_is_correct():
+    code = TAG_IN_STRING.replace("{branch_opt}{tag_opt}", "{branch_opt}").replace(
+        "{run_id}/start/1", "{run_id}/start/1 {tag_opt}"
+    )
+    assert [d.code for d in lint(code) if d.code in ("MFK102", "MFK103")] == []
+
+
+def test_a_misplaced_option_piece_on_some_path_is_mfk109():
+    code = """
+    def init_cmd(flow_file, run_id, namespace):
+        ns_opt = ""
+        if namespace:
+            ns_opt = "--namespace {} ".format(namespace)
+        return "python {} {}init --run-id {} --task-id 1".format(flow_file, ns_opt, run_id)
+    """
+    assert [(d.code, d.location.row) for d in lint(code, "MFK109")] == [("MFK109", 5)]
