@@ -149,3 +149,49 @@ def test_a_misplaced_option_piece_on_some_path_is_mfk109():
         return "python {} {}init --run-id {} --task-id 1".format(flow_file, ns_opt, run_id)
     """
     assert [(d.code, d.location.row) for d in lint(code, "MFK109")] == [("MFK109", 5)]
+
+
+def test_shell_alternate_value_expansion_is_words_on_some_runs():
+    from mfkit_lint.model.shell import split_commands
+
+    words = split_commands('python3 "$F" ${TAG:+--tag "$TAG"} step s ${X:-y} ${Y:+a}b')[0]
+    assert [(w.text, w.conditional) for w in words] == [
+        ("python3", False),
+        ("$F", False),
+        ("--tag", True),
+        ("$TAG", True),
+        ("step", False),
+        ("s", False),
+        ("${X:-y}", False),  # a default value: one word
+        ("${Y:+a}b", False),  # glued to another word: one word
+    ]
+
+
+BASH_SCRIPT = '''
+STEP_SCRIPT = """\\
+#!/bin/bash
+set -euo pipefail
+python3 "$FLOW_FILE" --no-pylint \\\\
+    %s \\\\
+    step "$STEP_NAME" \\\\
+    --run-id "$RUN_ID" --task-id "$TASK_ID" --input-paths "$INPUT_PATHS"
+"""
+
+
+def write_script(path):
+    with open(path, "w") as f:
+        f.write(STEP_SCRIPT)
+'''
+
+
+@pytest.mark.parametrize(
+    "piece, expected",
+    [
+        ('${NS:+--namespace "$NS"}', [("MFK109", 6)]),
+        ('--namespace "$NS"', [("MFK109", 6)]),
+        ('${BRANCH:+--branch "$BRANCH"}', []),
+    ],
+)
+def test_a_bash_script_with_the_flow_file_in_a_shell_variable_is_checked(piece, expected):
+    found = [(d.code, d.location.row) for d in lint(BASH_SCRIPT % piece, "MFK109")]
+    assert found == expected

@@ -250,7 +250,12 @@ def _template_words(module: ModuleModel, template: Template) -> list[list[Token]
     """Shell commands in a template, as lists of Tokens with spans in the real file."""
     out = []
     for words in split_commands(template.text):
-        out.append([_word_token(module, template, w.text, w.start, w.end) for w in words])
+        tokens = []
+        for word in words:
+            token = _word_token(module, template, word.text, word.start, word.end)
+            token.conditional = token.conditional or word.conditional
+            tokens.append(token)
+        out.append(tokens)
     return out
 
 

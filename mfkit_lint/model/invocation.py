@@ -454,7 +454,7 @@ def _flow_start(command: Command) -> Optional[int]:
         start = flow_files[-1] + 1
     else:
         start = next((i for i, t in enumerate(top) if t.is_option()), len(top))
-        if not any(t.spread or HOLE in t.text for t in top[:start]):
+        if not any(t.spread or _runtime_word(t.text) for t in top[:start]):
             return None  # no flow file before the options
     if _stray_words(top[start:], values, 0) is None:
         return None

@@ -7,9 +7,12 @@ comments, and ``;``/``&&``/``||``/``|``/newline as command separators.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SEPARATORS = (";", "&&", "||", "|", "&")
+# ``${NAME:+words}`` (or ``${NAME+words}``): the words when NAME is set, nothing otherwise.
+_ALTERNATE_VALUE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?\+")
 
 
 @dataclass
@@ -17,6 +20,7 @@ class Word:
     text: str  # the word with quotes removed
     start: int  # index of its first character in the template text
     end: int  # index just past its last character
+    conditional: bool = False  # there on some runs only (``${TAG:+--tag "$TAG"}``)
 
 
 def split_commands(text: str) -> list[list[Word]]:
@@ -62,6 +66,16 @@ def split_commands(text: str) -> list[list[Word]]:
             buf.append(text[i + 1])
             i += 2
             continue
+        alternate = _ALTERNATE_VALUE.match(text, i) if start < 0 else None
+        close = _closing_brace(text, alternate.end()) if alternate else -1
+        if close > 0 and (close + 1 == n or text[close + 1] in " \t\r\n;&|"):
+            inner = text[alternate.end() : close]
+            for group in split_commands(inner):
+                for word in group:
+                    shift = alternate.end()
+                    words.append(Word(word.text, word.start + shift, word.end + shift, True))
+            i = close + 1
+            continue
         if ch in "'\"":
             if start < 0:
                 start = i
@@ -94,3 +108,26 @@ def split_commands(text: str) -> list[list[Word]]:
     flush(n)
     end_command()
     return commands
+
+
+def _closing_brace(text: str, pos: int) -> int:
+    """Index of the ``}`` closing a ``${...`` whose body starts at ``pos`` (quotes and nested
+    braces skipped), or -1."""
+    depth = 0
+    quote = ""
+    for i in range(pos, len(text)):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif ch == "\n":
+            return -1
+    return -1
