@@ -195,3 +195,38 @@ def write_script(path):
 def test_a_bash_script_with_the_flow_file_in_a_shell_variable_is_checked(piece, expected):
     found = [(d.code, d.location.row) for d in lint(BASH_SCRIPT % piece, "MFK109")]
     assert found == expected
+
+
+FRAGMENTS = """
+def write_step(out, flow_file, step_name, run_id, task_id):
+    args = ['sys.executable', repr(flow_file), '"--no-pylint"']
+    args.append('"step"')
+    args += [repr(step_name), '"--run-id"', repr(run_id), '"--task-id"', repr(task_id)]
+    out.write("import subprocess, sys\\n")
+    out.write(%s)
+    out.write("subprocess.run(cmd, check=True)\\n")
+"""
+
+
+def test_a_list_of_source_fragments_pasted_as_a_whole_list_is_the_generated_command():
+    code = FRAGMENTS % '"cmd = [%s]\\n" % ", ".join(args)'
+    assert [(d.code, d.location.row) for d in lint(code, "MFK104")] == [("MFK104", 4)]
+
+
+@pytest.mark.parametrize(
+    "paste",
+    [
+        '"cmd = [%s, *EXTRA]\\n" % ", ".join(args)',  # more words where it is pasted
+        '"cmd = [%s] + EXTRA\\n" % ", ".join(args)',
+        '"run(%s)\\n" % ", ".join(args)',  # call arguments, not a list
+    ],
+)
+def test_fragments_completed_where_they_are_pasted_are_not_judged(paste):
+    assert lint(FRAGMENTS % paste, "MFK104") == []
+
+
+def test_fragment_words_are_literals_values_or_expressions():
+    code = FRAGMENTS % '"cmd = [%s]\\n" % ", ".join(args)'
+    (command,) = commands_of(_module(code))
+    assert [t.text for t in command.tokens[:4]] == ["\ufffc", "\ufffc", "--no-pylint", "step"]
+    assert ast.unparse(command.tokens[1].expr) == "flow_file"  # repr(x): the value of x

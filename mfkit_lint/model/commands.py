@@ -291,6 +291,7 @@ class _ListBuilder:
         self.depth = depth
         self.lists: dict[str, tuple[list[Token], ast.AST]] = {}
         self.line_lists: set[str] = _lines_variables(module).get(function, set())
+        self.fragment_lists: set[str] = source_fragment_lists(module).get(function, set())
         self.found: list[Command] = []
         self.consumed: set[int] = set()  # ids of list nodes already part of a tracked list
         self.returned: Optional[list[Token]] = None
@@ -355,7 +356,7 @@ class _ListBuilder:
             return
         name = target.id
         if self._listish(value):
-            tokens = self._expand(value, cond)
+            tokens = self._source(name, self._expand(value, cond))
             self._mark(value)
             if name in self.lists and _refers_to(value, name):
                 self.lists[name] = (tokens, self.lists[name][1])
@@ -397,8 +398,42 @@ class _ListBuilder:
         return True
 
     def _extend(self, name: str, new: list[Token], value: ast.AST) -> None:
-        self.lists[name][0].extend(new)
+        self.lists[name][0].extend(self._source(name, new))
         self._mark(value)
+
+    def _source(self, name: str, tokens: list[Token]) -> list[Token]:
+        """The words of a list of Python source fragments (see ``source_fragment_lists``):
+        a quoted literal (``'"step"'``) is its word, ``repr(x)`` the value of ``x``, any other
+        fragment (``'sys.executable'``) an expression whose value is one word, or any number of
+        words when starred."""
+        if name not in self.fragment_lists:
+            return tokens
+        out = []
+        for tok in tokens:
+            node = tok.expr
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "repr"
+                and len(node.args) == 1
+                and not node.keywords
+            ):
+                out.append(replace(tok, expr=node.args[0]))  # the literal of the value itself
+                continue
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                out.append(tok)
+                continue
+            try:
+                word = ast.literal_eval(node.value.strip())
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                word = None
+            if isinstance(word, str):
+                out.append(replace(tok, text=word))
+            elif node.value.strip().startswith("*"):
+                out.append(replace(tok, text=None))
+            else:
+                out.append(replace(tok, text=HOLE))
+        return out
 
     def _finish(self, name: str) -> None:
         tokens, anchor = self.lists.pop(name)
@@ -569,6 +604,49 @@ def _is_newline_join(node: Optional[ast.AST]) -> bool:
             or (isinstance(node.func.value, ast.Constant) and "\n" in str(node.func.value.value))
         )
     )
+
+
+@per_module
+def source_fragment_lists(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
+    """Per function (None: module level), list variables of Python source fragments: joined
+    with ``", "`` into the brackets of a list literal in generated code (``"cmd = [%s]" %
+    ", ".join(args)``), so that the generated list holds exactly these pieces."""
+    out: dict[Optional[ast.AST], set[str]] = {}
+    for node in module.nodes:
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join"
+            and isinstance(node.func.value, ast.Constant)
+            and str(node.func.value.value).strip() == ","
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+        ):
+            continue
+        outer: ast.AST = node
+        parent = module.parent(outer)
+        while parent is not None and (
+            isinstance(parent, (ast.FormattedValue, ast.Tuple)) or is_stringish(parent)
+        ):
+            outer, parent = parent, module.parent(parent)
+        template = template_of(module, outer) if isinstance(outer, ast.expr) else None
+        if template is None:
+            continue
+        holes = [i for i, c in enumerate(template.text) if c == HOLE]
+        pasted = [h for h, e in zip(holes, template.exprs) if e is node]
+        if len(pasted) == 1 and _whole_list(template.text, pasted[0]):
+            scope = module.enclosing_function(node)
+            out.setdefault(scope, set()).add(node.args[0].id)
+    return out
+
+
+def _whole_list(text: str, hole: int) -> bool:
+    """The hole is the whole of a list literal that nothing extends on its line
+    (``[%s]`` followed by the line's end, a ``)`` or a ``,``)."""
+    if text[hole - 1 : hole + 2] != f"[{HOLE}]":
+        return False
+    rest = text[hole + 2 :].lstrip(" \t")
+    return not rest or rest[0] in "\n),"
 
 
 @per_module

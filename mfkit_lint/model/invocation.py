@@ -18,7 +18,13 @@ from typing import Any, Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.model.backends import plugin_name
-from mfkit_lint.model.commands import Command, Option, Token, commands_of
+from mfkit_lint.model.commands import (
+    Command,
+    Option,
+    Token,
+    commands_of,
+    source_fragment_lists,
+)
 from mfkit_lint.model.environment import sets_env_var
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
 from mfkit_lint.model.templates import HOLE
@@ -291,7 +297,11 @@ def _only_reads(module: ModuleModel, call: ast.Call, name: str) -> bool:
         if called != "join" or not isinstance(call.func, ast.Attribute):
             return True
         separator = values_of(module).const(call.func.value)
-        return isinstance(separator, str) and "," not in separator  # ", ".join: code pieces
+        if isinstance(separator, str) and "," in separator:
+            # ", ".join: code pieces, read as they are only when pasted as a whole list
+            scope = module.enclosing_function(call)
+            return name in source_fragment_lists(module).get(scope, set())
+        return isinstance(separator, str)
     defs = module.functions.get(called or "", [])
     if len(defs) != 1 or any(isinstance(a, ast.Starred) for a in call.args):
         return False

@@ -311,7 +311,8 @@ def command_string(
     var: str, pieces: list[list[Union[Lit, Expr]]], raw: list[Piece], style: StringStyle
 ) -> Code:
     """One command string, one piece a line (implicit concatenation); a conditional piece is
-    computed first (``tag_opt = f"--tag {tag} " if tag else ""``) and spliced in."""
+    computed first (``tag_opt = f"--tag {tag} " if tag else ""``, or with ``.format``
+    assigned under an ``if``, empty otherwise) and spliced in."""
     code = Code()
     args: list[str] = []
     lines: list[tuple[str, bool]] = []
@@ -325,6 +326,14 @@ def command_string(
                 # a piece of a template is spelled as an f-string, as code does
                 body = " ".join(_fstring_word(w) for w in words) + " "
                 code.add('%s = f"%s" if %s else ""' % (opt, body, piece.guard), anchor)
+            elif style.name == "format":
+                # the piece assigned under an ``if``, empty on the other path
+                fin_first, fin_last = style.finish("", "", opt_args)
+                code.add('%s = ""' % opt)
+                code.add("if %s:" % piece.guard)
+                code.add(
+                    "    %s = %s%s%s" % (opt, fin_first, style.literal(body), fin_last), anchor
+                )
             else:
                 fin_first, fin_last = style.finish("", "", opt_args)
                 literal = style.literal(body)
