@@ -10,7 +10,7 @@ from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.module import ModuleModel, call_name
-from mfkit_lint.model.values import Assigned, Param, values_of
+from mfkit_lint.model.values import Bound, Param, Values, values_of
 
 RUN_PARAMS = "run_params"
 
@@ -114,28 +114,27 @@ def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
                     yield value
 
 
-def _tuple_origin(module: ModuleModel, value: ast.expr, depth: int = 0) -> Optional[str]:
-    """Why ``value`` is always a tuple, or None when it is not (or cannot be told)."""
+def _tuple_origin(module: ModuleModel, value: ast.expr) -> Optional[str]:
+    """Why ``value`` is a tuple on every path that reaches it (the value model follows
+    assignments, conditionals and helpers' returns), or None when it is not (or cannot be
+    told)."""
+    values = values_of(module)
+    origins = [_origin(module, values, alternative) for alternative in values.alternatives(value)]
+    return origins[0] if origins and all(origins) else None
+
+
+def _origin(module: ModuleModel, values: Values, value: ast.expr) -> Optional[str]:
     if isinstance(value, ast.Tuple):
         return "a tuple literal"
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-        if value.func.id == "tuple":
-            return "built with tuple(...)"
-        return None
-    if isinstance(value, ast.Name) and depth < 3:
-        scope, bindings = values_of(module).lookup(value.id, value)
-        if not bindings:
-            return None
-        origins = []
-        for binding in bindings:
-            if isinstance(binding, Assigned):
-                origins.append(_tuple_origin(module, binding.value, depth + 1))
-            elif isinstance(binding, Param) and _is_click_multiple(module, scope, binding.arg.arg):
-                origins.append("click returns multiple=True options as tuples")
-            else:
-                return None
-        if origins and all(origins):
-            return origins[0]
+        return "built with tuple(...)" if value.func.id == "tuple" else None
+    if isinstance(value, ast.Name):
+        scope, bindings = values.lookup(value.id, value)
+        param = next((b for b in bindings if isinstance(b, Param)), None)
+        if any(isinstance(b, Bound) for b in bindings):
+            return None  # a loop or ``with`` target: not the parameter's value
+        if param is not None and _is_click_multiple(module, scope, param.arg.arg):
+            return "click returns multiple=True options as tuples"
     return None
 
 

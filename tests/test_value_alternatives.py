@@ -20,12 +20,14 @@ def _module(code: str) -> ModuleModel:
     return ModuleModel(Source(code), ast.parse(code))
 
 
-def _use(module: ModuleModel, name: str) -> ast.Name:
-    """The last load of ``name`` in the module."""
+def _use(module: ModuleModel, name: str) -> ast.expr:
+    """The last load of ``name`` (or ``self.name``) in the module."""
     loads = [
         n
         for n in ast.walk(module.tree)
-        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+        if isinstance(n, (ast.Name, ast.Attribute))
+        and (n.id if isinstance(n, ast.Name) else n.attr) == name
+        and isinstance(n.ctx, ast.Load)
     ]
     return max(loads, key=lambda n: (n.lineno, n.col_offset))
 
@@ -55,6 +57,19 @@ def _alternatives(code: str, name: str = "opt") -> list:
         # a value changed in a loop or by += is not followed
         ("def f(ts):\n    opt = ''\n    for t in ts:\n        opt += t\n    return opt", ["opt"]),
         ("def f(ts):\n    for opt in ts:\n        pass\n    return opt", ["opt"]),
+        # a helper's returns, one per path; one that may fall off its end is not followed
+        (
+            "def h(t):\n    if t:\n        return 'a'\n    return 'b'\n"
+            "def f(t):\n    opt = h(t)\n    return opt",
+            ["a", "b"],
+        ),
+        (
+            "def h(t):\n    if t:\n        return 'a'\ndef f(t):\n    opt = h(t)\n    return opt",
+            ["h(t)"],
+        ),
+        # self.<attr> set earlier in the same method; set elsewhere: not followed
+        ("def f(self):\n    self.opt = 'a'\n    return self.opt", ["a"]),
+        ("def f(self):\n    return self.opt", ["self.opt"]),
     ],
 )
 def test_alternatives_are_the_values_reaching_the_use(code, expected):
@@ -230,3 +245,25 @@ def test_fragment_words_are_literals_values_or_expressions():
     (command,) = commands_of(_module(code))
     assert [t.text for t in command.tokens[:4]] == ["\ufffc", "\ufffc", "--no-pylint", "step"]
     assert ast.unparse(command.tokens[1].expr) == "flow_file"  # repr(x): the value of x
+
+
+@pytest.mark.parametrize(
+    "build, tuple_on_every_path",
+    [
+        ("params = tuple(pairs) if pairs else ()", True),
+        ("params = list(pairs)\n    params = tuple(params)", True),
+        ("self.params = tuple(pairs)\n    params = self.params", True),
+        ("params = tuple(pairs) if pairs else []", False),  # a list on one path
+        ("params = ()\n    if pairs:\n        params = list(pairs)", False),
+    ],
+)
+def test_run_params_is_a_tuple_on_every_path(build, tuple_on_every_path):
+    code = f"""
+def trigger(self, **kwargs):
+    pairs = ["%s=%s" % kv for kv in kwargs.items()]
+    {build}
+    return self._trigger(run_params=params)
+"""
+    last = len(code.splitlines())  # the finding is on the value handed on
+    expected = [last] if tuple_on_every_path else []
+    assert [d.location.row for d in lint(code, "MFK301")] == expected

@@ -226,6 +226,21 @@ class Values:
             return self._alternatives(expr.body, depth + 1) + self._alternatives(
                 expr.orelse, depth + 1
             )
+        if isinstance(expr, ast.Call):
+            returned = self._returned(expr)
+            if not returned:
+                return (expr,)
+            out: tuple[ast.expr, ...] = ()
+            for value in returned:
+                out += self._alternatives(value, depth + 1)
+            return out
+        if _self_attribute(expr):
+            # ``self.x = ...`` earlier in the same method: what it holds here (an attribute
+            # set elsewhere could be set from outside too: its own value, not followed)
+            reaching = _reaching_values(self.scope_of(expr), expr)
+            if not reaching:
+                return (expr,)
+            return tuple(a for v in reaching for a in self._alternatives(v, depth + 1))
         if not isinstance(expr, ast.Name):
             return (expr,)
         scope, bindings = self.lookup(expr.id, expr)
@@ -238,10 +253,34 @@ class Values:
         reaching = _reaching_values(scope, expr)
         if not reaching:
             return (expr,)
-        out: tuple[ast.expr, ...] = ()
+        found: tuple[ast.expr, ...] = ()
         for value in reaching:
-            out += (expr,) if isinstance(value, ast.arg) else self._alternatives(value, depth + 1)
-        return out
+            found += (expr,) if isinstance(value, ast.arg) else self._alternatives(value, depth + 1)
+        return found
+
+    def _returned(self, call: ast.Call) -> tuple[ast.expr, ...]:
+        """What a helper of this module returns, one expression per ``return``: a function
+        called by name (or as ``self.name``), defined once, whose every path ends in a
+        ``return`` with a value. Empty when that cannot be told."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif isinstance(func, ast.Attribute) and _is_self(func.value):
+            name = func.attr
+        else:
+            return ()
+        defs = self.module.functions.get(name, [])
+        if len(defs) != 1 or isinstance(defs[0], ast.AsyncFunctionDef) or not defs[0].body:
+            return ()
+        function = defs[0]
+        if not _ends_in_return(function.body):
+            return ()
+        returns = [n for n in _own_nodes(function) if isinstance(n, ast.Return)]
+        if any(r.value is None for r in returns) or any(
+            isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(function)
+        ):
+            return ()
+        return tuple(r.value for r in returns)
 
     def _converted(self, call: ast.Call, depth: int) -> Any:
         func = call.func
@@ -374,10 +413,11 @@ class Values:
 _Reaching = Optional[tuple[Union[ast.expr, ast.arg], ...]]
 
 
-def _reaching_values(scope: ast.AST, use: ast.Name) -> _Reaching:
-    """The assignments of ``use``'s name that reach it, walking ``scope``'s statements in
-    order: both branches of an ``if``, a loop body run or not, every part of a ``try``."""
-    name = use.id
+def _reaching_values(scope: ast.AST, use: ast.expr) -> _Reaching:
+    """The assignments of ``use``'s name (or ``self.<attr>``) that reach it, walking
+    ``scope``'s statements in order: both branches of an ``if``, a loop body run or not,
+    every part of a ``try``."""
+    name = _variable(use)
     found: list[_Reaching] = []
 
     def contains(node: ast.AST) -> bool:
@@ -439,15 +479,53 @@ def _reaching_values(scope: ast.AST, use: ast.Name) -> _Reaching:
     return found[0] if found else None
 
 
+def _variable(node: ast.AST) -> str:
+    """A name, or ``self.<attr>`` as one dotted variable name."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if _self_attribute(node):
+        return "self." + node.attr
+    return ""
+
+
+def _self_attribute(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and _is_self(node.value)
+
+
+def _is_self(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+def _ends_in_return(body: list[ast.stmt]) -> bool:
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return True
+    if isinstance(last, ast.If):
+        return bool(last.orelse) and _ends_in_return(last.body) and _ends_in_return(last.orelse)
+    return False
+
+
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's body, nested functions and classes left out."""
+    out: list[ast.AST] = []
+    todo = list(getattr(function, "body", []))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
 def _after_simple(stmt: ast.stmt, name: str, defs: _Reaching) -> _Reaching:
     if isinstance(stmt, ast.Assign):
-        if any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+        if any(_variable(t) == name for t in stmt.targets):
             return (stmt.value,)
         if any(_binds(t, name) for t in stmt.targets):
             return None
-    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        if stmt.target.id == name:
-            return (stmt.value,) if stmt.value is not None else defs
+    elif isinstance(stmt, ast.AnnAssign) and _variable(stmt.target) == name:
+        return (stmt.value,) if stmt.value is not None else defs
     elif isinstance(stmt, ast.AugAssign) and _binds(stmt.target, name):
         return None
     elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -461,13 +539,15 @@ def _after_simple(stmt: ast.stmt, name: str, defs: _Reaching) -> _Reaching:
 
 
 def _binds(target: Optional[ast.AST], name: str) -> bool:
-    return target is not None and any(
-        isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)
-    )
+    return target is not None and any(_variable(n) == name for n in ast.walk(target))
 
 
 def _assigns_name(node: ast.AST, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load)
+    return (
+        isinstance(node, (ast.Name, ast.Attribute))
+        and _variable(node) == name
+        and not isinstance(node.ctx, ast.Load)
+    )
 
 
 def _union(first: _Reaching, second: _Reaching) -> _Reaching:
