@@ -126,6 +126,7 @@ class Values:
         self.module = module
         self._bindings: dict[ast.AST, dict[str, list[Binding]]] = {}
         self._tables: dict[str, bool] = {}  # module-level dicts only ever read by key
+        self._returns: dict[ast.AST, tuple[ast.expr, ...]] = {}  # helpers' returned values
 
     def bindings(self, scope: ast.AST) -> dict[str, list[Binding]]:
         if scope not in self._bindings:
@@ -237,7 +238,7 @@ class Values:
         if _self_attribute(expr):
             # ``self.x = ...`` earlier in the same method: what it holds here (an attribute
             # set elsewhere could be set from outside too: its own value, not followed)
-            reaching = _reaching_values(self.scope_of(expr), expr)
+            reaching = _reaching_values(self.scope_of(expr), expr, self._around(expr))
             if not reaching:
                 return (expr,)
             return tuple(a for v in reaching for a in self._alternatives(v, depth + 1))
@@ -250,13 +251,16 @@ class Values:
             return self._alternatives(bindings[0].value, depth + 1)
         if any(isinstance(b, Bound) for b in bindings) or scope is not self.scope_of(expr):
             return (expr,)  # bound in a way whose value is not followed, or in an outer scope
-        reaching = _reaching_values(scope, expr)
+        reaching = _reaching_values(scope, expr, self._around(expr))
         if not reaching:
             return (expr,)
         found: tuple[ast.expr, ...] = ()
         for value in reaching:
             found += (expr,) if isinstance(value, ast.arg) else self._alternatives(value, depth + 1)
         return found
+
+    def _around(self, node: ast.AST) -> set[int]:
+        return {id(node), *(id(a) for a in self.module.ancestors(node))}
 
     def _returned(self, call: ast.Call) -> tuple[ast.expr, ...]:
         """What a helper of this module returns, one expression per ``return``: a function
@@ -273,14 +277,18 @@ class Values:
         if len(defs) != 1 or isinstance(defs[0], ast.AsyncFunctionDef) or not defs[0].body:
             return ()
         function = defs[0]
-        if not _ends_in_return(function.body):
-            return ()
-        returns = [n for n in _own_nodes(function) if isinstance(n, ast.Return)]
-        if any(r.value is None for r in returns) or any(
-            isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(function)
-        ):
-            return ()
-        return tuple(r.value for r in returns)
+        if function not in self._returns:
+            nodes = _own_nodes(function)
+            returns = [n for n in nodes if isinstance(n, ast.Return)]
+            if (
+                not _ends_in_return(function.body)
+                or any(r.value is None for r in returns)
+                or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in nodes)
+            ):
+                returns = []
+            returns.sort(key=lambda r: (r.lineno, r.col_offset))
+            self._returns[function] = tuple(r.value for r in returns)
+        return self._returns[function]
 
     def _converted(self, call: ast.Call, depth: int) -> Any:
         func = call.func
@@ -413,15 +421,15 @@ class Values:
 _Reaching = Optional[tuple[Union[ast.expr, ast.arg], ...]]
 
 
-def _reaching_values(scope: ast.AST, use: ast.expr) -> _Reaching:
+def _reaching_values(scope: ast.AST, use: ast.expr, around: set[int]) -> _Reaching:
     """The assignments of ``use``'s name (or ``self.<attr>``) that reach it, walking
     ``scope``'s statements in order: both branches of an ``if``, a loop body run or not,
-    every part of a ``try``."""
+    every part of a ``try``. ``around``: the ids of ``use`` and of the nodes holding it."""
     name = _variable(use)
     found: list[_Reaching] = []
 
     def contains(node: ast.AST) -> bool:
-        return any(n is use for n in ast.walk(node))
+        return id(node) in around
 
     def block(body: list[ast.stmt], defs: _Reaching) -> _Reaching:
         for stmt in body:
