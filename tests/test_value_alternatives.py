@@ -4,10 +4,12 @@ the same question of them (MFK102: is --branch there on some path; MFK103/MFK109
 misplaced on some path)."""
 
 import ast
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
-from conftest import fix, lint
+from conftest import fix, invoke, lint
 
 from mfkit_lint.engine.source import Source
 from mfkit_lint.model.commands import commands_of
@@ -267,3 +269,73 @@ def trigger(self, **kwargs):
     last = len(code.splitlines())  # the finding is on the value handed on
     expected = [last] if tuple_on_every_path else []
     assert [d.location.row for d in lint(code, "MFK301")] == expected
+
+
+ATTR_STEP = """
+import sys
+
+
+class StepCommands:
+    def __init__(self):
+        self.retry_count = "0"
+
+    def step_cmd(self, flow_file, step_name, run_id, task_id, input_paths, max_retries):
+        return [
+            sys.executable, flow_file, "step", step_name, "--run-id", run_id,
+            "--task-id", task_id, "--input-paths", input_paths,
+            "--retry-count", self.retry_count, "--max-user-code-retries", str(max_retries),
+        ]
+"""
+
+
+def _lint_project(tmp_path, files: dict) -> list[tuple[str, int]]:
+    for name, code in {"pyproject.toml": "[project]\nname = 'ext'\n", **files}.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(code), encoding="utf-8")
+    out = invoke("--format", "json", "--select", "MFK101", str(tmp_path))
+    return [(Path(d["filename"]).name, d["location"]["row"]) for d in json.loads(out.stdout)]
+
+
+def test_an_attribute_only_its_init_sets_is_a_constant(tmp_path):
+    assert _lint_project(tmp_path, {"ext/steps.py": ATTR_STEP}) == [("steps.py", 13)]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        # set again in the module, on any object, or through setattr
+        ("ext/steps.py", ATTR_STEP + "\n\ndef bump(c, n):\n    c.retry_count = str(n)\n"),
+        ("ext/steps.py", ATTR_STEP + "\n\ndef bump(c, n):\n    setattr(c, 'retry_count', n)\n"),
+        # set by another module of the project
+        ("ext/runner.py", "def retry(cmds, n):\n    cmds.retry_count = str(n)\n"),
+    ],
+)
+def test_an_attribute_set_elsewhere_is_not_a_constant(tmp_path, other):
+    files = {"ext/steps.py": ATTR_STEP}
+    files[other[0]] = other[1]
+    assert _lint_project(tmp_path, files) == []
+
+
+SCRIPT_WRITER = '''
+STEP_SCRIPT = """\\
+#!/bin/bash
+python3 "$FLOW_FILE" step "$STEP_NAME" --run-id "$RUN_ID" --task-id "$TASK_ID" \\\\
+    --input-paths "$INPUT_PATHS"
+"""
+
+
+def write_step(path, branch):
+    with open(path, "w") as f:
+        f.write(STEP_SCRIPT)
+'''
+
+
+def test_a_script_constant_one_function_writes_is_built_with_that_functions_values():
+    """The branch is in scope where the script is written, and the script has no --branch."""
+    assert [(d.code, d.location.row) for d in lint(SCRIPT_WRITER, "MFK102")] == [("MFK102", 4)]
+
+
+def test_a_script_constant_several_functions_read_has_no_one_scope():
+    code = SCRIPT_WRITER + "\n\ndef show():\n    print(STEP_SCRIPT)\n"
+    assert lint(code, "MFK102") == []

@@ -761,11 +761,34 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
         template = with_alternatives(module, template)
         if not any(s in template.text for s in contract.SUBCOMMANDS):
             continue
-        function = module.enclosing_function(node)
+        function = module.enclosing_function(node) or _sole_user(module, node)
         for words in _template_words(module, template):
             command = _make_command(words, "string", node, function, template)
             if command is not None:
                 yield command
+
+
+def _sole_user(module: ModuleModel, node: ast.expr) -> Optional[FunctionNode]:
+    """For a module constant (``STEP_SCRIPT = "..."``) that one function alone reads
+    (writes it to the script it runs, formats it): that function, where the command is
+    built and whose values it is built from."""
+    statement = module.parent(node)
+    if not (
+        isinstance(statement, ast.Assign)
+        and module.parent(statement) is module.tree
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    ):
+        return None
+    name = statement.targets[0].id
+    readers = {
+        module.enclosing_function(n)
+        for n in module.nodes
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+    }
+    if len(readers) != 1 or module.name_loads.get(name, 0) == 0:
+        return None
+    return readers.pop()
 
 
 def _may_hold_command(node: ast.expr) -> bool:

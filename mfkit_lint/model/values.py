@@ -203,6 +203,8 @@ class Values:
             return UNKNOWN
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
             return self._dict_entry(node, depth)
+        if _self_attribute(node):
+            return self._attribute_value(node, depth)
         if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
             return self._converted(node, depth)
         if isinstance(node, ast.Call) and _is_path_join(node.func) and not node.keywords:
@@ -289,6 +291,34 @@ class Values:
             returns.sort(key=lambda r: (r.lineno, r.col_offset))
             self._returns[function] = tuple(r.value for r in returns)
         return self._returns[function]
+
+    def _attribute_value(self, node: ast.Attribute, depth: int) -> Any:
+        """``self.<attr>`` read in a method of the class whose ``__init__`` sets it, once, and
+        that nothing else sets: no other ``.<attr> =`` (on any object), ``del`` or
+        ``setattr`` in this module or (project mode) another one that names the attribute.
+        Without the project an outside module could set it: UNKNOWN."""
+        module = self.module
+        owner = next((a for a in module.ancestors(node) if isinstance(a, ast.ClassDef)), None)
+        if owner is None or module.project is None:
+            return UNKNOWN
+        stores = _attribute_stores(module, node.attr)
+        if len(stores) != 1 or _calls_setattr(module):
+            return UNKNOWN
+        statement = module.parent(stores[0])
+        init = module.parent(statement)
+        if not (
+            isinstance(statement, ast.Assign)
+            and statement.targets == [stores[0]]
+            and _self_attribute(stores[0])
+            and isinstance(init, ast.FunctionDef)
+            and init.name == "__init__"
+            and module.parent(init) is owner
+        ):
+            return UNKNOWN
+        for other in module.project.modules_mentioning(node.attr, besides=module.path):
+            if _attribute_stores(other, node.attr) or _calls_setattr(other):
+                return UNKNOWN
+        return self.const(statement.value, depth + 1)
 
     def _converted(self, call: ast.Call, depth: int) -> Any:
         func = call.func
@@ -485,6 +515,19 @@ def _reaching_values(scope: ast.AST, use: ast.expr, around: set[int]) -> _Reachi
         start = tuple(a for a in every if a.arg == name)
     block(list(getattr(scope, "body", [])), start)
     return found[0] if found else None
+
+
+def _attribute_stores(module: ModuleModel, attr: str) -> list[ast.Attribute]:
+    """Every ``<anything>.<attr>`` that is assigned, augmented or deleted in the module."""
+    return [
+        n
+        for n in module.nodes
+        if isinstance(n, ast.Attribute) and n.attr == attr and not isinstance(n.ctx, ast.Load)
+    ]
+
+
+def _calls_setattr(module: ModuleModel) -> bool:
+    return bool(module.calls_by_name.get("setattr"))
 
 
 def _variable(node: ast.AST) -> str:
