@@ -184,3 +184,48 @@ class BackingAttribute:
             tuple(position(t) for t in data["targets"]),
             position(data["after"]),
         )
+
+
+@dataclass(frozen=True)
+class SkipItems:
+    """Fix data of ``skip_items:SkipItemsInLoops``: every ``for`` statement or comprehension
+    whose iterated expression starts at one of ``iters`` skips the items for which ``skip``
+    holds; ``skip`` is a Python expression of the loop variable ``item`` bound there (the
+    same name for every loop)."""
+
+    iters: tuple[Position, ...]
+    item: tuple[str, ...]  # the loop variable of each loop, in the order of ``iters``
+    skip: str  # with ``{item}`` where the loop variable goes
+
+    CODEMOD = "skip_items:SkipItemsInLoops"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"iters": [list(p) for p in self.iters], "item": list(self.item), "skip": self.skip}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> SkipItems:
+        return cls(
+            tuple((int(p[0]), int(p[1])) for p in data["iters"]),
+            tuple(str(i) for i in data["item"]),
+            str(data["skip"]),
+        )
+
+    def condition(self, index: int) -> str:
+        return self.skip.format(item=self.item[index])
+
+
+@dataclass(frozen=True)
+class Wrapping:
+    """Fix data of ``wrap:WrapExpression``: the reported expression becomes ``template`` with
+    each ``{expr}`` replaced by the expression's own code."""
+
+    template: str
+
+    CODEMOD = "wrap:WrapExpression"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"template": self.template}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Wrapping:
+        return cls(str(data["template"]))

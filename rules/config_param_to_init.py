@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Optional, Union
 
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import SkipItems
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     prose_nodes,
@@ -38,6 +39,11 @@ class ConfigParamToInit(Rule):
     summary = "every flow parameter becomes an init option, Config objects included"
     capability = Cap.CONFIG_EXPR
     triggers = (GET_PARAMETERS.encode(),)
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        f"Skip the Configs ({CONFIG_FLAG}) where the module loops over flow._get_parameters()",
+        SkipItems.CODEMOD,
+    )
 
     VALID = (
         Valid(
@@ -93,6 +99,33 @@ class ConfigParamToInit(Rule):
             """,
             line=13,
             column=32,
+            fixed="""
+            class Compiler:
+                def compile(self):
+                    params = self._get_parameters()
+                    return self._render_tasks(params)
+
+                def _render_tasks(self, params):
+                    return self._init_script(params=params)
+
+                def _init_script(self, params):
+                    lines = []
+                    for var in params:
+                        lines.append('    "--%(var)s", str(params["%(var)s"]),' % {"var": var})
+                    return \"\"\"
+            cmd = [sys.executable, FLOW_FILE, "init", "--run-id", run_id, "--task-id", "p",
+            %s
+            ]
+            \"\"\" % "\\n".join(lines)
+
+                def _get_parameters(self):
+                    params = {}
+                    for var, param in self.flow._get_parameters():
+                        if getattr(param, "IS_CONFIG_PARAMETER", False):
+                            continue
+                        params[var] = {"default": param.kwargs.get("default")}
+                    return params
+            """,
         ),
         Invalid(
             """
@@ -110,6 +143,20 @@ class ConfigParamToInit(Rule):
             """,
             line=11,
             column=39,
+            # (the fixed comprehension's line only fits at this indentation)
+            fixed="""
+def extract_parameters(flow):
+    return [p for _, p in flow._get_parameters() if not getattr(p, "IS_CONFIG_PARAMETER", False)]
+
+def start_init_lines(flow):
+    lines = [
+        "_init_cmd = [sys.executable, FLOW_FILE, 'init', "
+        "'--run-id', run_id, '--task-id', 'p']"
+    ]
+    for p in extract_parameters(flow):
+        lines.append(f'_init_cmd += ["--{p.name}", str(_param_{p.name})]')
+    return lines
+""",
         ),
     )
 
@@ -117,6 +164,7 @@ class ConfigParamToInit(Rule):
         if _filters_configs(module.tree) or not _runs_metaflow_init(module):
             return
         params = _FlowParameters(module)
+        fix = _skip_configs_fix(module, params)
         seen: set[int] = set()
         for loop, targets in params.loops():
             for node, span in _option_strings(module, loop, targets):
@@ -129,7 +177,16 @@ class ConfigParamToInit(Rule):
                     "(flow._get_parameters() returns Config objects too): for a flow with a "
                     "Config, init stops with 'Error: no such option: --<config>'; skip "
                     f"parameters whose {CONFIG_FLAG} is true",
+                    fix.to_data() if fix else None,
+                    no_fix_reason=None if fix else _NO_FIX,
                 )
+
+
+_NO_FIX = (
+    "the parameters do not come from a loop of this module over flow._get_parameters() "
+    f"binding (name, param): skip the parameters whose {CONFIG_FLAG} is true where they are "
+    "collected"
+)
 
 
 def _filters_configs(node: ast.AST) -> bool:
@@ -394,3 +451,32 @@ def _option_strings(
                     span = template.span(module, start, start + 3)
                     yield node, span or node
                     break
+
+
+def _skip_configs_fix(module: ModuleModel, params: _FlowParameters) -> Optional[SkipItems]:
+    """Every ``flow._get_parameters()`` of the module iterated directly by a ``for`` or a
+    comprehension binding ``(name, param)``: each such loop skips the Configs, Metaflow's own
+    idiom (``cli.py``, ``parameters.py``). None when a call is used any other way (its items
+    might be kept somewhere the linter cannot follow) or the parameter is not named."""
+    iters: list[tuple[int, int]] = []
+    items: list[str] = []
+    for node in module.nodes:
+        if not params.is_source(node):
+            continue
+        parent = module.parent(node)
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
+            target = parent.target
+        else:
+            return None
+        if not (
+            isinstance(target, ast.Tuple)
+            and len(target.elts) == 2
+            and isinstance(target.elts[1], ast.Name)
+            and target.elts[1].id != "_"
+        ):
+            return None
+        iters.append(module.position(node))
+        items.append(target.elts[1].id)
+    if not iters:
+        return None
+    return SkipItems(tuple(iters), tuple(items), f'getattr({{item}}, "{CONFIG_FLAG}", False)')

@@ -10,6 +10,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import Wrapping
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     SYSROOT_LOCAL,
@@ -208,7 +209,15 @@ class SysrootVsDatastoreRoot(Rule):
             detail = "is flow_datastore.datastore_root, which already ends in .metaflow"
             if not assignment.key_is_local:
                 detail += " (for the local datastore)"
-            return Finding(value, self._message(detail))
+            wrapping = _parent_of_root(module, resolved, assignment.key_is_local)
+            return Finding(
+                value,
+                self._message(detail),
+                wrapping.to_data() if wrapping else None,
+                no_fix_reason=None if wrapping else _NO_PARENT_FIX,
+                codemod=Wrapping.CODEMOD if wrapping else None,
+                unsafe=not assignment.key_is_local,
+            )
         return None
 
     @staticmethod
@@ -217,6 +226,32 @@ class SysrootVsDatastoreRoot(Rule):
             f"{SYSROOT_LOCAL} {detail}: Metaflow appends .metaflow to the sysroot, so steps and "
             "the Client look in .metaflow/.metaflow; give it the parent directory"
         )
+
+
+_NO_PARENT_FIX = (
+    "the module has no top-level 'import os', or the datastore object is not a name or self "
+    "attribute: give the sysroot os.path.dirname() of the root (for the local datastore)"
+)
+
+
+def _parent_of_root(module: ModuleModel, root: ast.expr, key_is_local: bool) -> Optional[Wrapping]:
+    """``os.path.dirname(<root>)``: the local datastore's root is always ``<sysroot>/<local
+    dir>`` (``LocalStorage.get_datastore_root_from_config``), so its parent is the sysroot. For
+    a key formatted with the datastore's TYPE, only when that TYPE is "local" (the sysroot of
+    S3/GS/Azure is the root itself)."""
+    if not any(
+        isinstance(stmt, ast.Import)
+        and any(a.name == "os" and a.asname is None for a in stmt.names)
+        for stmt in module.tree.body
+    ):
+        return None
+    if key_is_local:
+        return Wrapping("os.path.dirname({expr})")
+    owner = root.value if isinstance(root, ast.Attribute) else root.args[0]
+    if not (isinstance(owner, ast.Name) or _is_self_attribute(owner)):
+        return None
+    datastore_type = f"{ast.unparse(owner)}.TYPE"
+    return Wrapping(f'os.path.dirname({{expr}}) if {datastore_type} == "local" else {{expr}}')
 
 
 def _only_for_remote_datastores(module: ModuleModel, node: ast.AST) -> bool:

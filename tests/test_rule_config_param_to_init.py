@@ -1,7 +1,12 @@
 """MFK111 config-param-to-init."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
-from conftest import codes, lint
+from conftest import codes, fix, lint
 
 POSITIVE = {
     "direct loop appending --name value to the init list": """
@@ -108,3 +113,120 @@ def test_points_at_the_option_and_quotes_the_error():
     assert (diag.location.row, diag.location.column) == (6, 18)
     assert "no such option: --<config>" in diag.message
     assert "IS_CONFIG_PARAMETER" in diag.message
+
+
+# -- fix ---------------------------------------------------------------------------------------
+FIXED = {
+    "direct loop appending --name value to the init list": (
+        "    for _, param in flow._get_parameters():\n",
+        "    for _, param in flow._get_parameters():\n"
+        '        if getattr(param, "IS_CONFIG_PARAMETER", False):\n'
+        "            continue\n",
+    ),
+    "comprehension of f-string options": (
+        "        for _, p in flow._get_parameters()\n",
+        '        for _, p in flow._get_parameters() if not getattr(p, "IS_CONFIG_PARAMETER", False)\n',
+    ),
+    "attribute filled at construction, options built later": (
+        "        for var, param in self.flow._get_parameters():\n",
+        "        for var, param in self.flow._get_parameters():\n"
+        '            if getattr(param, "IS_CONFIG_PARAMETER", False):\n'
+        "                continue\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIXED)
+def test_fix_skips_configs_where_the_parameters_are_collected(name):
+    code = textwrap.dedent(POSITIVE[name])
+    old, new = FIXED[name]
+    assert old in code
+    fixed = fix(code, "MFK111", unsafe=True)
+    assert fixed == code.replace(old, new)
+    assert codes(fixed, "MFK111") == []
+    assert fix(fixed, "MFK111", unsafe=True) == fixed
+    assert fix(code, "MFK111") == code  # unsafe: --fix alone leaves it
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import sys
+            def init_command(flow, flow_file, run_id):
+                params = list(flow._get_parameters())
+                cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "p"]
+                for _, param in params:
+                    cmd += ["--%s" % param.name, str(param.kwargs.get("default"))]
+                return cmd
+            """,
+            id="collection kept in a list first",
+        ),
+        pytest.param(
+            """
+            import sys
+            def init_command(flow, flow_file, run_id):
+                cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "p"]
+                for item in flow._get_parameters():
+                    cmd += ["--%s" % item[1].name, str(item[1].kwargs.get("default"))]
+                return cmd
+            """,
+            id="the pair is not unpacked",
+        ),
+    ],
+)
+def test_no_fix_when_the_loop_over_the_parameters_is_not_plain(code):
+    (diag,) = lint(code, "MFK111")
+    assert diag.fix is None and "IS_CONFIG_PARAMETER" in diag.no_fix_reason
+    assert fix(code, "MFK111", unsafe=True) == textwrap.dedent(code)
+
+
+def test_fixed_init_command_runs_in_metaflow_for_a_flow_with_a_config(tmp_path):
+    """Metaflow 2.19.39, a tiny flow with a Parameter and a Config: the original builder's
+    init stops with 'no such option: --cfg'; the fixed one's init stores the parameter."""
+    pytest.importorskip("metaflow")
+    (tmp_path / "cfgflow.py").write_text(
+        textwrap.dedent("""
+            from metaflow import Config, FlowSpec, Parameter, step
+            class CfgFlow(FlowSpec):
+                alpha = Parameter("alpha", default=1)
+                cfg = Config("cfg", default_value={"a": 1})
+                @step
+                def start(self):
+                    self.next(self.end)
+                @step
+                def end(self):
+                    pass
+            if __name__ == "__main__":
+                CfgFlow()
+        """)
+    )
+    builder = textwrap.dedent(POSITIVE["direct loop appending --name value to the init list"])
+    probe = textwrap.dedent("""
+        import subprocess
+        from cfgflow import CfgFlow
+        cmd = init_command(CfgFlow, "cfgflow.py", "1", {"alpha": "5"})
+        cmd[2:2] = ["--quiet", "--no-pylint", "--datastore", "local", "--metadata", "local"]
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        print(run.returncode, " ".join(cmd[9:]), (run.stderr.strip().splitlines() or [""])[-1])
+    """)
+    outputs = []
+    for source in (builder, fix(builder, "MFK111", unsafe=True)):
+        (tmp_path / "probe.py").write_text(source + probe)
+        run = subprocess.run(
+            [sys.executable, "probe.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "USERNAME": "dev",
+                "METAFLOW_DATASTORE_SYSROOT_LOCAL": str(tmp_path),
+            },
+            timeout=300,
+        )
+        outputs.append(run.stdout.strip() or run.stderr)
+    before, after = outputs
+    assert before.startswith("2 ") and "--cfg" in before and "no such option" in before
+    assert after.startswith("0 ") and "--alpha 5" in after and "--cfg" not in after

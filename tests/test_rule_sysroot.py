@@ -1,5 +1,9 @@
 """MFK202 sysroot-vs-datastore-root."""
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from conftest import codes, fix, lint
 
@@ -154,3 +158,76 @@ def test_safe_fix_strips_the_literal_suffix(name, expected):
 def test_no_fix_when_the_value_is_not_a_literal(name):
     (diag,) = lint(POSITIVE[name], "MFK202")
     assert diag.fix is None
+
+
+# -- the flow datastore's root: its parent --------------------------------------------------------
+TEMPORAL_SHAPE = """
+    import os
+    class Compiler:
+        def step_env(self):
+            env = {}
+            datastore_root = getattr(self.flow_datastore, "datastore_root", None)
+            if datastore_root:
+                env["METAFLOW_DATASTORE_SYSROOT_%s" % self.flow_datastore.TYPE.upper()] = datastore_root
+            return env
+"""
+
+
+def test_fix_gives_the_parent_of_the_root_for_the_local_datastore_only():
+    code = textwrap.dedent(TEMPORAL_SHAPE)
+    fixed = fix(code, "MFK202", unsafe=True)
+    assert fixed == code.replace(
+        "upper()] = datastore_root\n",
+        'upper()] = os.path.dirname(datastore_root) if self.flow_datastore.TYPE == "local" '
+        "else datastore_root\n",
+    )
+    assert codes(fixed, "MFK202") == []
+    assert fix(fixed, "MFK202", unsafe=True) == fixed
+    assert fix(code, "MFK202") == code  # unsafe (the key's TYPE is not checked): not by --fix
+
+
+def test_safe_fix_for_the_local_key():
+    code = """
+        import os
+        def env_for(flow_datastore):
+            return {"METAFLOW_DATASTORE_SYSROOT_LOCAL": flow_datastore.datastore_root}
+    """
+    fixed = fix(code, "MFK202")
+    assert fixed == textwrap.dedent(code).replace(
+        ": flow_datastore.datastore_root}", ": os.path.dirname(flow_datastore.datastore_root)}"
+    )
+    assert codes(fixed, "MFK202") == []
+
+
+def test_no_fix_for_the_root_without_import_os():
+    (diag,) = lint(TEMPORAL_SHAPE.replace("    import os\n", ""), "MFK202")
+    assert diag.fix is None and "import os" in diag.no_fix_reason
+
+
+def test_fixed_sysroot_gives_metaflow_the_same_local_root(tmp_path):
+    """Metaflow 2.19.39's LocalStorage computes its root from the sysroot the fixed code
+    exports: the flow datastore's own root (the original gives <root>/.metaflow)."""
+    pytest.importorskip("metaflow")
+    root = tmp_path / "data" / ".metaflow"
+    root.mkdir(parents=True)
+    probe = textwrap.dedent(f"""
+        import subprocess, sys
+        class Datastore:
+            TYPE = "local"
+            datastore_root = {str(root)!r}
+        compiler = Compiler()
+        compiler.flow_datastore = Datastore()
+        env = dict(os.environ, **compiler.step_env(), USERNAME="dev")
+        code = ("from metaflow.plugins.datastores.local_storage import LocalStorage; "
+                "print(LocalStorage.get_datastore_root_from_config(print))")
+        print(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True).stdout.strip())
+    """)
+    roots = []
+    for source in (textwrap.dedent(TEMPORAL_SHAPE), fix(TEMPORAL_SHAPE, "MFK202", unsafe=True)):
+        (tmp_path / "probe.py").write_text(source + probe)
+        run = subprocess.run(
+            [sys.executable, "probe.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        roots.append(run.stdout.strip())
+    assert roots == [str(root / ".metaflow"), str(root)]
