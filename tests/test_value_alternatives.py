@@ -12,7 +12,7 @@ import pytest
 from conftest import fix, invoke, lint
 
 from mfkit_lint.engine.source import Source
-from mfkit_lint.model.commands import commands_of
+from mfkit_lint.model.commands import Presence, commands_of
 from mfkit_lint.model.module import ModuleModel
 from mfkit_lint.model.values import values_of
 
@@ -339,3 +339,22 @@ def test_a_script_constant_one_function_writes_is_built_with_that_functions_valu
 def test_a_script_constant_several_functions_read_has_no_one_scope():
     code = SCRIPT_WRITER + "\n\ndef show():\n    print(STEP_SCRIPT)\n"
     assert lint(code, "MFK102") == []
+
+
+@pytest.mark.parametrize(
+    "build, presence",
+    [
+        ('f"python {flow} --branch {b} step {s} --run-id 1 --task-id 1"', "EVERY"),
+        ('f"python {flow} {opt}step {s} --run-id 1 --task-id 1"', "SOME"),
+        ('f"python {flow} step {s} --run-id 1 --task-id 1"', "NONE"),
+    ],
+)
+def test_presence_of_an_option_over_the_paths(build, presence):
+    code = f"""
+    def cmd(flow, s, b):
+        opt = f"--branch {{b}} " if b else ""
+        return {build}
+    """
+    (command,) = commands_of(_module(code))
+    assert command.presence("--branch") is Presence[presence]
+    assert command.has_option("--branch") is (presence != "NONE")

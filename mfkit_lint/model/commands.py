@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.contract import cli as contract
@@ -33,6 +34,17 @@ if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
 
 _MAX_INLINE_DEPTH = 3
+
+
+class Presence(Enum):
+    """Where an option is over the paths that build a command (a word added under an ``if``,
+    a conditional piece of a string, ``${VAR:+...}`` is there on some paths only). Whether an
+    absent option could still hide in an unseen word is the visibility questions' part
+    (``model/invocation.py``): there the answer is "cannot tell"."""
+
+    EVERY = "on every path"
+    SOME = "on some path"
+    NONE = "on no path"
 
 
 @dataclass
@@ -123,8 +135,16 @@ class Command:
     def option(self, name: str) -> Optional[Option]:
         return next((o for o in self.options if o.name == name), None)
 
+    def presence(self, name: str) -> Presence:
+        found = [o for o in self.options if o.name == name]
+        if any(not o.conditional for o in found):
+            return Presence.EVERY
+        return Presence.SOME if found else Presence.NONE
+
     def has_option(self, name: str) -> bool:
-        return self.option(name) is not None
+        """The command passes the option on some path at least: how every rule that asks
+        "is it missing" reads a conditional option (``if branch: cmd += ["--branch", b]``)."""
+        return self.presence(name) is not Presence.NONE
 
     @property
     def top_level_complete(self) -> bool:

@@ -1,8 +1,14 @@
-"""Simple constant propagation: what value an expression always has, when that can be decided.
+"""Values: what an expression always is, and what it may be on each path that reaches it.
 
-Follows names through the assignments of their scope, function parameter defaults (when no call
-site in the module passes the parameter) and module constants. Anything else is UNKNOWN; rules
-treat UNKNOWN as "cannot decide" and stay silent.
+``const`` is constant propagation: names through the assignments of their scope, function
+parameter defaults (when no call site in the module passes the parameter), module constants,
+read-only dict entries and ``self.<attr>`` that only ``__init__`` sets. Anything else is
+UNKNOWN; rules treat UNKNOWN as "cannot decide" and stay silent.
+
+``alternatives`` is the value as one of several spellings: one expression per path (each branch
+of a conditional expression, each assignment that reaches the use, each return of a helper).
+The command model splices option pieces from it, so that every rule asks one question of a
+conditional piece: is it there on every path, on some path, or cannot it be told.
 """
 
 from __future__ import annotations
