@@ -32,6 +32,11 @@ class CapabilitiesUndeclared(Rule):
     summary = "extension declares no SUPPORTED_CAPABILITIES (optional capabilities untested)"
     scope = Scope.PROJECT
     triggers = (b"DeployerImpl", b"StepDecorator")
+    no_fix = (
+        "which optional capabilities the extension supports is the author's statement: "
+        "declaring any would make compliance runners test what may not work, declaring "
+        "none is what the code says now"
+    )
 
     VALID = (
         Valid(

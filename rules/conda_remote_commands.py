@@ -40,6 +40,13 @@ class CondaRemoteCommands(Rule):
     summary = "backend step decorator without supports_conda_environment"
     capability = Cap.CONDA
     triggers = (b"runtime_step_cli",)
+    no_fix = (
+        "supports_conda_environment = True makes @conda/@pypi resolve for the "
+        "decorator's target_platform (linux-64 unless it sets one); it is right only if "
+        "the backend's machines are that platform and its job runs the environment's "
+        "bootstrap_commands before the step, facts about the backend the code does not "
+        "show"
+    )
 
     VALID = (
         Valid("""

@@ -34,6 +34,12 @@ class EnvironmentVarsDropped(Rule):
     name = "environment-vars-dropped"
     summary = "step commands built by hand without the @environment(vars=...) values"
     triggers = COMMAND_TRIGGERS
+    no_fix = (
+        "@environment's vars reach a hand-built step only where the extension has the "
+        "step's decorators (compile time or run time), which differs per extension: "
+        "apply each decorator's runtime_step_cli, or add its 'vars' to the step "
+        "environment, there"
+    )
 
     VALID = (
         Valid(

@@ -51,6 +51,11 @@ class InfraVsStepExitCode(Rule):
     summary = "a backend's step command never exits with METAFLOW_EXIT_DISALLOW_RETRY"
     capability = Cap.RETRY
     triggers = (b"command",)
+    no_fix = (
+        "which failures belong to the infrastructure (a refused submission, a lost or "
+        "preempted job) depends on the backend's API: exit with "
+        "METAFLOW_EXIT_DISALLOW_RETRY where the step command detects those"
+    )
 
     VALID = (
         Valid("""

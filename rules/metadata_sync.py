@@ -35,6 +35,12 @@ class MetadataSync(Rule):
     name = "metadata-sync"
     summary = "local task metadata not synced between the backend's container and the submitter"
     triggers = (b"StepDecorator", b"command")
+    no_fix = (
+        "both halves need the task's datastore and run in different processes (the task "
+        "in the container, the step command on the submitter): call "
+        "sync_local_metadata_to_datastore in the container after the task and "
+        "sync_local_metadata_from_datastore in the step command after the job ends"
+    )
 
     VALID = (
         Valid("""

@@ -45,6 +45,13 @@ class MissingFlowConfigValue(Rule):
     summary = "step processes get neither METAFLOW_FLOW_CONFIG_VALUE nor --config-value"
     capability = Cap.CONFIG_EXPR
     triggers = COMMAND_TRIGGERS
+    no_fix = (
+        "the config values exist only in the deploying process (Metaflow dumps them "
+        "when the flow is loaded there): capture them at deploy time and carry them to "
+        "every step process as METAFLOW_FLOW_CONFIG_VALUE or --config-value through "
+        "whatever the scheduler offers (a compiled constant, a workflow variable); no "
+        "local edit can do that"
+    )
 
     VALID = (
         Valid(

@@ -47,6 +47,11 @@ class ParamsNotForwardedToInit(Rule):
     summary = "trigger-time parameters kept in variables Metaflow never reads; init gets none"
     capability = Cap.RUN_PARAMS
     triggers = (b"_PARAM",)
+    no_fix = (
+        "the values are read at run time from the scheduler's inputs: pass each to init "
+        "as --<name> value (or export METAFLOW_INIT_<NAME>) where the generated code "
+        "has them; which inputs hold which parameter is the extension's design"
+    )
 
     VALID = (
         Valid(

@@ -67,6 +67,12 @@ class RuntimeSysrootOverride(Rule):
     summary = "generated worker code reads the local sysroot from the worker's environment"
     capability = Cap.DATASTORE
     triggers = (SYSROOT_LOCAL.encode(),)
+    no_fix = (
+        "the read is a deliberate override in the generated code: whether workers must "
+        "use the compiled sysroot, or mount the same directory at another path, depends "
+        "on how the scheduler's workers see the datastore; remove the override only if "
+        "they see it at the compiled path"
+    )
 
     VALID = (
         Valid(

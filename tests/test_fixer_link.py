@@ -74,3 +74,19 @@ def test_a_plugin_fix_runs_the_plugins_own_codemod(tmp_path: Path, monkeypatch):
     assert [d.code for d in diagnostics] == ["XYZ901"]
     outcome = fix_text(source, lambda s: linter.lint_source(s, "m.py"), diagnostics, False)
     assert outcome.text == "x = good_name + 1\n"
+
+
+# Rules without a fix that the published extensions trigger: each says why, in its own words.
+WHY_NO_FIX = ("MFK112", "MFK201", "MFK207", "MFK210", "MFK402", "MFK505", "MFK602", "MFK605")
+
+
+@pytest.mark.parametrize("code", WHY_NO_FIX)
+def test_rules_without_a_fix_give_their_own_reason(code):
+    from conftest import lint_tree
+
+    (rule,) = [r for r in all_rules() if r.code == code]
+    assert rule.fix is None and rule.no_fix
+    example = rule.INVALID[0].code
+    found = lint_tree(example if isinstance(example, dict) else {"mod.py": example}, code)
+    assert found and all(d.fix is None and d.no_fix_reason == rule.no_fix for d in found)
+    assert "depends on how the extension is built" not in rule.no_fix
