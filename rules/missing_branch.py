@@ -51,6 +51,17 @@ class MissingBranch(Rule):
         ),
         Valid(
             """
+            def cmd(step, run_id, project):
+                top = ["python", "flow.py"]
+                if project.get("branch"):
+                    top += ["--branch", project["branch"]]
+                if project.get("production"):
+                    top += ["--production"]
+                return top + ["step", step, "--run-id", run_id, "--task-id", "1"]
+            """
+        ),
+        Valid(
+            """
             def cmd(step, run_id, branch_name):
                 return ["python", "flow.py", "step", step, "--run-id", run_id]
             """
@@ -95,6 +106,21 @@ class MissingBranch(Rule):
                             "step", step, "--run-id", run_id, "--task-id", "1"]
             """,
         ),
+        Invalid(
+            """
+            class Runner:
+                def _top(self):
+                    cmd = ["python", self.plan["flow_file"]]
+                    if self.plan["production"]:
+                        cmd += ["--production"]
+                    return cmd
+
+                def step_cmd(self, step, run_id, task_id):
+                    return self._top() + ["step", step, "--run-id", run_id, "--task-id", task_id]
+            """,
+            line=10,
+            column=31,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
@@ -102,17 +128,33 @@ class MissingBranch(Rule):
         known = _branch_values(module, commands)
         via_env: Optional[bool] = None
         for command in commands:
-            if command.has_option("--branch") or command.has_option("--production"):
+            if command.has_option("--branch"):
                 continue
+            production = command.option("--production")
+            if production is not None and not production.conditional:
+                continue  # always the production branch: chosen, not forgotten
             if not command.top_level_complete:
                 continue  # unseen words before the subcommand may carry --branch
             branch = _branch_in_scope(module, command, known)
-            if branch is None:
+            if branch is None and production is None:
                 continue
             if via_env is None:
                 via_env = _sets_branch_env(module)
             if via_env:
                 return  # the branch travels through the environment (click's envvar)
+            if branch is None:
+                # --production forwarded from the deployment when it was given: the code hands
+                # on the deploy-time @project options, and --branch is the other one of them.
+                yield Finding(
+                    command.subcommand.span,
+                    f"{command.name!r} command forwards @project's --production but not "
+                    "--branch: a flow deployed with --branch runs this process on another "
+                    "branch (user.<name> or prod instead of test.<b> or prod.<b>); forward "
+                    "--branch too, when it was given",
+                    no_fix_reason="the branch's value is not in sight here: forward it from "
+                    "where the deployment keeps its @project options",
+                )
+                continue
             yield Finding(
                 command.subcommand.span,
                 f"{command.name!r} command without --branch although the branch is available "

@@ -436,6 +436,84 @@ INHERITED_SHAPES = (
     ),
 )
 
+# A runner that hands on the deploy-time @project options from its plan (MFK102): forwarding
+# --production when it was given but never --branch loses the branch a flow was deployed with.
+PROJECT_RUNNER = """
+import os
+import sys
+
+<<module>>
+
+
+class Runner:
+    def __init__(self, plan):
+        self.plan = plan
+
+    def step_cmd(self, step_name, run_id, task_id, input_paths):
+        <<body>>
+"""
+
+PROJECT_TOP = """def top_level(plan):
+    cmd = [sys.executable, plan["flow_file"], "--no-pylint"]
+<<branch>>    if plan["project"].get("production"):
+        cmd += ["--production"]
+    return cmd"""
+PROJECT_BRANCH = """    if plan["project"].get("branch"):
+        cmd += ["--branch", plan["project"]["branch"]]
+"""
+TASK_WORDS = '"--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths'
+STEP_FROM_TOP = (
+    'return top_level(self.plan) + [\n    "step", step_name,  #@\n    %s,\n]' % TASK_WORDS
+)
+
+PRODUCTION_ONLY_SHAPES = (
+    ("helper", Shape(module=PROJECT_TOP.replace("<<branch>>", ""), body=STEP_FROM_TOP)),
+    (
+        "starred",
+        Shape(
+            body='production = self.plan["project"].get("production")\n'
+            'return [sys.executable, self.plan["flow_file"], *(["--production"] if production '
+            'else []),\n    "step", step_name,  #@\n    %s]' % TASK_WORDS
+        ),
+    ),
+    (
+        "append",
+        Shape(
+            body='cmd = [sys.executable, self.plan["flow_file"]]\n'
+            'if self.plan["project"].get("production"):\n    cmd.append("--production")\n'
+            'cmd += ["step", step_name,  #@\n    %s]\nreturn cmd' % TASK_WORDS
+        ),
+    ),
+    (
+        "init",
+        Shape(
+            module=PROJECT_TOP.replace("<<branch>>", ""),
+            body='return top_level(self.plan) + ["init",  #@\n    "--run-id", run_id, '
+            '"--task-id", task_id]',
+        ),
+    ),
+)
+
+PROJECT_FORWARDED_SHAPES = (
+    ("both", Shape(module=PROJECT_TOP.replace("<<branch>>", PROJECT_BRANCH), body=STEP_FROM_TOP)),
+    (
+        "always-production",
+        Shape(
+            body='return [sys.executable, self.plan["flow_file"], "--production",\n'
+            '    "step", step_name, %s]' % TASK_WORDS
+        ),
+    ),
+    (
+        "branch-in-env",
+        Shape(
+            module=PROJECT_TOP.replace("<<branch>>", "")
+            + "\n\n\ndef step_env(plan):\n    env = dict(os.environ)\n"
+            '    env["METAFLOW_FLOW_BRANCH"] = plan["project"]["branch"] or ""\n    return env',
+            body=STEP_FROM_TOP.replace("  #@", ""),
+        ),
+    ),
+)
+
 TEXT_SEEDS = (
     TextSeed(
         "MFK301",
@@ -493,6 +571,24 @@ TEXT_SEEDS = (
         STEP_BUILDER,
         INHERITED_SHAPES,
         "the worker's environment reaches the step; a scratch env for another tool",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK102",
+        "production-without-branch",
+        True,
+        PROJECT_RUNNER,
+        PRODUCTION_ONLY_SHAPES,
+        "--production forwarded when it was given, --branch never",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK102",
+        "production-and-branch",
+        False,
+        PROJECT_RUNNER,
+        PROJECT_FORWARDED_SHAPES,
+        "both @project options forwarded, production always, or the branch in the environment",
         "scheduler.py",
     ),
 )
