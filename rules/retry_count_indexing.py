@@ -31,12 +31,15 @@ def _tail(counter: str, words: int) -> str:
 class RetryCountIndexing(Rule):
     """A scheduler attempt counter that starts at 1 (Prefect ``task_run.run_count``, Temporal
     ``activity.info().attempt``, Airflow ``try_number``, ``AWS_BATCH_JOB_ATTEMPT``) passed
-    through as ``--retry-count``, which Metaflow counts from 0. The first attempt then runs
-    as a retry, and ``@retry``/``@catch`` see one attempt too many."""
+    through as ``--retry-count``, which Metaflow counts from 0; or a counter that already
+    starts at 0 (a loop index) passed as ``counter + 1``. The first attempt then runs as a
+    retry, and ``@retry``/``@catch`` see one attempt too many."""
 
     code = "MFK401"
     name = "retry-count-indexing"
-    summary = "a 1-based scheduler attempt counter passed as --retry-count without - 1"
+    summary = (
+        "--retry-count counted from 1: a 1-based attempt counter without - 1, or a 0-based one + 1"
+    )
     capability = Cap.RETRY
     triggers = (OPTION.encode(),)
     fix = FixSpec(
@@ -64,6 +67,24 @@ class RetryCountIndexing(Rule):
                    "--task-id", task_id, "--input-paths", input_paths]
             cmd += ["--retry-count", str(max(0, task_run.run_count - 1))]
             subprocess.run(cmd, check=True)
+        """),
+        Valid("""
+        import subprocess, sys
+        def run_task(flow_file, step, run_id, task_id, attempts):
+            for attempt in range(1, attempts + 1):
+                print("attempt %d of %d" % (attempt, attempts))
+                subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
+                                "--task-id", task_id, "--input-paths", "p",
+                                "--retry-count", str(attempt - 1)], check=True)
+        """),
+        Valid("""
+        import subprocess, sys
+        def run_task(flow_file, step, run_id, task_id, attempts):
+            for attempt in range(attempts):
+                subprocess.run([sys.executable, flow_file, "step", step, "--run-id", run_id,
+                                "--task-id", task_id, "--input-paths", "p",
+                                "--retry-count", str(attempt),
+                                "--tag", "try-%d" % (attempt + 1)], check=True)
         """),
     )
     INVALID = (
@@ -103,6 +124,22 @@ class RetryCountIndexing(Rule):
             line=5,
             column=15,
         ),
+        Invalid(
+            """
+        import subprocess, sys
+        class Runner:
+            def step_cmd(self, step, run_id, task_id, attempt):
+                return [sys.executable, "flow.py", "step", step, "--run-id", run_id,
+                        "--task-id", task_id, "--input-paths", "p",
+                        "--retry-count", str(attempt + 1)]
+
+            def run_task(self, step, run_id, task_id, attempts):
+                for attempt in range(attempts):
+                    subprocess.run(self.step_cmd(step, run_id, task_id, attempt), check=True)
+        """,
+            line=7,
+            column=38,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
@@ -122,6 +159,16 @@ class RetryCountIndexing(Rule):
                     yield Finding(token.node, _message(counter, token.text), None)
                 continue
             if token.expr is None:
+                continue
+            shifted = _shifted_zero_based(module, token.expr)
+            if shifted is not None:
+                yield Finding(
+                    shifted,
+                    f"--retry-count gets {ast.unparse(shifted)}, but the counter already starts "
+                    "at 0 as Metaflow's does: the first attempt runs as a retry and @retry/@catch "
+                    "see one attempt too many; pass the counter itself",
+                    no_fix_reason="the counter itself is the value: drop the + 1",
+                )
                 continue
             found = _counter_read(module, token.expr, counters)
             if found is None:
@@ -155,6 +202,29 @@ def _in_text(text: str, counters: tuple[AttemptCounter, ...]) -> Optional[Attemp
             r"\{\{\s*[\w.]*\b%s\s*\}\}" % re.escape(_tail(counter.counter, 1)), text.strip("\"'")
         ):
             return counter
+    return None
+
+
+def _shifted_zero_based(module: ModuleModel, expr: ast.expr) -> Optional[ast.BinOp]:
+    """``counter + 1`` (through ``str``/``int``, an f-string of it alone, or a variable
+    assigned once) where the counter starts at 0: a loop index, passed down or not."""
+    values = values_of(module)
+    for _ in range(3):  # as deep as ``str(n)`` of ``n = attempt + 1``
+        if isinstance(expr, ast.Call) and call_name(expr) in _CONVERSIONS and len(expr.args) == 1:
+            expr = expr.args[0]
+        elif (
+            isinstance(expr, ast.JoinedStr)
+            and len(expr.values) == 1
+            and isinstance(expr.values[0], ast.FormattedValue)
+        ):
+            expr = expr.values[0].value
+        else:
+            expr = values.single_assignment(expr)
+    if not (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add)):
+        return None
+    for counter, other in ((expr.left, expr.right), (expr.right, expr.left)):
+        if values.const(other) == 1 and values.counts_from_zero(counter):
+            return expr
     return None
 
 

@@ -401,28 +401,59 @@ class Values:
 
         With no call site in the module the parameter could come from anywhere: UNKNOWN.
         """
-        calls = self._call_sites(func)
-        if not calls:
+        passed = self.passed_arguments(func, arg, default)
+        if not passed:
             return UNKNOWN
-        positional = [*getattr(func.args, "posonlyargs", []), *func.args.args]
-        index = next((i for i, a in enumerate(positional) if a is arg), None)
-        values = []
-        for call, offset, owner in calls:
-            if any(isinstance(a, ast.Starred) for a in call.args) or any(
-                k.arg is None for k in call.keywords
-            ):
-                return UNKNOWN
-            passed = next((k.value for k in call.keywords if k.arg == arg.arg), None)
-            if passed is None and index is not None and 0 <= index - offset < len(call.args):
-                passed = call.args[index - offset]
-            if passed is not None:
-                values.append(owner.const(passed, depth + 1))
-            else:
-                values.append(self.const(default, depth + 1))
+        values = [owner.const(expr, depth + 1) for expr, owner in passed]
         first = values[0]
         if first is UNKNOWN or any(v is UNKNOWN or v != first for v in values[1:]):
             return UNKNOWN
         return first
+
+    def passed_arguments(
+        self, func: FunctionNode, arg: ast.arg, default: Optional[ast.expr]
+    ) -> list[tuple[Optional[ast.expr], Values]]:
+        """What each call site of ``func`` passes as parameter ``arg`` (``default`` where a
+        call leaves it out), with the value model of the caller's module. Empty when the calls
+        cannot all be read: none in sight, or one with ``*args``/``**kwargs``."""
+        positional = [*getattr(func.args, "posonlyargs", []), *func.args.args]
+        index = next((i for i, a in enumerate(positional) if a is arg), None)
+        out: list[tuple[Optional[ast.expr], Values]] = []
+        for call, offset, owner in self._call_sites(func):
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords
+            ):
+                return []
+            passed = next((k.value for k in call.keywords if k.arg == arg.arg), None)
+            if passed is None and index is not None and 0 <= index - offset < len(call.args):
+                passed = call.args[index - offset]
+            out.append((passed, owner) if passed is not None else (default, self))
+        return out
+
+    def counts_from_zero(self, expr: ast.expr, depth: int = 0) -> bool:
+        """``expr`` is a loop index that starts at 0 (``for i in range(n)``, ``range(0, n)``,
+        ``for i, x in enumerate(xs)``), directly, through one assignment, or through a
+        parameter that every caller in sight passes such an index."""
+        if depth > _MAX_DEPTH:
+            return False
+        expr = self.single_assignment(expr)
+        if not isinstance(expr, ast.Name):
+            return False
+        scope, bindings = self.lookup(expr.id, expr)
+        if len(bindings) != 1:
+            return False
+        (binding,) = bindings
+        if isinstance(binding, Param) and isinstance(
+            scope, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            passed = self.passed_arguments(scope, binding.arg, binding.default)
+            return bool(passed) and all(
+                value is not None and owner.counts_from_zero(value, depth + 1)
+                for value, owner in passed
+            )
+        if isinstance(binding, Bound) and isinstance(binding.node, ast.Name):
+            return _zero_based_loop_index(self.module, binding.node)
+        return False
 
     def _call_sites(self, func: FunctionNode) -> list[tuple[ast.Call, int, Values]]:
         """Calls of ``func`` with the positional offset of their arguments and the value model
@@ -611,6 +642,30 @@ def _union(first: _Reaching, second: _Reaching) -> _Reaching:
     if first is None or second is None:
         return None
     return first + tuple(v for v in second if not any(v is f for f in first))
+
+
+def _zero_based_loop_index(module: ModuleModel, target: ast.Name) -> bool:
+    """``target`` is the index a ``for`` loop counts from 0."""
+    loop = module.parent(target)
+    index_of_pair = isinstance(loop, ast.Tuple) and loop.elts and loop.elts[0] is target
+    if index_of_pair:
+        loop = module.parent(loop)
+    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return False
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)):
+        return False
+    if it.func.id == "range" and not index_of_pair and loop.target is target:
+        return len(it.args) == 1 or (
+            len(it.args) >= 2 and isinstance(it.args[0], ast.Constant) and it.args[0].value == 0
+        )
+    start = next((k.value for k in it.keywords if k.arg == "start"), None)
+    start = start if start is not None else (it.args[1] if len(it.args) > 1 else None)
+    return (
+        it.func.id == "enumerate"
+        and index_of_pair
+        and (start is None or (isinstance(start, ast.Constant) and start.value == 0))
+    )
 
 
 def _is_path_join(func: ast.AST) -> bool:

@@ -514,6 +514,85 @@ PROJECT_FORWARDED_SHAPES = (
     ),
 )
 
+# A runner's attempt loop (MFK401): the loop index already counts from 0, as --retry-count does.
+ATTEMPT_LOOP = """
+import subprocess
+import sys
+
+<<module>>
+
+
+def run_task(flow_file, step_name, run_id, task_id, input_paths, attempts):
+    <<body>>
+"""
+
+HEAD = (
+    'cmd = [sys.executable, flow_file, "step", step_name, "--run-id", run_id,\n'
+    '       "--task-id", task_id, "--input-paths", input_paths,\n'
+)
+
+
+def _attempts(value: str, before: str = "", loop: str = "for attempt in range(attempts):") -> str:
+    """A loop that runs the step command with ``--retry-count value`` until it succeeds
+    (``value`` may end with the anchor, which must end its line)."""
+    head = HEAD.replace("\n", "\n    ")
+    word, anchor = (value[:-4], value[-4:]) if value.endswith("  #@") else (value, "")
+    return (
+        '%s\n    %s%s       "--retry-count", %s]%s\n'
+        "    if subprocess.run(cmd).returncode == 0:\n        return"
+        % (loop, before, head, word, anchor)
+    )
+
+
+SHIFTED_SHAPES = (
+    ("inline", Shape(body=_attempts("str(attempt + 1)  #@"))),
+    ("fstring", Shape(body=_attempts('f"{attempt + 1}"  #@'))),
+    ("variable", Shape(body=_attempts("str(retry)", "retry = attempt + 1  #@\n    "))),
+    (
+        "enumerate",
+        Shape(
+            body=_attempts(
+                "str(1 + number)  #@", loop="for number, _ in enumerate(range(attempts)):"
+            )
+        ),
+    ),
+    (
+        "helper-parameter",
+        Shape(
+            module="def step_cmd(flow_file, step_name, run_id, task_id, input_paths, attempt):\n"
+            "    "
+            + HEAD.replace("\n", "\n    ")
+            + '       "--retry-count", str(attempt + 1)]  #@\n'
+            "    return cmd",
+            body="for attempt in range(attempts):\n    subprocess.run(step_cmd(flow_file, "
+            "step_name, run_id, task_id, input_paths, attempt), check=True)",
+        ),
+    ),
+)
+
+ZERO_BASED_SHAPES = (
+    ("index", Shape(body=_attempts("str(attempt)"))),
+    (
+        "from-one-minus-one",
+        Shape(body=_attempts("str(attempt - 1)", loop="for attempt in range(1, attempts + 1):")),
+    ),
+    (
+        "shown-one-based",
+        Shape(
+            body=_attempts(
+                "str(attempt)", 'print("attempt %d of %d" % (attempt + 1, attempts))\n    '
+            )
+        ),
+    ),
+    (
+        "counter-from-one",
+        Shape(
+            body="attempt = 0\n"
+            + _attempts("str(attempt - 1)", "attempt += 1\n    ", loop="while attempt < attempts:")
+        ),
+    ),
+)
+
 TEXT_SEEDS = (
     TextSeed(
         "MFK301",
@@ -589,6 +668,24 @@ TEXT_SEEDS = (
         PROJECT_RUNNER,
         PROJECT_FORWARDED_SHAPES,
         "both @project options forwarded, production always, or the branch in the environment",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK401",
+        "zero-based-plus-one",
+        True,
+        ATTEMPT_LOOP,
+        SHIFTED_SHAPES,
+        "a loop index that counts from 0 passed as index + 1",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK401",
+        "zero-based-index",
+        False,
+        ATTEMPT_LOOP,
+        ZERO_BASED_SHAPES,
+        "the 0-based index itself, a 1-based loop minus 1, or + 1 only in a message",
         "scheduler.py",
     ),
 )
