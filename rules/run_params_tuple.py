@@ -29,7 +29,7 @@ class RunParamsTuple(Rule):
     name = "run-params-tuple"
     summary = "run params kept or passed as a tuple instead of a list"
     capability = Cap.RUN_PARAMS
-    triggers = (b"run_params",)
+    triggers = (b"run_params", b"get_lower_level_group")
     fix = FixSpec(Applicability.SAFE, "Pass run params as a list", "run_params:RunParamsAsList")
 
     VALID = (
@@ -47,6 +47,16 @@ class RunParamsTuple(Rule):
             @click.option("--run-params", "run_params")
             def trigger(run_params):
                 start(run_params=run_params)
+            """
+        ),
+        Valid(
+            """
+            from metaflow.runner.utils import get_lower_level_group
+            def trigger(deployer, path, **kwargs):
+                return get_lower_level_group(
+                    deployer.api, deployer.top_level_kwargs, deployer.TYPE, {}
+                ).trigger(deployer_attribute_file=path, tag=("nightly",),
+                          run_param=["%s=%s" % kv for kv in kwargs.items()])
             """
         ),
     )
@@ -79,6 +89,28 @@ class RunParamsTuple(Rule):
                 return {"run_params": list(params), "deployer_attribute_file": "x"}
             """,
         ),
+        Invalid(
+            """
+            from metaflow.runner.utils import get_lower_level_group
+            def trigger(deployer, path, **kwargs):
+                group = get_lower_level_group(
+                    deployer.api, deployer.top_level_kwargs, deployer.TYPE, {}
+                )
+                pairs = tuple("%s=%s" % kv for kv in kwargs.items())
+                return group.trigger(deployer_attribute_file=path, run_param=pairs)
+            """,
+            line=8,
+            column=66,
+            fixed="""
+            from metaflow.runner.utils import get_lower_level_group
+            def trigger(deployer, path, **kwargs):
+                group = get_lower_level_group(
+                    deployer.api, deployer.top_level_kwargs, deployer.TYPE, {}
+                )
+                pairs = tuple("%s=%s" % kv for kv in kwargs.items())
+                return group.trigger(deployer_attribute_file=path, run_param=list(pairs))
+            """,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
@@ -86,12 +118,24 @@ class RunParamsTuple(Rule):
             origin = _tuple_origin(module, value)
             if origin is None:
                 continue
-            yield Finding(
-                value,
-                f"run_params is a tuple ({origin}): Metaflow's click API rejects it, or turns a "
-                "one-element tuple into the text \"('k=v',)\"; pass a list",
-                {},
-            )
+            yield _finding(value, origin, RUN_PARAMS)
+        for name, value in _click_api_values(module):
+            origin = _tuple_origin(module, value)
+            # A one-element tuple passes the click API's check (List[str] or Tuple[str]) of an
+            # option that takes several values; any other length fails it.
+            if origin is None or _one_element(module, value):
+                continue
+            yield _finding(value, origin, name)
+
+
+def _finding(value: ast.expr, origin: str, name: str) -> Finding:
+    why = (
+        "Metaflow's click API rejects it, or turns a one-element tuple into the text \"('k=v',)\""
+        if name == RUN_PARAMS
+        else "Metaflow's click API takes a list (or a one-element tuple) for an option with "
+        "several values and fails with TypeError: Invalid type for any other tuple"
+    )
+    return Finding(value, f"{name} is a tuple ({origin}): {why}; pass a list", {})
 
 
 def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
@@ -112,6 +156,33 @@ def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and key.value == RUN_PARAMS:
                     yield value
+
+
+def _click_api_values(module: ModuleModel) -> Iterator[tuple[str, ast.expr]]:
+    """Keyword arguments (other than ``run_params``) of calls to Metaflow's click API for the
+    extension's commands: ``get_lower_level_group(...).trigger(run_param=X)``, also through a
+    variable that holds the group. The API checks each against its option's type, and an
+    option that takes several values accepts a list or a one-element tuple only."""
+    values = values_of(module)
+    for node in module.nodes:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        group = values.single_assignment(node.func.value)
+        if not (isinstance(group, ast.Call) and call_name(group) == "get_lower_level_group"):
+            continue
+        for kw in node.keywords:
+            if kw.arg is not None and kw.arg != RUN_PARAMS:
+                yield kw.arg, kw.value
+
+
+def _one_element(module: ModuleModel, value: ast.expr) -> bool:
+    """A one-element tuple literal on every path."""
+    return all(
+        isinstance(v, ast.Tuple)
+        and len(v.elts) == 1
+        and not isinstance(v.elts[0], ast.Starred)
+        for v in values_of(module).alternatives(value)
+    )
 
 
 def _tuple_origin(module: ModuleModel, value: ast.expr) -> Optional[str]:

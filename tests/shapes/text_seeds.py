@@ -593,6 +593,70 @@ ZERO_BASED_SHAPES = (
     ),
 )
 
+# The trigger command's options handed to Metaflow's click API (MFK301): an option that takes
+# several values accepts a list or a one-element tuple, any other tuple fails the type check.
+GROUP = (
+    "get_lower_level_group(\n    self.deployer.api, self.deployer.top_level_kwargs, "
+    "self.deployer.TYPE, self.deployer.deployer_kwargs\n)"
+)
+CLICK_API = "from metaflow.runner.utils import get_lower_level_group"
+
+CLICK_TUPLE_SHAPES = (
+    (
+        "chained",
+        Shape(
+            module=CLICK_API,
+            body="return %s.trigger(\n    deployer_attribute_file=path,\n"
+            "    run_param=tuple(%s),  #@\n)" % (GROUP, '"%s=%s" % kv for kv in kwargs.items()'),
+        ),
+    ),
+    (
+        "group-variable",
+        Shape(
+            module=CLICK_API,
+            body='group = %s\npairs = tuple(sorted("%%s=%%s" %% kv for kv in kwargs.items()))\n'
+            "return group.trigger(deployer_attribute_file=path, run_param=pairs)  #@" % GROUP,
+        ),
+    ),
+    (
+        "tags-literal",
+        Shape(
+            module=CLICK_API,
+            body='return %s.trigger(deployer_attribute_file=path, tag=("a", "b"))  #@' % GROUP,
+        ),
+    ),
+)
+
+CLICK_LIST_SHAPES = (
+    (
+        "list",
+        Shape(
+            module=CLICK_API,
+            body="return %s.trigger(\n    deployer_attribute_file=path,\n"
+            '    run_param=["%%s=%%s" %% kv for kv in kwargs.items()],\n)' % GROUP,
+        ),
+    ),
+    (
+        "one-element",
+        Shape(
+            module=CLICK_API,
+            body='return %s.trigger(deployer_attribute_file=path, tag=("a",))' % GROUP,
+        ),
+    ),
+    (
+        "converted",
+        Shape(
+            module=CLICK_API,
+            body='pairs = tuple("%%s=%%s" %% kv for kv in kwargs.items())\n'
+            "return %s.trigger(deployer_attribute_file=path, run_param=list(pairs))" % GROUP,
+        ),
+    ),
+    (
+        "not-the-click-api",
+        Shape(body='return self._start(run_param=tuple("%s=%s" % kv for kv in kwargs.items()))'),
+    ),
+)
+
 TEXT_SEEDS = (
     TextSeed(
         "MFK301",
@@ -687,5 +751,21 @@ TEXT_SEEDS = (
         ZERO_BASED_SHAPES,
         "the 0-based index itself, a 1-based loop minus 1, or + 1 only in a message",
         "scheduler.py",
+    ),
+    TextSeed(
+        "MFK301",
+        "click-api-tuple",
+        True,
+        DEPLOYED_FLOW.replace("**kwargs", "path, **kwargs"),
+        CLICK_TUPLE_SHAPES,
+        "a tuple of several values handed to Metaflow's click API for the trigger command",
+    ),
+    TextSeed(
+        "MFK301",
+        "click-api-list",
+        False,
+        DEPLOYED_FLOW.replace("**kwargs", "path, **kwargs"),
+        CLICK_LIST_SHAPES,
+        "a list or a one-element tuple for the click API; a tuple to a method of the extension",
     ),
 )
