@@ -13,15 +13,20 @@ from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     SUBPROCESS_CALLS,
     prose_nodes,
+    sets_env_var,
 )
 from mfkit_lint.model.invocation import (
     COMMAND_TRIGGERS,
+    option_env_vars,
 )
 from mfkit_lint.model.module import ModuleModel, call_name, per_module
 
-# Code that passes the flow's configs on: Metaflow's helpers that add ``--config-value``
-# themselves, and names that hold the config values.
-_CONFIG_HELPERS = frozenset({"get_top_level_options", "CLIArgs", "dump_config_values"})
+# Metaflow's builder of step command lines that adds ``--config-value`` itself.
+_CONFIG_BUILDERS = frozenset({"CLIArgs"})
+# click's names for --config-value/--config (keywords of the click API, dict_to_cli_options).
+_CONFIG_DESTS = frozenset({"config_value", "config"})
+# click's environment variables for them (METAFLOW_FLOW_CONFIG_VALUE, METAFLOW_FLOW_CONFIG).
+CONFIG_ENV_VARS = option_env_vars(None, "--config-value", "--config")
 # Strings of code (not prose) that pass them: the variable, or the options.
 _CONFIG_WORDS = ("METAFLOW_FLOW_CONFIG", "--config-value", "--config")
 _ENV_IN_TEXT = re.compile(
@@ -128,24 +133,35 @@ class MissingFlowConfigValue(Rule):
 
 @per_module
 def _passes_configs(module: ModuleModel) -> bool:
-    """The code hands the flow's configs on: it uses Metaflow's helpers (a class merely named
-    like one, ``_RuntimeCLIArgs``, does not count), a name holding the config values
-    (``config_value``, ``FlowStateItems.CONFIGS``), or a string of code with the variable or
-    the options. Comments, docstrings and messages do not count."""
+    """The code hands the flow's configs on, as far as what it does shows: it gives a process
+    ``METAFLOW_FLOW_CONFIG_VALUE`` (any spelling of an environment write, here or, in project
+    mode, in another module of the project), a command it builds carries ``--config-value``
+    or ``--config``, Metaflow's ``CLIArgs`` builds the command (it adds ``--config-value``),
+    a click API call or ``dict_to_cli_options`` gets ``config_value=``, or a string of code
+    (a template, generated lines) names the variable or the options. Reading the configs
+    (``FlowStateItems.CONFIGS``, a plan's ``"config_value"``), a decorator's
+    ``get_top_level_options()`` (the ``@project`` options) and comments, docstrings and
+    messages are no hand-over."""
+    if sets_env_var(module, CONFIG_ENV_VARS):
+        return True
+    if any(c.has_option("--config-value") or c.has_option("--config") for c in commands_of(module)):
+        return True
     prose = prose_nodes(module)
     for node in module.nodes:
-        if isinstance(node, ast.Name):
-            name = node.id
-        elif isinstance(node, ast.Attribute):
-            name = node.attr
+        if isinstance(node, ast.Call):
+            if call_name(node) in _CONFIG_BUILDERS:
+                return True
+            if any(k.arg in _CONFIG_DESTS for k in node.keywords):
+                return True
+            if call_name(node) == "dict_to_cli_options" and any(
+                isinstance(a, ast.Dict)
+                and any(isinstance(k, ast.Constant) and k.value in _CONFIG_DESTS for k in a.keys)
+                for a in node.args
+            ):
+                return True
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if id(node) not in prose and any(w in node.value for w in _CONFIG_WORDS):
                 return True
-            continue
-        else:
-            continue
-        if name in _CONFIG_HELPERS or "config_value" in name.lower() or name == "CONFIGS":
-            return True
     return False
 
 

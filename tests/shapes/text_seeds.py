@@ -657,6 +657,81 @@ CLICK_LIST_SHAPES = (
     ),
 )
 
+# What hands the flow's configs to the step (MFK201), decided from what the code does: reading
+# them, or naming them, is no hand-over.
+RUN_STEP_AT = RUN_STEP.replace(
+    '[sys.executable, flow_file, "--no-pylint", "step", step_name, "--run-id", run_id,',
+    '[sys.executable, flow_file, "--no-pylint", "step", step_name, "--run-id", run_id,  #@',
+)
+CONFIGS_READ_SHAPES = (
+    (
+        "read-into-a-plan",
+        Shape(
+            module="from metaflow.flowspec import FlowStateItems\n\n\n"
+            "def plan_configs(flow):\n"
+            '    return {"config_value": dict(flow._flow_state[FlowStateItems.CONFIGS] or {})}',
+            body="env = dict(os.environ)\n" + RUN_STEP_AT,
+        ),
+    ),
+    (
+        "project-options-only",
+        Shape(
+            module="def top_options(flow):\n    options = {}\n"
+            '    for deco in flow._flow_decorators.get("project", []):\n'
+            "        options.update(deco.get_top_level_options())\n    return options",
+            body="env = dict(os.environ)\n" + RUN_STEP_AT,
+        ),
+    ),
+    (
+        "named-only",
+        Shape(
+            module="config_value = None  # filled in when the flow has Configs",
+            body="env = dict(os.environ)\n" + RUN_STEP_AT,
+        ),
+    ),
+)
+
+CONFIGS_PASSED_SHAPES = (
+    (
+        "helper-dict",
+        Shape(
+            module="import json\n\n\ndef config_env(configs):\n"
+            '    return {"METAFLOW_FLOW_CONFIG_VALUE": json.dumps(configs)}',
+            body="env = dict(os.environ)\nenv.update(config_env({}))\n" + RUN_STEP,
+        ),
+    ),
+    (
+        "other-module",
+        Shape(
+            common="import json\nimport os\n\n\ndef step_env(configs):\n"
+            "    env = dict(os.environ)\n"
+            '    env["METAFLOW_FLOW_CONFIG_VALUE"] = json.dumps(configs)\n    return env',
+            module="from .common import step_env",
+            body="env = step_env({})\n" + RUN_STEP,
+        ),
+    ),
+    (
+        "config-value-option",
+        Shape(
+            body="env = dict(os.environ)\nsubprocess.run(\n"
+            '    [sys.executable, flow_file, "--config-value", "cfg", sysroot, "step", step_name,\n'
+            '     "--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths],\n'
+            "    env=env,\n    check=True,\n)"
+        ),
+    ),
+    (
+        "dict-to-cli-options",
+        Shape(
+            module="from metaflow.util import dict_to_cli_options",
+            body='top = list(dict_to_cli_options({"config_value": {}}))\n'
+            "env = dict(os.environ)\nsubprocess.run(\n"
+            '    [sys.executable, flow_file, *top, "step", step_name,\n'
+            '     "--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths],\n'
+            "    env=env,\n    check=True,\n)",
+        ),
+    ),
+)
+
 TEXT_SEEDS = (
     TextSeed(
         "MFK301",
@@ -767,5 +842,23 @@ TEXT_SEEDS = (
         DEPLOYED_FLOW.replace("**kwargs", "path, **kwargs"),
         CLICK_LIST_SHAPES,
         "a list or a one-element tuple for the click API; a tuple to a method of the extension",
+    ),
+    TextSeed(
+        "MFK201",
+        "configs-read-not-passed",
+        True,
+        STEP_BUILDER,
+        CONFIGS_READ_SHAPES,
+        "the configs read or named, never handed to the step",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK201",
+        "configs-passed",
+        False,
+        STEP_BUILDER,
+        CONFIGS_PASSED_SHAPES,
+        "the configs handed on by a helper, another module, --config-value or dict_to_cli_options",
+        "scheduler.py",
     ),
 )
