@@ -148,21 +148,37 @@ def _passes_configs(module: ModuleModel) -> bool:
         return True
     prose = prose_nodes(module)
     for node in module.nodes:
-        if isinstance(node, ast.Call):
-            if call_name(node) in _CONFIG_BUILDERS:
-                return True
-            if any(k.arg in _CONFIG_DESTS for k in node.keywords):
-                return True
-            if call_name(node) == "dict_to_cli_options" and any(
-                isinstance(a, ast.Dict)
-                and any(isinstance(k, ast.Constant) and k.value in _CONFIG_DESTS for k in a.keys)
-                for a in node.args
-            ):
-                return True
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if id(node) not in prose and any(w in node.value for w in _CONFIG_WORDS):
-                return True
+        if _names_config_builder(node) or _gives_config_option(node):
+            return True
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in prose
+            and any(w in node.value for w in _CONFIG_WORDS)
+        ):
+            return True
     return False
+
+
+def _names_config_builder(node: ast.AST) -> bool:
+    """Metaflow's ``CLIArgs`` used by its own name (called, or handed on)."""
+    if isinstance(node, ast.Name):
+        return node.id in _CONFIG_BUILDERS
+    return isinstance(node, ast.Attribute) and node.attr in _CONFIG_BUILDERS
+
+
+def _gives_config_option(node: ast.AST) -> bool:
+    """``config_value=`` to a call (the click API), or a dict with that key turned into
+    options by ``dict_to_cli_options``."""
+    if not isinstance(node, ast.Call):
+        return False
+    if any(k.arg in _CONFIG_DESTS for k in node.keywords):
+        return True
+    return call_name(node) == "dict_to_cli_options" and any(
+        isinstance(a, ast.Dict)
+        and any(isinstance(k, ast.Constant) and k.value in _CONFIG_DESTS for k in a.keys)
+        for a in node.args
+    )
 
 
 def _passes_an_environment(module: ModuleModel, steps: list) -> bool:
