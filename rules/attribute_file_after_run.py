@@ -80,6 +80,20 @@ class AttributeFileAfterRun(Rule):
                 open(out_file, "w").write("{}")
             """
         ),
+        Valid(
+            """
+            import json, os, sys
+            def trigger(obj, run_params, deployer_attribute_file=None):
+                pid = os.fork()
+                if pid == 0:
+                    if os.fork() == 0:
+                        os.execv(sys.executable, [sys.executable, obj.driver, *run_params])
+                    os._exit(0)
+                os.waitpid(pid, 0)  # the first child exits at once; the run goes on detached
+                with open(deployer_attribute_file, "w") as f:
+                    json.dump({"pathspec": obj.pathspec}, f)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -103,6 +117,19 @@ class AttributeFileAfterRun(Rule):
                 subprocess.Popen([sys.executable, obj.runner_file])
             """,
             line=6,
+            column=5,
+        ),
+        Invalid(
+            """
+            import json, os
+            from .runner import start_run
+            def trigger(obj, run_params, deployer_attribute_file=None):
+                record = start_run(obj.plan, run_params)
+                os.waitpid(record["driver_pid"], 0)
+                with open(deployer_attribute_file, "w") as f:
+                    json.dump({"pathspec": record["pathspec"]}, f)
+            """,
+            line=7,
             column=5,
         ),
     )
@@ -233,6 +260,8 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
         name = call_name(node) or ""
         if name in _BLOCKING_EXECUTORS:
             return f"{name}() runs the whole job in-process"
+        if _waits_for_child(module, node):
+            return f"{name}() waits for a child process to end"
         if name.lstrip("_").startswith("wait_for") or name.lstrip("_").startswith("wait_until"):
             return f"{name}() waits for the run"
         if (
@@ -250,6 +279,24 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
                     if reason is not None:
                         return f"{name}() -> {reason}"
     return None
+
+
+def _waits_for_child(module: ModuleModel, call: ast.Call) -> bool:
+    """A blocking wait for a child process: ``os.wait()``, ``os.waitpid(pid, 0)``. Trigger
+    starts no child that it may wait for but the run; the one exception is a double fork,
+    where the parent waits for the first child, which exits at once (that function forks)."""
+    name = dotted_name(call.func)
+    if name not in ("os.wait", "os.waitpid"):
+        return False
+    if name == "os.waitpid":
+        flags = call.args[1] if len(call.args) == 2 else None
+        if not (isinstance(flags, ast.Constant) and flags.value == 0):
+            return False  # WNOHANG and other flags return at once
+    function = module.enclosing_function(call)
+    return function is None or not any(
+        isinstance(n, ast.Call) and dotted_name(n.func) in ("os.fork", "fork")
+        for n in ast.walk(function)
+    )
 
 
 def _called_function(

@@ -199,7 +199,38 @@ WRITE = """with open(deployer_attribute_file, "w") as f:  #@
 WRITE_FIRST = """with open(deployer_attribute_file, "w") as f:
     json.dump({"name": obj.name, "flow_name": obj.flow_name, "metadata": "{}"}, f)"""
 
+# A runner started with its output away from trigger's pipes (the attribute file is the point).
+DETACHED_MODULE = (
+    "import os\n\nDETACHED = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, "
+    "start_new_session=True)"
+)
+
 AFTER_RUN_SHAPES = (
+    (
+        "waitpid",
+        Shape(
+            module=DETACHED_MODULE,
+            body="driver = subprocess.Popen([obj.python, obj.driver, obj.name], **DETACHED)\n"
+            "os.waitpid(driver.pid, 0)\n" + WRITE,
+        ),
+    ),
+    (
+        "waitpid-helper-record",
+        Shape(
+            module=DETACHED_MODULE + "\n\n\ndef start_run(obj):\n"
+            "    driver = subprocess.Popen([obj.python, obj.driver, obj.name], **DETACHED)\n"
+            '    return {"driver_pid": driver.pid}',
+            body='record = start_run(obj)\nos.waitpid(record["driver_pid"], 0)\n' + WRITE,
+        ),
+    ),
+    (
+        "os-wait",
+        Shape(
+            module=DETACHED_MODULE,
+            body="subprocess.Popen([obj.python, obj.driver, obj.name], **DETACHED)\nos.wait()\n"
+            + WRITE,
+        ),
+    ),
     (
         "polling-loop",
         Shape(
@@ -272,6 +303,23 @@ AFTER_RUN_SHAPES = (
 )
 
 WRITE_FIRST_SHAPES = (
+    (
+        "double-fork",
+        Shape(
+            module="import os",
+            body="pid = os.fork()\nif pid == 0:\n    if os.fork() == 0:\n"
+            "        os.execv(obj.python, [obj.python, obj.driver, obj.name])\n"
+            "    os._exit(0)\nos.waitpid(pid, 0)\n" + WRITE_FIRST,
+        ),
+    ),
+    (
+        "waitpid-nohang",
+        Shape(
+            module=DETACHED_MODULE,
+            body="driver = subprocess.Popen([obj.python, obj.driver, obj.name], **DETACHED)\n"
+            "os.waitpid(driver.pid, os.WNOHANG)\n" + WRITE_FIRST,
+        ),
+    ),
     (
         "submit-only",
         Shape(body="execution = obj.client.start(obj.name)\n" + WRITE_FIRST),
