@@ -9,6 +9,7 @@ from typing import Any, Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.backends import forwarded_overrides, module_backend_steps
 from mfkit_lint.model.commands import Token
 from mfkit_lint.model.invocation import (
     option_constant,
@@ -46,7 +47,7 @@ class HardcodedRetryCount(Rule):
     name = "hardcoded-retry-count"
     summary = "--retry-count is a constant instead of the scheduler's attempt counter"
     capability = Cap.RETRY
-    triggers = (b"--retry-count",)
+    triggers = (b"--retry-count", b"retry_count")
     fix = FixSpec(
         Applicability.UNSAFE,
         "Pass the enclosing function's attempt counter as --retry-count",
@@ -65,6 +66,30 @@ class HardcodedRetryCount(Rule):
             """
             def other():
                 return ["mytool", "--retry-count", "0"]
+            """
+        ),
+        Valid(
+            """
+            import click
+            from metaflow import util
+
+            @click.group()
+            def cli():
+                pass
+
+            @cli.group(name="mybackend")
+            def mybackend():
+                pass
+
+            @mybackend.command()
+            @click.argument("step-name")
+            @click.option("--run-id")
+            @click.option("--task-id")
+            @click.option("--retry-count", default=0)
+            def step(step_name, **kwargs):
+                kwargs["retry_count"] = int(kwargs.get("retry_count") or 0)
+                step_args = " ".join(util.dict_to_cli_options(kwargs))
+                submit("python flow.py step %s %s" % (step_name, step_args))
             """
         ),
     )
@@ -101,9 +126,36 @@ class HardcodedRetryCount(Rule):
                         "--retry-count", str(attempt), "--input-paths", input_paths]
             """,
         ),
+        Invalid(
+            """
+            import click
+            from metaflow import util
+
+            @click.group()
+            def cli():
+                pass
+
+            @cli.group(name="mybackend")
+            def mybackend():
+                pass
+
+            @mybackend.command()
+            @click.argument("step-name")
+            @click.option("--run-id")
+            @click.option("--task-id")
+            @click.option("--retry-count", default=0)
+            def step(step_name, **kwargs):
+                kwargs["retry_count"] = 0
+                step_args = " ".join(util.dict_to_cli_options(kwargs))
+                submit("python flow.py step %s %s" % (step_name, step_args))
+            """,
+            line=19,
+            column=29,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
+        yield from _backend_overrides(module)
         for command in task_commands(module, "step"):
             option = command.option("--retry-count")
             if option is None:
@@ -138,6 +190,24 @@ class HardcodedRetryCount(Rule):
         if attempt is None or values_of(module).value_in(function, attempt) is not UNKNOWN:
             return None
         return {"attempt": attempt}
+
+
+def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:
+    """A backend's ``step`` that overwrites the runtime's retry count with a constant before
+    handing the task options on to the core step."""
+    for step in module_backend_steps(module):
+        for override in forwarded_overrides(step):
+            if override.option != "--retry-count":
+                continue
+            count = _as_count(values_of(module).const(override.value))
+            if count is not None:
+                yield Finding(
+                    override.value,
+                    f"the {step.group} step hands the task --retry-count {count} whatever the "
+                    "runtime passed: every attempt runs as attempt 0, so @retry and @catch never "
+                    "see a retry; forward the runtime's retry_count unchanged",
+                    no_fix_reason="the runtime's value is the right one: drop the override",
+                )
 
 
 def _cause(module: ModuleModel, token: Token) -> str:

@@ -11,6 +11,12 @@ from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.contract.schedulers import AttemptCounter, one_based
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.model.backends import (
+    BackendStep,
+    forwarded_overrides,
+    module_backend_steps,
+    reads_forwarded,
+)
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
 from mfkit_lint.model.values import values_of
@@ -41,7 +47,7 @@ class RetryCountIndexing(Rule):
         "--retry-count counted from 1: a 1-based attempt counter without - 1, or a 0-based one + 1"
     )
     capability = Cap.RETRY
-    triggers = (OPTION.encode(),)
+    triggers = (OPTION.encode(), b"retry_count")
     fix = FixSpec(
         Applicability.SAFE,
         "Subtract 1 from the attempt counter",
@@ -86,6 +92,30 @@ class RetryCountIndexing(Rule):
                                 "--retry-count", str(attempt),
                                 "--tag", "try-%d" % (attempt + 1)], check=True)
         """),
+        Valid(
+            """
+            import click
+            from metaflow import util
+
+            @click.group()
+            def cli():
+                pass
+
+            @cli.group(name="mybackend")
+            def mybackend():
+                pass
+
+            @mybackend.command()
+            @click.argument("step-name")
+            @click.option("--run-id")
+            @click.option("--task-id")
+            @click.option("--retry-count", default=0)
+            def step(step_name, **kwargs):
+                kwargs["retry_count"] = kwargs["retry_count"] or 0
+                step_args = " ".join(util.dict_to_cli_options(kwargs))
+                submit("python flow.py step %s %s" % (step_name, step_args))
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -140,9 +170,36 @@ class RetryCountIndexing(Rule):
             line=7,
             column=38,
         ),
+        Invalid(
+            """
+            import click
+            from metaflow import util
+
+            @click.group()
+            def cli():
+                pass
+
+            @cli.group(name="mybackend")
+            def mybackend():
+                pass
+
+            @mybackend.command()
+            @click.argument("step-name")
+            @click.option("--run-id")
+            @click.option("--task-id")
+            @click.option("--retry-count", default=0)
+            def step(step_name, **kwargs):
+                kwargs["retry_count"] = int(kwargs["retry_count"]) + 1
+                step_args = " ".join(util.dict_to_cli_options(kwargs))
+                submit("python flow.py step %s %s" % (step_name, step_args))
+            """,
+            line=19,
+            column=29,
+        ),
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
+        yield from _backend_overrides(module)
         counters = _counters()
         for command in commands_of(module):
             if command.name != "step":
@@ -182,6 +239,24 @@ class RetryCountIndexing(Rule):
             )
 
 
+def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:
+    """A backend's ``step`` that hands the core step the runtime's retry count plus one."""
+    for step in module_backend_steps(module):
+        for override in forwarded_overrides(step):
+            if override.option != OPTION:
+                continue
+            shifted = _shifted_zero_based(module, override.value, step)
+            if shifted is not None:
+                yield Finding(
+                    shifted,
+                    f"the {step.group} step hands the task --retry-count "
+                    f"{ast.unparse(shifted)}: the runtime's retry_count already counts from 0, "
+                    "so the first attempt runs as a retry and @retry/@catch see one attempt too "
+                    "many; forward it unchanged",
+                    no_fix_reason="the runtime's value is the right one: drop the override",
+                )
+
+
 def _message(counter: AttemptCounter, text: str) -> str:
     return (
         f"--retry-count gets {text}, {counter.scheduler}'s attempt counter, which is 1 on the "
@@ -205,9 +280,12 @@ def _in_text(text: str, counters: tuple[AttemptCounter, ...]) -> Optional[Attemp
     return None
 
 
-def _shifted_zero_based(module: ModuleModel, expr: ast.expr) -> Optional[ast.BinOp]:
+def _shifted_zero_based(
+    module: ModuleModel, expr: ast.expr, step: Optional[BackendStep] = None
+) -> Optional[ast.BinOp]:
     """``counter + 1`` (through ``str``/``int``, an f-string of it alone, or a variable
-    assigned once) where the counter starts at 0: a loop index, passed down or not."""
+    assigned once) where the counter starts at 0: a loop index, passed down or not, or in a
+    backend's ``step`` the runtime's own ``retry_count``."""
     values = values_of(module)
     for _ in range(3):  # as deep as ``str(n)`` of ``n = attempt + 1``
         if isinstance(expr, ast.Call) and call_name(expr) in _CONVERSIONS and len(expr.args) == 1:
@@ -223,7 +301,13 @@ def _shifted_zero_based(module: ModuleModel, expr: ast.expr) -> Optional[ast.Bin
     if not (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add)):
         return None
     for counter, other in ((expr.left, expr.right), (expr.right, expr.left)):
-        if values.const(other) == 1 and values.counts_from_zero(counter):
+        if values.const(other) == 1 and (
+            values.counts_from_zero(counter)
+            or (
+                step is not None
+                and reads_forwarded(step, values.single_assignment(counter), "retry_count")
+            )
+        ):
             return expr
     return None
 

@@ -130,6 +130,86 @@ def _as_backend_step(
     return step
 
 
+@dataclass
+class ForwardedOverride:
+    """``kwargs["retry_count"] = value`` in a backend's ``step`` before its ``**kwargs`` (the
+    task options the runtime passed) are turned back into the core step command's options by
+    ``dict_to_cli_options(kwargs)``: the core step gets ``--retry-count value`` instead."""
+
+    option: str  # the core step option, e.g. ``--retry-count``
+    value: ast.expr
+    statement: ast.Assign
+
+
+def forwarded_overrides(step: BackendStep) -> list[ForwardedOverride]:
+    """The task options a backend ``step`` overwrites before forwarding its ``**kwargs``."""
+    kwarg = step.function.args.kwarg
+    if kwarg is None:
+        return []
+    forwards = [
+        node.lineno
+        for node in ast.walk(step.function)
+        if isinstance(node, ast.Call)
+        and call_name(node) == "dict_to_cli_options"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id == kwarg.arg
+    ]
+    out = []
+    for node in ast.walk(step.function):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        key = _kwargs_key(node.targets[0], kwarg.arg)
+        if key is not None and any(line > node.lineno for line in forwards):
+            out.append(ForwardedOverride("--" + key.replace("_", "-"), node.value, node))
+    return out
+
+
+def reads_forwarded(step: BackendStep, expr: ast.expr, key: str) -> bool:
+    """``expr`` is the value the runtime passed for the task option ``key``: ``kwargs[key]``,
+    ``kwargs.get(key)``, or a parameter of that name, also as ``int(...)`` or ``... or 0``."""
+    while True:
+        if isinstance(expr, ast.Call) and call_name(expr) in ("int", "str") and len(expr.args) == 1:
+            expr = expr.args[0]
+        elif isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or) and expr.values:
+            expr = expr.values[0]
+        else:
+            break
+    kwarg = step.function.args.kwarg
+    if kwarg is not None:
+        if _kwargs_key(expr, kwarg.arg) == key:
+            return True
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "get"
+            and isinstance(expr.func.value, ast.Name)
+            and expr.func.value.id == kwarg.arg
+            and expr.args
+            and isinstance(expr.args[0], ast.Constant)
+            and expr.args[0].value == key
+        ):
+            return True
+    return isinstance(expr, ast.Name) and expr.id == key and key in _parameter_names(step)
+
+
+def _kwargs_key(node: ast.AST, kwargs: str) -> Optional[str]:
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == kwargs
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    ):
+        return node.slice.value
+    return None
+
+
+def _parameter_names(step: BackendStep) -> set[str]:
+    args = step.function.args
+    return {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+
+
 def backend_steps(module: ModuleModel) -> dict[str, BackendStep]:
     """Every backend ``step`` command visible from ``module``: its own and, in project mode,
     those of the other modules of the project, by group name. A name declared twice with

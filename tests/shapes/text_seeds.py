@@ -780,6 +780,76 @@ CONFIGS_PASSED_SHAPES = (
     ),
 )
 
+# A compute backend's own `<name> step` (MFK101, MFK401): it gets the task options from the
+# runtime in **kwargs and hands them on to the core step with dict_to_cli_options; the runtime's
+# retry_count is already the 0-based attempt.
+BACKEND_STEP = """
+import click
+from metaflow import util
+
+<<module>>
+
+
+@click.group()
+def cli():
+    pass
+
+
+@cli.group(name="mybackend")
+def mybackend():
+    pass
+
+
+@mybackend.command()
+@click.argument("step-name")
+@click.option("--run-id")
+@click.option("--task-id")
+@click.option("--retry-count", default=0)
+@click.option("--max-user-code-retries", default=0)
+def step(step_name, **kwargs):
+    <<body>>
+"""
+FORWARD = (
+    'step_args = " ".join(util.dict_to_cli_options(kwargs))\n'
+    'submit("python flow.py step %s %s" % (step_name, step_args))'
+)
+
+
+def _override(value: str, before: str = "") -> Shape:
+    return Shape(body='%skwargs["retry_count"] = %s  #@\n%s' % (before, value, FORWARD))
+
+
+BACKEND_CONSTANT_SHAPES = (
+    ("zero", _override("0")),
+    ("zero-string", _override('"0"')),
+    ("module-constant", Shape(module="FIRST_ATTEMPT = 0", body=_override("FIRST_ATTEMPT").body)),
+)
+BACKEND_PLUS_ONE_SHAPES = (
+    ("get-plus-one", _override('int(kwargs.get("retry_count") or 0) + 1')),
+    ("subscript-plus-one", _override('int(kwargs["retry_count"]) + 1')),
+    ("one-plus", _override('1 + kwargs["retry_count"]')),
+    ("via-variable", _override("attempt + 1", 'attempt = int(kwargs["retry_count"])\n')),
+)
+BACKEND_FORWARDED_SHAPES = (
+    ("unchanged", Shape(body=FORWARD)),
+    (
+        "normalised",
+        Shape(body='kwargs["retry_count"] = int(kwargs.get("retry_count") or 0)\n' + FORWARD),
+    ),
+    ("other-option", Shape(body='kwargs["input_paths"] = "${INPUT_PATHS}"\n' + FORWARD)),
+    (
+        "after-the-forward",
+        Shape(body=FORWARD + '\nkwargs["retry_count"] = 0  # the local record starts over'),
+    ),
+    (
+        "shown-one-based",
+        Shape(
+            body='attempt = int(kwargs.get("retry_count") or 0)\n'
+            'print("attempt %d" % (attempt + 1))\n' + FORWARD
+        ),
+    ),
+)
+
 TEXT_SEEDS = (
     TextSeed(
         "MFK301",
@@ -908,5 +978,41 @@ TEXT_SEEDS = (
         CONFIGS_PASSED_SHAPES,
         "the configs handed on by a helper, another module, --config-value or dict_to_cli_options",
         "scheduler.py",
+    ),
+    TextSeed(
+        "MFK101",
+        "backend-step-constant-retry",
+        True,
+        BACKEND_STEP,
+        BACKEND_CONSTANT_SHAPES,
+        "a backend's step overwrites the runtime's retry_count with a constant",
+        "backend_cli.py",
+    ),
+    TextSeed(
+        "MFK101",
+        "backend-step-forwards-retry",
+        False,
+        BACKEND_STEP,
+        BACKEND_FORWARDED_SHAPES,
+        "the runtime's retry_count forwarded (normalised, or overwritten only after)",
+        "backend_cli.py",
+    ),
+    TextSeed(
+        "MFK401",
+        "backend-step-retry-plus-one",
+        True,
+        BACKEND_STEP,
+        BACKEND_PLUS_ONE_SHAPES,
+        "a backend's step forwards the runtime's 0-based retry_count + 1",
+        "backend_cli.py",
+    ),
+    TextSeed(
+        "MFK401",
+        "backend-step-forwards-retry",
+        False,
+        BACKEND_STEP,
+        BACKEND_FORWARDED_SHAPES,
+        "the runtime's retry_count forwarded; + 1 only in a message",
+        "backend_cli.py",
     ),
 )
