@@ -178,9 +178,7 @@ def _click_api_values(module: ModuleModel) -> Iterator[tuple[str, ast.expr]]:
 def _one_element(module: ModuleModel, value: ast.expr) -> bool:
     """A one-element tuple literal on every path."""
     return all(
-        isinstance(v, ast.Tuple)
-        and len(v.elts) == 1
-        and not isinstance(v.elts[0], ast.Starred)
+        isinstance(v, ast.Tuple) and len(v.elts) == 1 and not isinstance(v.elts[0], ast.Starred)
         for v in values_of(module).alternatives(value)
     )
 
