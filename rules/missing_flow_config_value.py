@@ -112,9 +112,11 @@ class MissingFlowConfigValue(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if module.generated:
-            return  # generated helpers get their commands and configs from the extension
         if _passes_configs(module):
+            return
+        # Generated code gets its commands and configs from the module that generates it:
+        # judged only together with it (and, through it, the rest of the project).
+        if module.generated and (module.generator is None or _passes_configs(module.generator)):
             return
         # A backend's own ``<name> step`` launcher is not a step process: the runtime gives
         # it the flow's top-level options (--config-value) and it forwards them to the task.

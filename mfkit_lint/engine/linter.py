@@ -181,7 +181,7 @@ class Linter:
         generated_rules = [r for r in active if r.scope != Scope.PROJECT]
         generated_fixes = []
         for index, embedded in enumerate(embedded_of(module) if generated_rules else ()):
-            virtual = ModuleModel(embedded.source, embedded.tree, generated=True)
+            virtual = ModuleModel(embedded.source, embedded.tree, generated=True, generator=module)
             for diag in self._run_rules(generated_rules, virtual, filename, errors):
                 if diag.fix is not None:
                     # The codemod runs on the generated code; fixers/embedded.py writes its

@@ -48,6 +48,7 @@ class ModuleModel:
         generated: bool = False,
         project: Optional[Project] = None,
         path: Optional[Path] = None,
+        generator: Optional[ModuleModel] = None,
     ) -> None:
         self.source = source
         self.tree = tree
@@ -57,6 +58,9 @@ class ModuleModel:
         # In project mode, the rest of the linted tree (None inside flake8 or for stdin).
         self.project = project
         self.path = path
+        # For generated code: the module whose templates it comes from (what the generated
+        # code gets from the extension, e.g. its environment, is decided there).
+        self.generator = generator
         # Results of memoised analyses (see ``per_module``), by analysis and arguments.
         self.analyses: dict[Callable, dict[tuple, Any]] = {}
 
