@@ -8,12 +8,14 @@ character column) of a node's first character, as libcst's PositionProvider coun
 from __future__ import annotations
 
 import ast
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 if TYPE_CHECKING:
-    from mfkit_lint.model.commands import Token
-    from mfkit_lint.model.module import ModuleModel
+    from mfkit_lint.model.commands import Command, Option, Token
+    from mfkit_lint.model.module import FunctionNode, ModuleModel
 
 Position = tuple[int, int]
 
@@ -59,6 +61,19 @@ def words_statement(module: ModuleModel, words: list[Token]) -> Optional[ast.stm
         node: ast.AST = container
     elif len(words) == 1 and words[0].expr is not None:
         node = words[0].expr
+    elif len(words) == 1:
+        # One word partly known (``args.append("--opt=%s" % x)``): the appended expression
+        # is that word when it spans exactly the word.
+        node = next(
+            (
+                n
+                for n in (words[0].node, *module.ancestors(words[0].node))
+                if isinstance(n, ast.expr) and module.span(n) == words[0].span
+            ),
+            None,
+        )
+        if node is None:
+            return None
     else:
         return None
     statement = module.parent(node)
@@ -229,3 +244,250 @@ class Wrapping:
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Wrapping:
         return cls(str(data["template"]))
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """A statement (source text, unindented) to insert right after the statement at ``after``."""
+
+    after: Position
+    code: str
+
+
+@dataclass(frozen=True)
+class HelperOptionFix:
+    """Fix data of ``statements:MoveToCallers``: the statement of a helper that adds an option
+    for several commands is removed from the helper, and put back, renamed for each caller,
+    after the subcommand of each command that takes the option on the other side."""
+
+    statement: Position
+    inserts: tuple[Insertion, ...]
+    # Every command built with the helper still gets the option (none drops it): a pure move.
+    kept_everywhere: bool = True
+
+    CODEMOD = "statements:MoveToCallers"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "statement": list(self.statement),
+            "inserts": [{"after": list(i.after), "code": i.code} for i in self.inserts],
+            "kept_everywhere": self.kept_everywhere,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> HelperOptionFix:
+        inserts = tuple(
+            Insertion((int(i["after"][0]), int(i["after"][1])), str(i["code"]))
+            for i in data.get("inserts", ())
+        )
+        statement = data["statement"]
+        kept = bool(data.get("kept_everywhere", True))
+        return cls((int(statement[0]), int(statement[1])), inserts, kept)
+
+
+# What a command does with an option its helper adds: "valid" where it is, "after"/"before"
+# the subcommand, or "remove" (the command does not take it at all).
+Judge = Callable[["Command", "Option"], str]
+
+
+def helper_option_fix(
+    module: ModuleModel, option: Option, judge: Judge
+) -> Union[HelperOptionFix, str]:
+    """The per-command move of an option that a helper adds for several commands, or why
+    there is none. Every caller of the helper must be seen (a private helper of this module,
+    only ever called), and for each the command its words go to must be known: the option is
+    then removed from the helper, and added after the subcommand where that command takes it
+    after the subcommand; a command that does not take it at all simply no longer gets it."""
+    from mfkit_lint.contract import cli as contract
+
+    words = [option.flag, *option.values]
+    statement = words_statement(module, words)
+    helper = module.enclosing_function(statement) if statement is not None else None
+    if statement is None or helper is None:
+        return "the option's words are built together with other words"
+    listed = _added_to(statement)
+    if listed is None or not _returns_only(helper, listed):
+        return "the helper does not simply return the list it adds the option to"
+    name = helper.name
+    calls = module.calls_by_name.get(name, [])
+    if (
+        not name.startswith("_")
+        or module.name_loads.get(name, 0) != len(calls)
+        or any(module.local_function(c) is not helper for c in calls)
+        or (module.project is not None and module.project.modules_mentioning(name, module.path))
+    ):
+        return f"{name}() may have callers the linter does not see"
+    inserts: list[Insertion] = []
+    callers: set[int] = set()
+    dropped = False
+    for call in calls:
+        caller = module.enclosing_function(call)
+        if caller is None or caller is helper or id(caller) in callers:
+            return f"{name}() is called where its commands cannot be followed"
+        callers.add(id(caller))
+        found = _command_through(module, caller, option, contract.SUBCOMMANDS)
+        if found is None:
+            return (
+                f"a command built with {name}() in {caller.name}() has no subcommand the "
+                "linter knows, so what it does with the option is not known"
+            )
+        command, caller_option = found
+        side = judge(command, caller_option)
+        if side == "remove":
+            dropped = True
+            continue
+        if side != "after":
+            return f"the command built in {caller.name}() needs the option where {name}() puts it"
+        insert = _insertion(module, helper, statement, listed, caller, call, command)
+        if insert is None:
+            return (
+                f"{caller.name}() does not add the subcommand in a statement of its own that "
+                "the option's statement can follow"
+            )
+        inserts.append(insert)
+    return HelperOptionFix(module.position(statement), tuple(inserts), not dropped)
+
+
+def _added_to(statement: ast.stmt) -> Optional[str]:
+    """The list variable the statement (or the one statement inside its guard) adds to."""
+    while isinstance(statement, (ast.If, ast.For)):
+        statement = statement.body[0]
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+        return statement.target.id
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return func.value.id
+    return None
+
+
+def _returns_only(function: FunctionNode, name: str) -> bool:
+    returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
+    return bool(returns) and all(
+        isinstance(r.value, ast.Name) and r.value.id == name for r in returns
+    )
+
+
+def _command_through(
+    module: ModuleModel, caller: FunctionNode, option: Option, subcommands: frozenset
+) -> Optional[tuple[Command, Option]]:
+    """The command (and its copy of ``option``) that ``caller`` builds with the helper's
+    words: the first known subcommand word after them, with nothing unknown in between."""
+    from mfkit_lint.model.commands import Command, word_lists
+
+    matches = []
+    for tokens in word_lists(module, caller):
+        at = [i for i, t in enumerate(tokens) if t.span == option.flag.span]
+        if not at:
+            continue
+        sub = next(
+            (j for j in range(at[0] + 1, len(tokens)) if tokens[j].text in subcommands), None
+        )
+        if sub is None:
+            if any(t.spread for t in tokens[at[0] :]):
+                return None  # unknown words may hold the subcommand
+            continue  # the helper's words kept aside (``top = _helper()``), used below
+        if any(t.spread for t in tokens[at[0] : sub]):
+            return None
+        command = Command(tokens, sub, "list", tokens[sub].node, caller)
+        same = [o for o in command.options if o.flag.span == option.flag.span]
+        if len(same) != 1 or not same[0].top_level:
+            return None
+        matches.append((command, same[0]))
+    return matches[0] if len(matches) == 1 else None
+
+
+def _insertion(
+    module: ModuleModel,
+    helper: FunctionNode,
+    statement: ast.stmt,
+    listed: str,
+    caller: FunctionNode,
+    call: ast.Call,
+    command: Command,
+) -> Optional[Insertion]:
+    """The helper's statement, renamed for ``caller``, to follow the caller's statement that
+    adds the subcommand's argument (or the subcommand)."""
+    arguments = command.arguments
+    anchor = arguments[0] if command.name == "step" and arguments else command.subcommand
+    if anchor.spread or anchor.is_option():
+        return None
+    anchor_statement = module.enclosing_statement(anchor.node)
+    if anchor_statement is None or module.parent(anchor_statement) is not caller:
+        return None
+    target = _added_to(anchor_statement)
+    if target is None and isinstance(anchor_statement, ast.Assign):
+        targets = anchor_statement.targets
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            target = targets[0].id
+    if target is None:
+        return None
+    renames = _parameter_names(helper, call, caller)
+    if renames is None:
+        return None
+    renames[listed] = target
+    helper_locals, caller_locals = _bound_names(helper), _bound_names(caller)
+    edits = []
+    for node in ast.walk(statement):
+        if not isinstance(node, ast.Name):
+            continue
+        if node.id in renames:
+            if renames[node.id] is None:
+                return None  # a parameter left to its default: no name for it in the caller
+            edits.append((node, renames[node.id]))
+        elif node.id in helper_locals or node.id in caller_locals:
+            return None  # a local of either function: its value is not the same there
+    code = _renamed(module, statement, edits)
+    return Insertion(module.position(anchor_statement), code) if code else None
+
+
+def _parameter_names(
+    helper: FunctionNode, call: ast.Call, caller: FunctionNode
+) -> Optional[dict[str, Optional[str]]]:
+    """Helper parameter -> the caller's name passed for it (plain names only; None for a
+    parameter left to its default)."""
+    params = [a.arg for a in helper.args.posonlyargs + helper.args.args]
+    out: dict[str, Optional[str]] = {}
+    if isinstance(call.func, ast.Attribute):  # self._helper(...): both are methods
+        caller_params = [a.arg for a in caller.args.posonlyargs + caller.args.args]
+        if not params or not caller_params or call.func.value.id != caller_params[0]:
+            return None
+        out[params[0]] = caller_params[0]
+        params = params[1:]
+    if call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    if len(call.args) > len(params) or helper.args.vararg or helper.args.kwonlyargs:
+        return None
+    for param, arg in zip(params, call.args):
+        if not isinstance(arg, ast.Name):
+            return None
+        out[param] = arg.id
+    for param in params[len(call.args) :]:
+        out[param] = None
+    return out
+
+
+def _bound_names(function: FunctionNode) -> set[str]:
+    names = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+    return names
+
+
+def _renamed(module: ModuleModel, statement: ast.stmt, edits: list) -> Optional[str]:
+    """The statement's own text (its quoting kept), names replaced, indentation removed."""
+    lines = module.source.text.splitlines(keepends=True)[
+        statement.lineno - 1 : statement.end_lineno
+    ]
+    if not all(line.isascii() for line in lines):
+        return None  # ast counts columns in bytes
+    prefix = lines[0][: statement.col_offset]
+    first_line = statement.lineno
+    chars = [list(line) for line in lines]
+    for node, new in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        row = chars[node.lineno - first_line]
+        row[node.col_offset : node.end_col_offset] = list(new)
+    text = "".join("".join(row) for row in chars)
+    text = " " * len(prefix) + text[len(prefix) :]
+    return textwrap.dedent(text).rstrip("\n") + "\n"

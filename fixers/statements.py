@@ -17,7 +17,7 @@ from typing import Union
 import libcst as cst
 
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable
-from mfkit_lint.fixers.data import StatementFix
+from mfkit_lint.fixers.data import HelperOptionFix, StatementFix
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -56,5 +56,54 @@ class MoveOrRemoveStatement(Codemod):
             if fix.before not in starts or starts.index(fix.before) > index:
                 raise FixNotApplicable
             body.insert(starts.index(fix.before), moved)
+        self.mark(original)
+        return updated.with_changes(body=body)
+
+
+class MoveToCallers(Codemod):
+    """Removes a helper's statement and inserts each caller's renamed copy after the
+    caller's statement that adds the subcommand (one fix, one edit per place)."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self.fix = HelperOptionFix.from_data(self.data)
+        self.done: set[tuple[int, int]] = set()
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self._block(original, updated)
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        result = self._block(original, updated)
+        wanted = {self.fix.statement, *(i.after for i in self.fix.inserts)}
+        if self.done != wanted:
+            raise FixNotApplicable  # a place of the fix was not found: change nothing
+        return result
+
+    def _block(self, original: Block, updated: Block) -> Block:
+        starts = [
+            (self.range_of(s).start.line, self.range_of(s).start.column) for s in original.body
+        ]
+        body: list = []
+        changed = False
+        for start, statement in zip(starts, updated.body):
+            if start == self.fix.statement:
+                self.done.add(start)
+                changed = True
+                continue
+            body.append(statement)
+            for insert in self.fix.inserts:
+                if insert.after == start:
+                    try:
+                        body.append(cst.parse_statement(insert.code))
+                    except cst.ParserSyntaxError as exc:
+                        raise FixNotApplicable from exc
+                    self.done.add(start)
+                    changed = True
+        if not changed:
+            return updated
+        if not body and isinstance(updated, cst.IndentedBlock):
+            raise FixNotApplicable  # the block would be empty
         self.mark(original)
         return updated.with_changes(body=body)

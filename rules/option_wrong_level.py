@@ -9,7 +9,13 @@ from typing import Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import StatementFix, statement_fix
+from mfkit_lint.fixers.data import (
+    HelperOptionFix,
+    StatementFix,
+    helper_option_fix,
+    statement_fix,
+    words_statement,
+)
 from mfkit_lint.model.backends import (
     missing_runtime_options,
     module_backend_steps,
@@ -243,28 +249,31 @@ def _wrong_level_finding(
     words = [option.flag, *option.values]
     complete = option.inline_value is not None or option.name in contract.FLAGS
     complete = complete or len(option.values) == contract.NARGS.get(option.name, 1)
-    statement = None
-    if complete and not any(t.spread for t in words):
-        anchor = _anchor(command, side) if side else None
-        statement = statement_fix(module, words, anchor, side)
-    if statement is not None and side is None:
-        owner = module.enclosing_function(module.enclosing_statement(words[0].node))
-        if owner is not module.enclosing_function(command.subcommand.node):
-            # A helper's words may serve other commands that take the option (a top-level
-            # list shared by 'step' and 'init'): removing them there is not this fix.
+    if not complete or any(t.spread for t in words):
+        return Finding(option.flag.span, message, no_fix_reason=_NOT_ALONE)
+    own = words_statement(module, words)
+    if own is not None and module.enclosing_function(own) is not command.function:
+        # A helper's words may serve other commands that take the option (a top-level list
+        # shared by 'step' and 'init'): the option moves per command, or there is no fix.
+        helper = helper_option_fix(module, option, _judge)
+        if isinstance(helper, str):
             return Finding(
                 option.flag.span,
                 message,
-                no_fix_reason="the option is added by a helper that other commands use too: "
-                "add it only where the subcommand takes it, in each command",
+                no_fix_reason=f"the option is added by a helper that other commands use too, "
+                f"and {helper}: add it only where the subcommand takes it, in each command",
             )
-    if statement is None:
         return Finding(
             option.flag.span,
             message,
-            no_fix_reason="the option's words are built together with other words or in "
-            "another function, so moving or removing them alone is not certain",
+            helper.to_data(),
+            codemod=HelperOptionFix.CODEMOD,
+            unsafe=not helper.kept_everywhere,
         )
+    anchor = _anchor(command, side) if side else None
+    statement = statement_fix(module, words, anchor, side)
+    if statement is None:
+        return Finding(option.flag.span, message, no_fix_reason=_NOT_ALONE)
     return Finding(
         option.flag.span,
         message,
@@ -272,6 +281,20 @@ def _wrong_level_finding(
         codemod=StatementFix.CODEMOD,
         unsafe=side is None,
     )
+
+
+_NOT_ALONE = (
+    "the option's words are built together with other words or in another function, so "
+    "moving or removing them alone is not certain"
+)
+
+
+def _judge(command: Command, option: Option) -> str:
+    """What ``command`` needs done with ``option``: "valid", "after", "before" or "remove"."""
+    verdict = _verdict(command, option)
+    if verdict is None:
+        return "valid"
+    return verdict[1] or "remove"
 
 
 def _move_fix_data(

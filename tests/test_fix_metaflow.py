@@ -124,3 +124,57 @@ def test_the_safe_moves_alone_leave_the_unsafe_removal_to_unsafe_fixes():
     safe = fix(fix(BUILDER, "MFK103"), "MFK109")
     assert codes(safe, "MFK109") == ["MFK109"]  # --code-package-url: removal is unsafe
     assert "--code-package-url" in safe
+
+
+# A helper shared by 'step' and 'init' adds --namespace before the subcommand: 'step' takes it
+# only after 'step NAME', 'init' not at all. The fix moves it per command.
+SHARED_HELPER = """
+import sys
+
+
+def _top_level(flow_file, namespace):
+    args = [sys.executable, flow_file, "--no-pylint", "--quiet", "--environment", "local"]
+    if namespace:
+        args += ["--namespace", namespace]
+    return args
+
+
+def step_command(flow_file, namespace, run_id, task_id, input_paths):
+    cmd = _top_level(flow_file, namespace)
+    cmd += ["step", "start"]
+    cmd += ["--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths]
+    return cmd
+
+
+def init_command(flow_file, namespace, run_id):
+    cmd = _top_level(flow_file, namespace) + ["init", "--run-id", run_id, "--task-id", "p-1"]
+    return cmd
+"""
+
+
+def test_a_helper_option_moved_per_command_is_accepted_by_metaflow(tmp_path: Path):
+    flow = tmp_path / "flow.py"
+    flow.write_text(FLOW)
+
+    def commands(builder: str) -> tuple[list[str], list[str]]:
+        namespace: dict = {}
+        exec(compile(textwrap.dedent(builder), "builder.py", "exec"), namespace)
+        step = namespace["step_command"](str(flow), "user:dev", "r-1", "t-1", "r-1/_parameters/p")
+        init = namespace["init_command"](str(flow), "user:dev", "r-1")
+        return step, init
+
+    for argv in commands(SHARED_HELPER):
+        rejected = _metaflow_accepts(argv, tmp_path)
+        assert rejected.returncode == 2 and "no such option" in rejected.stderr.lower()
+
+    fixed = fix(SHARED_HELPER, "MFK109", unsafe=True)
+    assert codes(fixed, "MFK1") == []
+    assert fix(fixed, "MFK109", unsafe=True) == fixed
+    step, init = commands(fixed)
+    assert step[step.index("step") :][:4] == ["step", "start", "--namespace", "user:dev"]
+    assert "--namespace" not in init
+    assert _contract_rejects(step) == []
+    for argv, usage in ((step, "Usage: flow.py step"), (init, "Usage: flow.py init")):
+        accepted = _metaflow_accepts(argv, tmp_path)
+        assert accepted.returncode == 0, accepted.stderr
+        assert usage in accepted.stdout

@@ -328,9 +328,139 @@ def test_no_fix_when_the_option_and_its_value_are_in_different_lists():
     assert diag.fix is None
 
 
-def test_no_fix_in_a_helper_list_shared_with_other_commands():
-    (diag,) = lint(POSITIVE["--namespace in shared top-level parts (windmill)"], "MFK109")
+def test_a_helper_option_no_caller_takes_is_removed_from_the_helper_as_an_unsafe_fix():
+    before = POSITIVE["--namespace in shared top-level parts (windmill)"]
+    (diag,) = lint(before, "MFK109")
+    assert diag.fix is not None and diag.fix.applicability.value == "unsafe"
+    after = fix(before, "MFK109", unsafe=True)
+    assert "--namespace" not in after and "if self.namespace" not in after
+    assert codes(after, "MFK109") == []
+
+
+# A helper shared by 'step' (which takes --namespace after 'step NAME') and 'init' (which does
+# not take it at all), in the shapes extensions build it: a method returning a list built
+# piece by piece, and a module function whose parameter the callers name differently.
+SHARED_METHOD = """
+    class Compiler:
+        def _base_cmd_parts(self):
+            parts = ["python3", self.flow_file, "--no-pylint", "--quiet"]
+            if self.namespace:
+                parts += ["--namespace", self.namespace]
+            for deco in self.with_decorators:
+                parts += ["--with", deco]
+            return parts
+
+        def _step_cmd(self, step_name):
+            parts = self._base_cmd_parts()
+            parts += ["step", step_name]
+            for tag in self.tags:
+                parts += ["--tag", tag]
+            return " ".join(parts)
+
+        def _init(self):
+            init_parts = self._base_cmd_parts() + [
+                "init", "--run-id", "$RUN_ID", "--task-id", "params",
+            ]
+            return " ".join(init_parts)
+"""
+
+SHARED_FUNCTION = """
+    import sys
+
+
+    def _top_level_args(inp):
+        args = ["--quiet", '--metadata=%s' % inp.metadata]
+        if inp.namespace:
+            args.append('--namespace=%s' % inp.namespace)
+        return args
+
+
+    def build_step(spec, run_id, task_id, paths):
+        cmd = [sys.executable, spec.flow_file] + _top_level_args(spec)
+        cmd += ['step', spec.step_name]
+        cmd += ['--run-id', run_id, '--task-id', task_id, '--input-paths', paths]
+        return cmd
+
+
+    def build_init(spec, run_id):
+        top = _top_level_args(spec)
+        init_args = ['init', '--run-id', run_id, '--task-id', 'params']
+        return [sys.executable, spec.flow_file] + top + init_args
+"""
+
+
+def test_a_helper_option_moves_after_step_and_leaves_init_per_command():
+    (diag,) = lint(SHARED_METHOD, "MFK109")
+    assert diag.fix is not None and diag.fix.applicability.value == "unsafe"
+    after = fix(SHARED_METHOD, "MFK109", unsafe=True)
+    helper, step, init = (
+        after.split("def _base_cmd_parts", 1)[1].split("def _step_cmd", 1)[0],
+        after.split("def _step_cmd", 1)[1].split("def _init", 1)[0],
+        after.split("def _init", 1)[1],
+    )
+    assert "--namespace" not in helper and "--namespace" not in init
+    assert (
+        step.index('parts += ["step", step_name]')
+        < step.index('if self.namespace:\n            parts += ["--namespace", self.namespace]')
+        < step.index("for tag in self.tags")
+    )
+    assert codes(after, "MFK109") == []
+    assert fix(after, "MFK109", unsafe=True) == after
+
+
+def test_a_helper_option_moved_into_a_caller_takes_the_callers_names_and_quotes():
+    after = fix(SHARED_FUNCTION, "MFK109", unsafe=True)
+    step = after.split("def build_step", 1)[1].split("def build_init", 1)[0]
+    assert (
+        "cmd += ['step', spec.step_name]\n"
+        "    if spec.namespace:\n"
+        "        cmd.append('--namespace=%s' % spec.namespace)\n"
+        "    cmd += ['--run-id'"
+    ) in step
+    assert "namespace" not in after.split("def build_step", 1)[0]
+    assert "namespace" not in after.split("def build_init", 1)[1]
+    assert codes(after, "MFK109") == []
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        # a caller whose subcommand the contract does not know: what it takes is unknown
+        (
+            (
+                "def build_init(spec, run_id):",
+                "def build_dump(spec, run_id):\n"
+                "    return [sys.executable, spec.flow_file] + _top_level_args(spec) + "
+                "['dump', run_id]\n\n\n"
+                "def build_init(spec, run_id):",
+            ),
+            "no subcommand the linter knows",
+        ),
+        # a public helper may be called from other modules
+        (("_top_level_args", "top_level_args"), "callers the linter does not see"),
+        # a helper handed on as a value is called where the linter cannot follow
+        (
+            (
+                "def build_init(spec, run_id):",
+                "HOOKS = [_top_level_args]\n\n\ndef build_init(spec, run_id):",
+            ),
+            "callers the linter does not see",
+        ),
+        # the caller's list is not the one the step statement adds to (a local of that name)
+        (
+            (
+                "cmd += ['step', spec.step_name]",
+                "if spec:\n        cmd += ['step', spec.step_name]",
+            ),
+            "statement of its own",
+        ),
+    ],
+)
+def test_no_per_command_move_when_a_caller_cannot_be_decided(change, reason):
+    code = textwrap.dedent(SHARED_FUNCTION).replace(*change)
+    (diag,) = [d for d in lint(code, "MFK109") if "--namespace" in d.message]
     assert diag.fix is None
+    assert reason in diag.no_fix_reason
 
 
 def _blocks(section: str) -> list[str]:

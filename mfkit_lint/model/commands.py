@@ -313,6 +313,7 @@ class _ListBuilder:
         self.line_lists: set[str] = _lines_variables(module).get(function, set())
         self.fragment_lists: set[str] = source_fragment_lists(module).get(function, set())
         self.found: list[Command] = []
+        self.emitted: list[list[Token]] = []  # every finished word list, command or not
         self.consumed: set[int] = set()  # ids of list nodes already part of a tracked list
         self.returned: Optional[list[Token]] = None
 
@@ -460,6 +461,7 @@ class _ListBuilder:
         self._emit(tokens, anchor)
 
     def _emit(self, tokens: list[Token], anchor: ast.AST) -> bool:
+        self.emitted.append(tokens)
         command = _make_command(tokens, "list", anchor, self.function)
         if command is not None:
             self.found.append(command)
@@ -596,6 +598,14 @@ def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[
         builder.run(function.body)
         cache[function] = builder.returned
     return cache[function]
+
+
+def word_lists(module: ModuleModel, function: FunctionNode) -> list[list[Token]]:
+    """Every word list a function builds, whether or not it reads as a Metaflow command yet
+    (``parts += ["step", name]`` whose task options are added later in a string)."""
+    builder = _ListBuilder(module, function)
+    builder.run(function.body)
+    return builder.emitted
 
 
 def _is_listish(node: ast.AST, lists: dict) -> bool:
