@@ -252,7 +252,8 @@ def _wrong_level_finding(
     if not complete or any(t.spread for t in words):
         return Finding(option.flag.span, message, no_fix_reason=_NOT_ALONE)
     own = words_statement(module, words)
-    if own is not None and module.enclosing_function(own) is not command.function:
+    subcommand_function = module.enclosing_function(command.subcommand.node)
+    if own is not None and module.enclosing_function(own) is not subcommand_function:
         # A helper's words may serve other commands that take the option (a top-level list
         # shared by 'step' and 'init'): the option moves per command, or there is no fix.
         helper = helper_option_fix(module, option, _judge)
