@@ -125,6 +125,19 @@ class OptionWrongLevel(Rule):
             """,
             line=7,
             column=21,
+            # The helper's only command does not take the option: it leaves the helper.
+            fixed="""
+            import sys
+
+            def _top_level_args(inp):
+                args = ["--quiet", "--no-pylint", "--metadata=%s" % inp.metadata_type]
+                return args
+
+            def _build_init_cmd(inp, params_task_id):
+                top_level = _top_level_args(inp)
+                init_args = ["init", "--run-id", inp.run_id, "--task-id", params_task_id]
+                return [sys.executable, inp.flow_file] + top_level + init_args
+            """,
         ),
         Invalid(
             """

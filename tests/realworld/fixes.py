@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -64,7 +65,10 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 def _key(item: dict, root: Path) -> tuple[str, str, str]:
-    return (str(Path(item["filename"]).relative_to(root.resolve())), item["code"], item["message"])
+    # A message may cite another line ("kept in X (line 507)"): a fix that adds or removes
+    # lines above it moves that line, not the finding.
+    message = re.sub(r"\bline (\d+)", "line N", item["message"])
+    return (str(Path(item["filename"]).relative_to(root.resolve())), item["code"], message)
 
 
 def verify(name: str, source: Path, work: Path) -> dict:
