@@ -491,3 +491,30 @@ def _renamed(module: ModuleModel, statement: ast.stmt, edits: list) -> Optional[
     text = "".join("".join(row) for row in chars)
     text = " " * len(prefix) + text[len(prefix) :]
     return textwrap.dedent(text).rstrip("\n") + "\n"
+
+
+@dataclass(frozen=True)
+class CallArgumentFix:
+    """Fix data of ``retry_count:PassAttemptCounter``: pass ``keyword=value`` in each call at
+    ``calls`` (it is added after the last positional argument, on its line), and import
+    ``module`` at the top level when the code does not yet."""
+
+    calls: tuple[Position, ...]
+    keyword: str
+    value: str
+    module: str
+
+    CODEMOD = "retry_count:PassAttemptCounter"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "calls": [list(c) for c in self.calls],
+            "keyword": self.keyword,
+            "value": self.value,
+            "module": self.module,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> CallArgumentFix:
+        calls = tuple((int(c[0]), int(c[1])) for c in data["calls"])
+        return cls(calls, str(data["keyword"]), str(data["value"]), str(data["module"]))

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Optional, Union
 
+from mfkit_lint.contract import schedulers
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import CallArgumentFix
 from mfkit_lint.model.backends import forwarded_overrides, module_backend_steps
 from mfkit_lint.model.commands import Token
+from mfkit_lint.model.extension import scheduler_of
 from mfkit_lint.model.invocation import (
     option_constant,
     task_commands,
@@ -167,12 +171,20 @@ class HardcodedRetryCount(Rule):
             if max_retries is not None and _as_count(option_constant(module, max_retries)) == 0:
                 continue  # no retries configured for this step: attempt 0 is right
             where = option.value or option.flag
-            yield Finding(
-                where.span,
-                f"--retry-count is always {count}{_cause(module, where)}: pass the scheduler's "
-                "0-based attempt counter so @retry and @catch see each retry",
-                self._fix_data(module, where),
+            default = _unpassed_default(module, where)
+            message = (
+                f"--retry-count is always {count}{_cause(module, default)}: pass the "
+                "scheduler's 0-based attempt counter so @retry and @catch see each retry"
             )
+            data = self._fix_data(module, where)
+            if data is not None:
+                yield Finding(where.span, message, data)
+                continue
+            passed = _counter_fix(module, default)
+            if isinstance(passed, CallArgumentFix):
+                yield Finding(where.span, message, passed.to_data(), codemod=passed.CODEMOD)
+            else:
+                yield Finding(where.span, message, no_fix_reason=passed)
 
     @staticmethod
     def _fix_data(module: ModuleModel, token: Token) -> Optional[dict]:
@@ -210,7 +222,18 @@ def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:
                 )
 
 
-def _cause(module: ModuleModel, token: Token) -> str:
+@dataclass
+class _Default:
+    """A parameter whose default reaches --retry-count: the function, the parameter, and the
+    calls of that function that do not pass it."""
+
+    function: ast.AST
+    name: str
+    missing: list[ast.Call]
+    generated: bool
+
+
+def _unpassed_default(module: ModuleModel, token: Token) -> Optional[_Default]:
     """Where the constant comes from when it is not written in the command itself: a
     parameter whose default no call overrides, followed through callers that only pass their
     own parameter on (``_step_cmd(retry_count=0)`` -> ``_fallback(retry_count=retry_count)``)."""
@@ -219,11 +242,11 @@ def _cause(module: ModuleModel, token: Token) -> str:
         expr = expr.args[0]
     function = module.enclosing_function(token.node)
     if not isinstance(expr, ast.Name) or function is None:
-        return ""
+        return None
     name = expr.id
     for _ in range(4):
         if name not in _defaults(function):
-            return ""
+            return None
         calls = [
             node
             for node in module.nodes
@@ -241,15 +264,53 @@ def _cause(module: ModuleModel, token: Token) -> str:
             if caller is not None:  # every call hands on the caller's own parameter
                 function, name = caller, caller_name
                 continue
-        missing = [call.lineno for call, value in zip(calls, passed) if value is None]
-        generated = getattr(module, "generated", False)
-        where = f" (line {', '.join(map(str, missing[:5]))})" if missing and not generated else ""
+        missing = [call for call, value in zip(calls, passed) if value is None]
+        return _Default(function, name, missing, getattr(module, "generated", False))
+    return None
+
+
+def _cause(module: ModuleModel, default: Optional[_Default]) -> str:
+    if default is None:
+        return ""
+    function, name = default.function, default.name
+    if not default.missing:
+        return f": parameter {name!r} of {function.name}() keeps its default, no call passes it"
+    lines = [str(call.lineno) for call in default.missing[:5]]
+    where = f" (line {', '.join(lines)})" if not default.generated else ""
+    return f": {function.name}() is called without {name!r}{where}, so its default is used"
+
+
+def _counter_fix(module: ModuleModel, default: Optional[_Default]) -> Union[CallArgumentFix, str]:
+    """Pass the scheduler's own attempt counter, converted to Metaflow's 0-based count, in
+    every call that leaves the parameter to its default: only with a verified counter of the
+    scheduler whose package the code imports."""
+    scheduler = scheduler_of(module)
+    if scheduler is not None and schedulers.usable_retry_count(scheduler) is None:
         return (
-            f": {function.name}() is called without {name!r}{where}, so its default is used"
-            if missing
-            else f": parameter {name!r} of {function.name}() keeps its default, no call passes it"
+            f"{scheduler.scheduler}'s attempt counter is not verified against its docs or "
+            f"source ({scheduler.note or 'see mfkit_lint/contract/schedulers.py'}): pass it by "
+            "hand once its first value is known"
         )
-    return ""
+    if default is None or not default.missing:
+        return "the fix cannot be decided from the code here (the message says what to change)"
+    if scheduler is None:
+        return (
+            "the scheduler is not known from what the code imports, so its attempt counter "
+            "cannot be passed"
+        )
+    expression = schedulers.usable_retry_count(scheduler)
+    needed = schedulers.counter_import(scheduler)
+    if needed is None:
+        return (
+            f"{scheduler.scheduler}'s attempt counter ({scheduler.counter}) is not a module "
+            "attribute the call can read: pass it from where the scheduler hands it over"
+        )
+    return CallArgumentFix(
+        tuple(module.position(call) for call in default.missing),
+        default.name,
+        expression,
+        needed,
+    )
 
 
 def _defaults(function: ast.AST) -> set[str]:

@@ -175,6 +175,139 @@ def test_no_fix_for_a_parameter_default():
         POSITIVE["parameter default that no caller overrides (the kit scaffold)"], "MFK101"
     )
     assert diag.fix is None
+    assert "scheduler is not known" in diag.no_fix_reason  # nothing says which scheduler
+
+
+# A step command whose retry count is a helper's default, called from the scheduler's task
+# without it: the fix passes the scheduler's verified counter, converted to 0-based.
+SCHEDULED = """
+    import subprocess
+    {imports}
+
+
+    def _step_cmd(step_name, run_id, retry_count=0):
+        return ["python", "flow.py", "step", step_name, "--run-id", run_id, "--task-id", "1",
+                "--retry-count", str(retry_count), "--max-user-code-retries", "2"]
+
+
+    def run_task(step_name, run_id):
+        cmd = _step_cmd(
+            step_name, run_id,
+        )
+        subprocess.run(cmd, check=True)
+        subprocess.run(_step_cmd("end", run_id), check=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "imports, counter, imported",
+    [
+        # Prefect: run_count starts at 1, read from the runtime module
+        (
+            "from prefect import task",
+            "prefect.runtime.task_run.run_count - 1",
+            "import subprocess, prefect.runtime.task_run",
+        ),
+        # Temporal: the activity's attempt starts at 1, read through a call
+        (
+            "from temporalio import activity",
+            "temporalio.activity.info().attempt - 1",
+            "import subprocess, temporalio.activity",
+        ),
+        # Flyte: an environment variable that starts at 0; os is imported already
+        (
+            "import os\nimport flytekit",
+            'int(os.environ.get("FLYTE_ATTEMPT_NUMBER", "0"))',
+            "import subprocess\nimport os\nimport flytekit",
+        ),
+    ],
+)
+def test_fix_passes_the_schedulers_verified_counter_to_each_call(imports, counter, imported):
+    before = textwrap.dedent(SCHEDULED).format(imports=imports)
+    (diag,) = lint(before, "MFK101")
+    assert diag.fix is not None and diag.fix.applicability.value == "unsafe"
+    after = fix(before, "MFK101", unsafe=True)
+    assert after.startswith(f"\n{imported}\n")
+    # in the multi-line call: on the line of the last positional argument
+    assert f"step_name, run_id, retry_count={counter},\n    )" in after
+    # in the one-line call
+    assert f'_step_cmd("end", run_id, retry_count={counter})' in after
+    assert codes(after, "MFK101") == []
+    assert fix(after, "MFK101", unsafe=True) == after
+    compile(after, "fixed.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "imports, reason",
+    [
+        # Kestra's counter base is inferred, not verified: no fix may use it
+        ("from kestra import Kestra", "kestra's attempt counter is not verified"),
+        # Windmill exposes no attempt counter at all
+        ("import wmill", "windmill's attempt counter is not verified"),
+        # Dagster's counter is read from the op's context, not from a module
+        ("import dagster", "is not a module attribute"),
+        # two schedulers: which one runs the task is not known
+        ("import prefect\nimport dagster", "scheduler is not known"),
+    ],
+)
+def test_no_counter_fix_without_a_verified_module_counter(imports, reason):
+    (diag,) = lint(textwrap.dedent(SCHEDULED).format(imports=imports), "MFK101")
+    assert diag.fix is None
+    assert reason in diag.no_fix_reason
+
+
+def test_fix_in_generated_lines_edits_the_template_literals():
+    code = '''
+import textwrap
+
+_HEADER = [
+    "import json",
+    "import subprocess",
+    "from prefect import flow, task",
+    "FLOW_FILE = %r" % "flow.py",
+    "ENV = 'local'",
+]
+
+_HELPERS = """
+import subprocess, sys
+
+def _step_cmd(step_name, run_id, task_id, input_paths, retry_count=0):
+    cmd = [sys.executable, FLOW_FILE, "--no-pylint", "--environment", ENV]
+    cmd += ["step", step_name, "--run-id", run_id, "--task-id", task_id,
+            "--retry-count", str(retry_count), "--max-user-code-retries", "3",
+            "--input-paths", input_paths]
+    return cmd
+"""
+
+_INDENT = "    "
+
+
+def task_lines(step_name):
+    lines = []
+    lines.append("cmd = _step_cmd(")
+    lines.append(_INDENT + "%r, run_id, task_id, input_paths," % step_name)
+    lines.append(")")
+    lines.append("subprocess.run(cmd, check=True)")
+    return lines
+'''
+    (diag,) = lint(code, "MFK101")
+    assert diag.fix is not None, diag.no_fix_reason
+    after = fix(code, "MFK101", unsafe=True)
+    # the last plain import of the generated code takes the module (one line, one literal)
+    assert "\nimport subprocess, sys, prefect.runtime.task_run\n" in after
+    assert (
+        '_INDENT + "%r, run_id, task_id, input_paths, '
+        'retry_count=prefect.runtime.task_run.run_count - 1," % step_name'
+    ) in after
+    assert codes(after, "MFK101") == []
+    # the generator still generates code that parses and passes the counter
+    namespace: dict = {}
+    exec(compile(after, "codegen.py", "exec"), namespace)
+    generated = "\n".join(
+        [*namespace["_HEADER"], namespace["_HELPERS"], *namespace["task_lines"]("start")]
+    )
+    compile(generated, "generated.py", "exec")
+    assert "retry_count=prefect.runtime.task_run.run_count - 1" in generated
 
 
 def test_message_names_the_call_that_leaves_the_default():

@@ -164,7 +164,7 @@ COUNTERS: tuple[AttemptCounter, ...] = (
     ),
     AttemptCounter(
         scheduler="kestra",
-        modules=(),
+        modules=("kestra",),
         names=("kestra",),
         kind="template",
         counter="taskrun.attemptsCount",
@@ -227,6 +227,20 @@ def by_import(module: str) -> Optional[AttemptCounter]:
 def one_based() -> tuple[AttemptCounter, ...]:
     """Verified counters that start at 1: passed to ``--retry-count`` they need ``- 1``."""
     return tuple(row for row in COUNTERS if row.verified and row.base == 1)
+
+
+def counter_import(row: AttemptCounter) -> Optional[str]:
+    """The module a fix must import for ``row.retry_count`` to run as written: ``os`` for an
+    environment counter, the scheduler module an attribute counter is read from; None when
+    the expression reads something else (a local such as dagster's ``context``)."""
+    if row.kind == "env":
+        return "os"
+    if row.kind != "attribute" or row.retry_count is None:
+        return None
+    path = row.counter.split("(", 1)[0].rsplit(".", 1)[0]
+    if path.split(".", 1)[0] not in row.modules or not row.retry_count.startswith(path + "."):
+        return None
+    return path
 
 
 def usable_retry_count(row: Optional[AttemptCounter]) -> Optional[str]:

@@ -18,7 +18,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from mfkit_lint.contract.schedulers import AttemptCounter
+    from mfkit_lint.model.module import ModuleModel
 
 EXT_PKG = "metaflow_extensions"
 # In Metaflow's order: more specific points first.
@@ -224,3 +228,29 @@ def resolve(package: str, class_path: str) -> Optional[str]:
         return None
     kept = components[: len(components) - dots + 1]
     return ".".join(kept) + "." + class_path[dots:]
+
+
+def scheduler_of(module: ModuleModel) -> Optional[AttemptCounter]:
+    """The scheduler whose package the module imports (or, for a module that generates the
+    scheduler's file, whose package that generated code imports); None when none or several."""
+    from mfkit_lint.contract.schedulers import by_import
+    from mfkit_lint.model.embedded import embedded_of
+
+    trees = [module.tree]
+    if not module.generated:
+        trees += [e.tree for e in embedded_of(module)]
+    for tree in trees:
+        found = {id(row): row for name in _imported(tree) if (row := by_import(name)) is not None}
+        if len(found) == 1:
+            return next(iter(found.values()))
+        if found:
+            return None
+    return None
+
+
+def _imported(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
