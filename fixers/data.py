@@ -518,3 +518,36 @@ class CallArgumentFix:
     def from_data(cls, data: dict[str, Any]) -> CallArgumentFix:
         calls = tuple((int(c[0]), int(c[1])) for c in data["calls"])
         return cls(calls, str(data["keyword"]), str(data["value"]), str(data["module"]))
+
+
+@dataclass(frozen=True)
+class BranchFix:
+    """Fix data of ``branch:InsertBranch``: insert the guarded ``--branch`` words before
+    element ``index`` (the subcommand) of the list literal at ``list``. ``inline`` keeps them
+    on the subcommand's line: in generated code a line is a literal of the template, and only
+    an edit inside one literal can be written back."""
+
+    list: Position
+    index: int
+    branch: str
+    inline: bool = False
+
+    CODEMOD = "branch:InsertBranch"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "list": list(self.list),
+            "index": self.index,
+            "branch": self.branch,
+            "inline": self.inline,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BranchFix:
+        position = data["list"]
+        return cls(
+            (int(position[0]), int(position[1])),
+            int(data["index"]),
+            str(data["branch"]),
+            bool(data.get("inline", False)),
+        )

@@ -9,6 +9,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import BranchFix
 from mfkit_lint.model.commands import Command
 from mfkit_lint.model.environment import sets_env_var
 from mfkit_lint.model.invocation import (
@@ -208,4 +209,5 @@ def _branch_fix_data(module: ModuleModel, command: Command, branch: str) -> Opti
     sub = command.subcommand
     if command.kind != "list" or sub.container is None:
         return None
-    return {"list": module.position(sub.container), "index": sub.index, "branch": branch}
+    fix = BranchFix(module.position(sub.container), sub.index, branch, inline=module.generated)
+    return fix.to_data()

@@ -1,6 +1,6 @@
 """Generated code (helper templates, lists of generated lines) is linted where it is written."""
 
-from conftest import codes, fixes_in_generated_code, lint
+from conftest import codes, fix, fixes_in_generated_code, lint
 
 HELPERS_AND_LINES = '''
 import textwrap
@@ -49,10 +49,67 @@ def test_findings_in_generated_code_land_on_the_real_lines():
 def test_fixes_inside_templates_are_written_back_or_explained():
     diagnostics = fixes_in_generated_code(HELPERS_AND_LINES)
     assert diagnostics
-    # The init command is a list of generated lines: inserting a line there is no edit of
-    # one literal, so MFK102's fix is withdrawn with the reason.
+    # The init command is one generated line: the guarded --branch goes into that line's
+    # literal, quoted like the line's own words (a double quote would close the literal).
     (branch,) = [d for d in diagnostics if d.code == "MFK102"]
-    assert branch.fix is None and branch.no_fix_reason.startswith("in generated code: ")
+    assert branch.fix is not None, branch.no_fix_reason
+    fixed = fix(HELPERS_AND_LINES, "MFK102", unsafe=True)
+    assert (
+        "\"_init_cmd += [*(['--branch', PROJECT_BRANCH] if PROJECT_BRANCH else []), 'init', "
+        "'--run-id', run_id, '--task-id', 'params']\","
+    ) in fixed
+    assert codes(fixed, "MFK102") == []
+    assert fix(fixed, "MFK102", unsafe=True) == fixed
+
+
+# A generated init command laid out one word per generated line (metaflow-flyte's shape).
+INIT_LINES = """
+_HEADER = \'\'\'
+import os, subprocess, sys
+PROJECT_BRANCH = os.environ.get("PROJECT_BRANCH", "")
+
+def _step_cmd(step_name, run_id, task_id, input_paths):
+    cmd = [sys.executable, FLOW_FILE, "--no-pylint"]
+    if PROJECT_BRANCH:
+        cmd += ["--branch", PROJECT_BRANCH]
+    cmd += ["step", step_name, "--run-id", run_id, "--task-id", task_id,
+            "--input-paths", input_paths]
+    return cmd
+\'\'\'
+
+
+def start_init_lines():
+    indent = "    "
+    return [
+        "_init_cmd = [",
+        indent + "sys.executable, FLOW_FILE,",
+        indent + '"--no-pylint",',
+        "]",
+        "_init_cmd += [",
+        indent + '"init",',
+        indent + '"--run-id", run_id,',
+        indent + '"--task-id", param_task_id,',
+        "]",
+        "subprocess.run(_init_cmd, check=True)",
+    ]
+"""
+
+
+def test_branch_fix_in_lines_of_generated_code_stays_on_the_subcommands_line():
+    (diag,) = lint(INIT_LINES, "MFK102")
+    assert diag.fix is not None, diag.no_fix_reason
+    fixed = fix(INIT_LINES, "MFK102", unsafe=True)
+    assert (
+        """indent + '*(["--branch", PROJECT_BRANCH] if PROJECT_BRANCH else []), "init",',"""
+        in fixed
+    )
+    assert codes(fixed, "MFK102") == []
+    assert fix(fixed, "MFK102", unsafe=True) == fixed
+    namespace: dict = {}
+    exec(compile(fixed, "codegen.py", "exec"), namespace)
+    generated = namespace["_HEADER"] + "\n".join(namespace["start_init_lines"]())
+    compile(generated, "generated.py", "exec")
+    assert '*(["--branch", PROJECT_BRANCH] if PROJECT_BRANCH else []), "init",' in generated
 
 
 def test_noqa_on_the_real_line_applies():
