@@ -73,7 +73,7 @@ class EnvironmentVarsDropped(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if module.project is None or module.generated:
+        if module.project is None:
             return  # the vars may be handled in a module this run does not see
         command = next((c for c in commands_of(module) if c.name == "step"), None)
         if command is None or _handles_environment(module):

@@ -175,14 +175,20 @@ class Linter:
         module = ModuleModel(source, tree, project=self.project_for(filename), path=Path(filename))
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
-        # with its findings placed on the real lines of the template. Generated code is a
-        # module of no project, where PROJECT rules never run: when only those are active,
-        # there is nothing to look for in it.
-        generated_rules = [r for r in active if r.scope != Scope.PROJECT]
+        # with its findings placed on the real lines of the template.
         generated_fixes = []
-        for index, embedded in enumerate(embedded_of(module) if generated_rules else ()):
-            virtual = ModuleModel(embedded.source, embedded.tree, generated=True, generator=module)
-            for diag in self._run_rules(generated_rules, virtual, filename, errors):
+        for index, embedded in enumerate(embedded_of(module)):
+            # The generated code belongs to the same project (project rules read it too); it
+            # has no path of its own, so questions about "the other modules" include its
+            # generator.
+            virtual = ModuleModel(
+                embedded.source,
+                embedded.tree,
+                generated=True,
+                project=module.project,
+                generator=module,
+            )
+            for diag in self._run_rules(active, virtual, filename, errors):
                 if diag.fix is not None:
                     # The codemod runs on the generated code; fixers/embedded.py writes its
                     # edits back into the template string (or withdraws the fix).

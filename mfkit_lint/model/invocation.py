@@ -413,22 +413,31 @@ KNOWN_OPTIONS = frozenset(
 def is_metaflow(module: ModuleModel, command: Command) -> bool:
     """The command is Metaflow's, not another tool's ``init --run-id``/``step --run-id``: no
     top-level option Metaflow does not know, and a Metaflow-only option on it, or a module that
-    mentions Metaflow or builds other commands with such options."""
+    imports Metaflow or builds other commands with such options (decided from the code: the
+    word "metaflow" in a comment or a message does not count)."""
     if any(
         o.top_level and o.name not in KNOWN_OPTIONS and HOLE not in o.name for o in command.options
     ):
         return False
     if any(o.name in METAFLOW_ONLY_OPTIONS for o in command.options):
         return True
-    return _mentions_metaflow(module)
+    return _uses_metaflow(module)
 
 
 @per_module
-def _mentions_metaflow(module: ModuleModel) -> bool:
-    """The module names Metaflow, or builds other commands with Metaflow-only options."""
-    return "metaflow" in module.source.text.lower() or any(
-        o.name in METAFLOW_ONLY_OPTIONS for c in commands_of(module) for o in c.options
-    )
+def _uses_metaflow(module: ModuleModel) -> bool:
+    """The module imports Metaflow (or a Metaflow extension package), or builds other
+    commands with Metaflow-only options."""
+    for node in module.nodes:
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(n.split(".", 1)[0] in ("metaflow", "metaflow_extensions") for n in names):
+            return True
+    return any(o.name in METAFLOW_ONLY_OPTIONS for c in commands_of(module) for o in c.options)
 
 
 # -- commands whose every word parses (the option rules judge only these) -----------------
