@@ -29,6 +29,7 @@ _CONFIG_DESTS = frozenset({"config_value", "config"})
 CONFIG_ENV_VARS = option_env_vars(None, "--config-value", "--config")
 # Strings of code (not prose) that pass them: the variable, or the options.
 _CONFIG_WORDS = ("METAFLOW_FLOW_CONFIG", "--config-value", "--config")
+_CONFIG_OPTIONS = ("--config-value", "--config")
 _ENV_IN_TEXT = re.compile(
     r"(?:subprocess\.\w+|Popen|create_subprocess_\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\benv\s*="
 )
@@ -120,7 +121,13 @@ class MissingFlowConfigValue(Rule):
             return
         # A backend's own ``<name> step`` launcher is not a step process: the runtime gives
         # it the flow's top-level options (--config-value) and it forwards them to the task.
-        steps = [c for c in commands_of(module) if c.name == "step" and plugin_name(c) is None]
+        steps = [
+            c
+            for c in commands_of(module)
+            if c.name == "step"
+            and plugin_name(c) is None
+            and not any(c.has_option(o) for o in _CONFIG_OPTIONS)  # e.g. from a helper's words
+        ]
         if not steps or not _passes_an_environment(module, steps):
             return
         first = min(steps, key=lambda c: (c.subcommand.span.start, c.subcommand.span.end))

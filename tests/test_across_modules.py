@@ -96,3 +96,101 @@ def test_generated_step_is_silent_when_another_module_applies_the_vars(tmp_path)
         tmp_path, "MFK210", **{"sched/codegen.py": GENERATED_STEP, "sched/decos.py": applies}
     )
     assert found == []
+
+
+# -- values and helpers of another module -------------------------------------------------------
+
+STEP_WITH = """
+import sys
+{imports}
+
+
+def step_cmd(flow_file, step_name, run_id, task_id, input_paths):
+    return [sys.executable, flow_file, "--environment", "local", "step", step_name,
+            "--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths,
+            "--retry-count", {retry}]
+"""
+
+
+def test_a_constant_imported_from_another_module_is_followed(tmp_path):
+    spellings = {
+        "from sched.common import RETRY_COUNT": "RETRY_COUNT",
+        "from .common import RETRY_COUNT as RETRIES": "RETRIES",
+        "from sched import common": "common.RETRY_COUNT",
+        "import sched.common as common": "common.RETRY_COUNT",
+    }
+    for imports, retry in spellings.items():
+        step = STEP_WITH.format(imports=imports, retry=retry)
+        found = findings(
+            tmp_path, "MFK101", **{"sched/common.py": 'RETRY_COUNT = "0"\n', "sched/step.py": step}
+        )
+        assert found == [("sched/step.py", 9, "MFK101")], imports
+
+
+def test_a_value_the_other_module_computes_stays_unknown(tmp_path):
+    common = "import os\nRETRY_COUNT = os.environ['ATTEMPT']\n"
+    step = STEP_WITH.format(imports="from .common import RETRY_COUNT", retry="RETRY_COUNT")
+    found = findings(tmp_path, "MFK101", **{"sched/common.py": common, "sched/step.py": step})
+    assert found == []
+
+
+def test_a_name_outside_the_project_is_not_followed(tmp_path):
+    step = STEP_WITH.format(imports="from othertool import RETRY_COUNT", retry="RETRY_COUNT")
+    found = findings(
+        tmp_path, "MFK101", **{"sched/step.py": step, "othertool.py": 'RETRY_COUNT = "0"\n'}
+    )
+    assert found == [("sched/step.py", 9, "MFK101")]  # othertool.py is in the project here
+    found = findings(tmp_path / "alone", "MFK101", **{"sched/step.py": step})
+    assert found == []
+
+
+TOP_ARGS = """
+import sys
+
+
+def top_args(flow_file, tag):
+    return [sys.executable, flow_file, "--environment", "local", "--tag", tag]
+"""
+
+TOP_ARGS_WITH_BRANCH = """
+import sys
+
+
+def top_args(flow_file, branch):
+    return [sys.executable, flow_file, "--environment", "local", "--branch", branch]
+"""
+
+STEP_FROM_HELPER = """
+from .common import top_args
+
+
+def step_cmd(flow_file, {extra}, step_name, run_id, task_id, input_paths):
+    cmd = top_args(flow_file, {extra})
+    cmd += ["step", step_name, "--run-id", run_id, "--task-id", task_id,
+            "--input-paths", input_paths]
+    return cmd
+"""
+
+
+def test_top_level_words_from_a_helper_of_another_module_complete_the_command(tmp_path):
+    """The caller has the branch; the helper of common.py builds the top level without it."""
+    step = STEP_FROM_HELPER.format(extra="branch")
+    found = findings(tmp_path, "MFK102", **{"sched/common.py": TOP_ARGS, "sched/step.py": step})
+    assert found == [("sched/step.py", 7, "MFK102")]
+
+
+def test_a_helper_that_passes_the_branch_is_the_correct_look_alike(tmp_path):
+    step = STEP_FROM_HELPER.format(extra="branch")
+    found = findings(
+        tmp_path, "MFK102", **{"sched/common.py": TOP_ARGS_WITH_BRANCH, "sched/step.py": step}
+    )
+    assert found == []
+
+
+def test_a_finding_on_a_helper_word_is_never_placed_in_the_callers_file(tmp_path):
+    """--tag before step is written in common.py: the caller's file gets no finding at the
+    helper's line numbers."""
+    step = STEP_FROM_HELPER.format(extra="tag")
+    found = findings(tmp_path, "MFK103", **{"sched/common.py": TOP_ARGS, "sched/step.py": step})
+    assert ("sched/step.py", 6, "MFK103") not in found
+    assert all(f[0] != "sched/step.py" for f in found)

@@ -35,6 +35,11 @@ def init_lines():
         "_init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']",
         "subprocess.run(_init_cmd, check=True)",
     ])
+
+
+def write_flow(path):
+    with open(path, "w") as f:
+        f.write("\\n".join([_HELPERS, *task_lines("start"), init_lines()]))
 '''
 
 
@@ -187,3 +192,33 @@ def write_manifest(out, image):
     out.write("    image: %s\\n" % image)
 """
     assert codes(code) == []
+
+
+# -- strings that are data: a snippet is generated code only when the code uses it as code ----
+
+SNIPPET = '''"""
+import subprocess, sys
+def run(run_id):
+    subprocess.run([sys.executable, FLOW_FILE, "--tag", "x", "step", "start",
+                    "--run-id", run_id, "--task-id", "t-1"], check=True)
+"""'''
+
+
+def test_a_snippet_handed_to_a_test_helper_is_data():
+    assert codes("CASES = {'tag first': %s}\n" % SNIPPET) == []
+    assert codes("import textwrap\ncheck(textwrap.dedent(%s))\n" % SNIPPET) == []
+
+
+def test_the_same_snippet_used_as_code_is_linted():
+    uses = {
+        "written to a file": "CODE = %s\n\ndef write(f):\n    f.write(CODE)\n",
+        "rendered": "CODE = %s\n\ndef render(**kw):\n    return CODE.format(**kw)\n",
+        "run with python -c": "import sys\nCODE = %s\nARGV = [sys.executable, '-c', CODE]\n",
+        "handed to exec": "exec(%s)\n",
+        "part of generated lines": "PARTS = [%s, 'main()']\nTEXT = '\\n'.join(PARTS)\n",
+        "returned and written": (
+            "def body():\n    return %s\n\ndef write(out):\n    out.write(body())\n"
+        ),
+    }
+    for how, code in uses.items():
+        assert codes(code % SNIPPET, "MFK103") == ["MFK103"], how

@@ -26,10 +26,13 @@ class Location:
 
 @dataclass(frozen=True)
 class Span:
-    """Where a finding sits: start and end, both as Location."""
+    """Where a finding sits: start and end, both as Location. ``file`` is set when the span
+    lies in another module than the one being linted (a word a helper of another module
+    contributes to a command): the engine reports such a finding only in that file."""
 
     start: Location
     end: Location
+    file: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -303,7 +303,11 @@ class Linter:
                         f"{filename}: internal error in rule {rule.code}: "
                         f"{type(exc).__name__}: {exc}"
                     )
-            diagnostics.extend(self._diagnostic(rule, f, module, filename) for f in findings)
+            diagnostics.extend(
+                self._diagnostic(rule, f, module, filename)
+                for f in findings
+                if _lies_in(f, module, filename)
+            )
         return diagnostics
 
     def checked_codes(self, filename: str) -> tuple[str, ...]:
@@ -350,6 +354,14 @@ class Linter:
         filename: str,
     ) -> Diagnostic:
         span = finding.where if isinstance(finding.where, Span) else module.span(finding.where)
+        if span.file is not None:
+            span = Span(span.start, span.end)  # in this file (see ``_lies_in``)
+        if finding.fix_data is not None and span in _crossing_spans(module):
+            finding.fix_data = None
+            finding.no_fix_reason = (
+                "the command is completed by a helper of another module: a fix computed "
+                "for this file alone could misplace the words"
+            )
         diag = Diagnostic(rule.code, rule.name, finding.message, filename, span)
         if rule.fix is not None and finding.fix_data is not None:
             applicability = Applicability.UNSAFE if finding.unsafe else rule.fix.applicability
@@ -402,6 +414,25 @@ class Linter:
             seen.add(key)
             out.append(diag)
         return out
+
+
+def _lies_in(finding: Finding, module: ModuleModel | YamlDocument, filename: str) -> bool:
+    """The finding is about this file: a word that a helper of another module contributes to
+    a command is reported in that module's file, when it is linted (every front end then
+    gives the same findings for the same file)."""
+    where = finding.where
+    if isinstance(where, Span):
+        return where.file is None or os.path.realpath(where.file) == os.path.realpath(filename)
+    owns = getattr(module, "owns", None)
+    return owns is None or owns(where)
+
+
+def _crossing_spans(module: ModuleModel | YamlDocument) -> frozenset:
+    if getattr(module, "generated", True):
+        return frozenset()  # YAML documents, generated code: no command crosses modules
+    from mfkit_lint.model.commands import crossing_spans
+
+    return crossing_spans(module)
 
 
 # fix data key of a finding in generated code: which virtual module, and the finding's span in it

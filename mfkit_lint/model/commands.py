@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.module import dotted_name, per_module
+from mfkit_lint.model.project import imported
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
@@ -28,7 +29,7 @@ from mfkit_lint.model.templates import (
     template_of,
     with_alternatives,
 )
-from mfkit_lint.model.values import values_of
+from mfkit_lint.model.values import Bound, values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -572,21 +573,57 @@ class _ListBuilder:
         func = call.func
         if isinstance(func, ast.Name):
             name = func.id
-        elif (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id in ("self", "cls")
-        ):
-            name = func.attr
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            # ``self.helper()`` here; ``common.helper()`` in another module of the project.
+            name = func.attr if func.value.id in ("self", "cls") else ""
         else:
             return None
         defs = self.module.functions.get(name, [])
+        owner = self.module
+        if not defs:
+            owner, defs = _imported_function(self.module, func)
         if len(defs) != 1:
             return None
-        returned = _returned_words(self.module, defs[0], self.depth + 1)
+        returned = _returned_words(owner, defs[0], self.depth + 1)
         if returned is None:
             return None
+        if owner is not self.module:
+            # Words of another module: they keep their place there (its findings are its own).
+            return [
+                replace(t, span=_in_file(t.span, owner), conditional=t.conditional or cond)
+                for t in returned
+            ]
         return [replace(t, conditional=t.conditional or cond) for t in returned]
+
+
+def _imported_function(module: ModuleModel, func: ast.expr) -> tuple[ModuleModel, list]:
+    """The module-level function of another project module that ``helper(...)`` (imported
+    with ``from .common import helper``) or ``common.helper(...)`` calls."""
+    if isinstance(func, ast.Name):
+        name, attribute = func.id, None
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        name, attribute = func.value.id, func.attr
+    else:
+        return module, []
+    _, bindings = values_of(module).lookup(name, func)
+    if len(bindings) != 1 or not isinstance(bindings[0], Bound):
+        return module, []
+    found = imported(module, bindings[0].node, name)
+    if found is None:
+        return module, []
+    other, defined = found
+    if (defined is None) == (attribute is None):
+        return module, []  # a module called, or an attribute of a function: not followed
+    wanted = defined or attribute
+    defs = [f for f in other.functions.get(wanted, []) if f in other.tree.body]
+    return other, defs if len(defs) == len(other.functions.get(wanted, [])) else []
+
+
+def _in_file(span: Span, module: ModuleModel) -> Span:
+    """The span, marked as lying in ``module``'s file (unless it is marked already)."""
+    if span.file is not None or module.path is None:
+        return span
+    return Span(span.start, span.end, str(module.path))
 
 
 def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[Token]]:
@@ -753,6 +790,19 @@ def docstring_nodes(module: ModuleModel) -> set[int]:
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 out.add(id(body[0].value))
     return out
+
+
+@per_module
+def crossing_spans(module: ModuleModel) -> frozenset[Span]:
+    """Where the words of this module's commands are that other words from another module's
+    helper complete: a fix computed for this module alone may not see the whole command."""
+    return frozenset(
+        t.span
+        for c in commands_of(module)
+        if any(t.span.file is not None for t in c.tokens)
+        for t in c.tokens
+        if t.span.file is None
+    )
 
 
 @per_module

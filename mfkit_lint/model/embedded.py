@@ -20,6 +20,7 @@ from mfkit_lint.engine.source import Source
 from mfkit_lint.model.commands import docstring_nodes, string_lists
 from mfkit_lint.model.module import per_module
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+from mfkit_lint.model.usage import used_as_code
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
@@ -84,12 +85,12 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
     found: list[list[Template]] = []
     in_lines: set[int] = set()
     for lines in string_lists(module):
-        in_lines.update(id(n) for n in lines)
         texts = [_literal_text(n) for n in lines]
         if any("\n" in t.rstrip("\n") for t in texts):
             continue  # pieces that are themselves multi-line templates: taken one by one
-        if not _looks_like_code(texts):
-            continue
+        in_lines.update(id(n) for n in lines)
+        if not _looks_like_code(texts) or not any(used_as_code(module, n) for n in lines):
+            continue  # not code, or lines that are never joined, written or run: data
         templates = [t for t in (template_of(module, n) for n in lines) if t is not None]
         if len(templates) >= _MIN_LINES and len(templates) == len(lines):
             found.append(templates)
@@ -102,6 +103,8 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
         text = _literal_text(node)
         if text.count("\n") < _MIN_LINES or not any(w in text for w in _WORTH_PARSING):
             continue  # cheap test on the literal parts before building the template
+        if not used_as_code(module, node):
+            continue  # a snippet kept as data (a test case, an example), not generated code
         template = template_of(module, node)
         if (
             template is not None

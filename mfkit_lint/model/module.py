@@ -39,6 +39,12 @@ class Project(Protocol):
 
     def defining(self, name: str) -> list[tuple[ModuleModel, FunctionNode]]: ...
 
+    def module_named(
+        self, importer: Optional[Path], dotted: str, level: int = 0
+    ) -> Optional[ModuleModel]: ...
+
+    def owner(self, node: ast.AST) -> Optional[ModuleModel]: ...
+
 
 class ModuleModel:
     def __init__(
@@ -194,6 +200,11 @@ class ModuleModel:
     def is_placeholder(self, node: ast.AST) -> bool:
         """A template hole in generated code: it may stand for any number of words."""
         return self.generated and isinstance(node, ast.Name) and node.id == "_"
+
+    def owns(self, node: ast.AST) -> bool:
+        """The node belongs to this module's tree (not to another module's)."""
+        self.nodes  # noqa: B018 - building the node list fills the parent map
+        return node is self.tree or node in self._parent_of
 
     def contains(self, text: str) -> bool:
         return text in self.source.text

@@ -30,6 +30,8 @@ class ProjectIndex:
         self._defining: dict[str, list] = {}
         # Which files' bytes hold a needle: asked again for each linted file of the project.
         self._holding: dict[bytes, list[Path]] = {}
+        self._owners: dict[int, Optional[ModuleModel]] = {}
+        self._named: dict[tuple, Optional[Path]] = {}
 
     def __getstate__(self) -> dict:
         # Sent to worker processes: the file list only; each process reads what it needs.
@@ -107,3 +109,81 @@ class ProjectIndex:
             if model is not None:
                 out.append(model)
         return out
+
+    # -- imports -------------------------------------------------------------------------------
+    def module_named(
+        self, importer: Optional[Path], dotted: str, level: int = 0
+    ) -> Optional[ModuleModel]:
+        """The project module an import names (``from .common import X``: level 1 and
+        "common", seen from ``importer``), or None when it is not one of the project's files or
+        more than one file could be meant."""
+        key = (self._resolve(importer) if importer is not None else None, dotted, level)
+        if key not in self._named:
+            self._named[key] = self._find_module(key[0], dotted, level)
+        path = self._named[key]
+        return self.model(path) if path is not None else None
+
+    def _find_module(self, importer: Optional[Path], dotted: str, level: int) -> Optional[Path]:
+        parts = [p for p in dotted.split(".") if p]
+        endings = [(*parts[:-1], parts[-1] + ".py"), (*parts, "__init__.py")] if parts else []
+        if level:
+            if importer is None:
+                return None
+            base = importer.parent
+            for _ in range(level - 1):
+                base = base.parent
+            wanted = {base.joinpath(*ending) for ending in endings} or {base / "__init__.py"}
+            found = [p for p in self.files if self._resolve(p) in wanted]
+            return found[0] if len(found) == 1 else None
+        found: list[tuple[Path, Path]] = []  # (file, the directory its package starts in)
+        for path in self.files:
+            resolved = self._resolve(path)
+            for ending in endings:
+                if resolved.parts[-len(ending) :] == ending:
+                    found.append((path, resolved.parents[len(ending) - 1]))
+                    break
+        if len(found) > 1 and importer is not None:
+            # The same dotted name in two places (a vendored copy, a test fixture): the one
+            # whose package root also holds the importer.
+            found = [f for f in found if importer.is_relative_to(f[1])]
+        return found[0][0] if len(found) == 1 else None
+
+    def owner(self, node: ast.AST) -> Optional[ModuleModel]:
+        """The parsed project module whose tree holds ``node``."""
+        key = id(node)
+        if key not in self._owners:
+            self._owners[key] = next(
+                (m for m in self._models.values() if m is not None and m.owns(node)), None
+            )
+        return self._owners[key]
+
+
+def imported(
+    module: ModuleModel, statement: ast.AST, name: str
+) -> Optional[tuple[ModuleModel, Optional[str]]]:
+    """What ``name``, bound by the import ``statement`` of ``module``, is in the project:
+    ``(other module, attribute)`` for ``from m import attribute``, ``(other module, None)``
+    when the name is a module itself. None outside the project (Metaflow, the standard
+    library), in generated code, or when it cannot be told."""
+    project = module.project
+    if project is None or module.generated:
+        return None
+    if isinstance(statement, ast.ImportFrom):
+        alias = next((a for a in statement.names if (a.asname or a.name) == name), None)
+        if alias is None or alias.name == "*":
+            return None
+        base = statement.module or ""
+        submodule = project.module_named(
+            module.path, f"{base}.{alias.name}" if base else alias.name, statement.level
+        )
+        if submodule is not None:
+            return submodule, None
+        other = project.module_named(module.path, base, statement.level) if base else None
+        return (other, alias.name) if other is not None else None
+    if isinstance(statement, ast.Import):
+        alias = next((a for a in statement.names if a.asname == name), None)
+        if alias is None:
+            return None  # ``import a.b`` binds ``a``: attribute chains are not followed
+        other = project.module_named(module.path, alias.name)
+        return (other, None) if other is not None else None
+    return None

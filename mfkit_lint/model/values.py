@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from mfkit_lint.model.module import per_module
+from mfkit_lint.model.project import imported
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -142,8 +143,20 @@ class Values:
     def scope_of(self, node: ast.AST) -> ast.AST:
         return self.module.enclosing_function(node) or self.module.tree
 
+    def _home(self, node: ast.AST) -> Optional[Values]:
+        """The value model that can answer about ``node``: this module's, or (a word that a
+        helper of another module contributes to a command) that module's; None if unknown."""
+        if self.module.owns(node):
+            return self
+        project = self.module.project
+        owner = project.owner(node) if project is not None else None
+        return values_of(owner) if owner is not None else None
+
     def lookup(self, name: str, at: ast.AST) -> tuple[Optional[ast.AST], list[Binding]]:
         """The scope that binds ``name`` as seen from ``at``, and the bindings made there."""
+        home = self._home(at)
+        if home is not self:
+            return home.lookup(name, at) if home is not None else (None, [])
         scope: Optional[ast.AST] = self.scope_of(at)
         while scope is not None:
             found = self.bindings(scope).get(name)
@@ -190,6 +203,11 @@ class Values:
             return UNKNOWN
         if isinstance(node, ast.Constant):
             return node.value
+        home = self._home(node)
+        if home is not self:
+            return home.const(node, depth) if home is not None else UNKNOWN
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return self._module_attribute(node, depth)
         if isinstance(node, ast.Name):
             return self._name_value(node, depth)
         if isinstance(node, ast.JoinedStr):
@@ -372,15 +390,49 @@ class Values:
 
     def _name_value(self, node: ast.Name, depth: int) -> Any:
         scope, bindings = self.lookup(node.id, node)
-        return self._bound_value(scope, bindings, depth)
+        return self._bound_value(scope, bindings, depth, node.id)
 
-    def value_in(self, scope: ast.AST, name: str) -> Any:
+    def value_in(self, scope: ast.AST, name: str, depth: int = 0) -> Any:
         """The constant ``name`` always has inside ``scope`` (a function or the module)."""
-        return self._bound_value(scope, self.bindings(scope).get(name, []), 0)
+        if depth > _MAX_DEPTH:
+            return UNKNOWN
+        return self._bound_value(scope, self.bindings(scope).get(name, []), depth, name)
 
-    def _bound_value(self, scope: Optional[ast.AST], bindings: list[Binding], depth: int) -> Any:
+    def _module_attribute(self, node: ast.Attribute, depth: int) -> Any:
+        """``common.RETRY_COUNT`` where ``common`` is a module of the project: its constant."""
+        _, bindings = self.lookup(node.value.id, node.value)
+        if len(bindings) != 1 or not isinstance(bindings[0], Bound):
+            return UNKNOWN
+        found = imported(self.module, bindings[0].node, node.value.id)
+        if found is None or found[1] is not None:
+            return UNKNOWN
+        other = found[0]
+        return values_of(other).value_in(other.tree, node.attr, depth + 1)
+
+    def _imported_value(self, binding: Bound, name: str, depth: int) -> Any:
+        """``from .common import RETRY_COUNT``: the constant the other module defines."""
+        found = imported(self.module, binding.node, name)
+        if found is None or found[1] is None:
+            return UNKNOWN
+        other, attribute = found
+        return values_of(other).value_in(other.tree, attribute, depth + 1)
+
+    def _bound_value(
+        self,
+        scope: Optional[ast.AST],
+        bindings: list[Binding],
+        depth: int,
+        name: Optional[str] = None,
+    ) -> Any:
         if not bindings:
             return UNKNOWN
+        if (
+            name is not None
+            and len(bindings) == 1
+            and isinstance(bindings[0], Bound)
+            and isinstance(bindings[0].node, (ast.Import, ast.ImportFrom))
+        ):
+            return self._imported_value(bindings[0], name, depth)
         values = []
         for binding in bindings:
             if isinstance(binding, Assigned):
