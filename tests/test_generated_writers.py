@@ -28,7 +28,10 @@ SPELLINGS = {
     + _writer("out.write", "\n", "        "),
     "writer held on self": "class Gen:\n    def generate(self):\n"
     + _writer("self.out.write", "\n", "        "),
-    "list of lines": "def generate(path):\n    lines = []\n" + _writer("lines.append", ""),
+    # lines collected in a list are generated code when the list is joined into a text
+    "list of lines": "def generate(path):\n    lines = []\n"
+    + _writer("lines.append", "")
+    + "\n    return '\\n'.join(lines)",
 }
 
 
@@ -41,6 +44,11 @@ def test_generated_lines_are_linted_where_they_are_written(code):
 
 def test_correct_generated_lines_stay_silent():
     code = SPELLINGS["code builder emit"].replace("'0'", "str(attempt)")
+    assert codes(code, "MFK101") == []
+
+
+def test_lines_collected_but_never_joined_or_written_are_data():
+    code = SPELLINGS["list of lines"].replace("return '\\n'.join(lines)", "return lines")
     assert codes(code, "MFK101") == []
 
 

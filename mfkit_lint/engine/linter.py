@@ -432,7 +432,10 @@ def _crossing_spans(module: ModuleModel | YamlDocument) -> frozenset:
         return frozenset()  # YAML documents, generated code: no command crosses modules
     from mfkit_lint.model.commands import crossing_spans
 
-    return crossing_spans(module)
+    try:
+        return crossing_spans(module) or frozenset()
+    except RecursionError:
+        return frozenset()  # code too deeply nested: the rules skipped it too
 
 
 # fix data key of a finding in generated code: which virtual module, and the finding's span in it

@@ -794,14 +794,14 @@ def docstring_nodes(module: ModuleModel) -> set[int]:
 
 @per_module
 def crossing_spans(module: ModuleModel) -> frozenset[Span]:
-    """Where the words of this module's commands are that other words from another module's
-    helper complete: a fix computed for this module alone may not see the whole command."""
+    """Where the words are of this module's commands that mix words of several files (a
+    helper of another module completes them), file marks dropped: a fix computed for one file
+    may not see the whole command."""
     return frozenset(
-        t.span
-        for c in commands_of(module)
-        if any(t.span.file is not None for t in c.tokens)
+        Span(t.span.start, t.span.end)
+        for c in commands_of(module) or ()  # None: the analysis gave up (too deep)
+        if len({t.span.file for t in c.tokens}) > 1
         for t in c.tokens
-        if t.span.file is None
     )
 
 
