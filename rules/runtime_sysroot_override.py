@@ -87,6 +87,10 @@ class RuntimeSysrootOverride(Rule):
                             "step", "start", "--run-id", run_id, "--task-id", "t-1",
                             "--input-paths", "p"], check=True)
             \"\"\"
+
+            def write_worker(path):
+                with open(path, "w") as f:
+                    f.write(SCRIPT)
             """
         ),
         Valid(
@@ -102,6 +106,10 @@ class RuntimeSysrootOverride(Rule):
                             "step", "start", "--run-id", run_id, "--task-id", "t-1",
                             "--input-paths", "p"], check=True)
             \"\"\"
+
+            def write_worker(path):
+                with open(path, "w") as f:
+                    f.write(SCRIPT)
             """
         ),
     )
@@ -121,6 +129,10 @@ class RuntimeSysrootOverride(Rule):
                             "step", "start", "--run-id", run_id, "--task-id", "t-1",
                             "--input-paths", "p"], check=True)
             \"\"\"
+
+            def write_worker(path):
+                with open(path, "w") as f:
+                    f.write(SCRIPT)
             """,
             line=7,
             column=12,
@@ -139,6 +151,10 @@ class RuntimeSysrootOverride(Rule):
                             "step", "start", "--run-id", run_id, "--task-id", "t-1",
                             "--input-paths", "p"], check=True)
             \"\"\"
+
+            def write_worker(path):
+                with open(path, "w") as f:
+                    f.write(SCRIPT)
             """,
             line=7,
             column=5,
