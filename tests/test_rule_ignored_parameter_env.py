@@ -50,6 +50,8 @@ POSITIVE = {
                 _INDENT + 'init_env["METAFLOW_PARAMETERS"] = json.dumps(parameters)',
                 "_run_cmd(init_cmd, extra_env=init_env)",
             ]
+        def write_start(out):
+            out.write("\\n".join(start_lines()))
     """,
     "generated code in a multi-line template": '''
         TEMPLATE = """
@@ -58,6 +60,8 @@ POSITIVE = {
         env["METAFLOW_PARAMETER_" + name.upper()] = value
         subprocess.run(cmd, env=env)
         """
+        def render(**values):
+            return TEMPLATE.format(**values)
     ''',
 }
 

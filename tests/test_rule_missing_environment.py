@@ -51,6 +51,9 @@ POSITIVE = {
                     "--input-paths", input_paths]
             return cmd
         """
+        def write_helpers(path):
+            with open(path, "w") as f:
+                f.write(HELPERS)
     ''',
 }
 

@@ -135,6 +135,8 @@ def test_generated_helper_code_is_checked_too():
             return [sys.executable, FLOW_FILE, "--no-pylint", "step", step_name,
                     "--run-id", run_id, "--task-id", task_id]
         """
+        def write_helpers(out):
+            out.write(HELPERS)
     '''
     (diag,) = lint(code, "MFK104")
     assert diag.location.row == 6

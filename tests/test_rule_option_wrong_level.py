@@ -105,6 +105,8 @@ POSITIVE = {
                 cmd += ["--with=" + _deco]
             return cmd
         """
+        def flow_file_text(tasks):
+            return "\\n\\n".join([_HELPERS, *tasks])
     ''',
 }
 

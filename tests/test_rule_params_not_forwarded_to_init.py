@@ -29,6 +29,8 @@ POSITIVE = {
                 "_run_cmd(init_cmd, extra_env=init_env)",
             ]
             return lines
+        def start_block():
+            return "\\n".join(start_init_lines())
     """,
     "METAFLOW_PARAMETER_<NAME> env, init list without options": """
         import os, subprocess, sys
