@@ -7,7 +7,7 @@ from typing import Optional
 
 import yaml
 
-from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, SourceKind, Valid
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, SourceKind, Valid
 from mfkit_lint.model.workflow import action, expressions, jobs, major_version, steps
 from mfkit_lint.model.yaml_document import YamlDocument, elements, items, scalar, value
 
@@ -28,7 +28,6 @@ class GhaArtifactNameCollision(Rule):
     name = "gha-artifact-name-collision"
     summary = "matrix job uploads artifacts under the same name from every cell"
     kind = SourceKind.YAML
-    scope = Scope.PROJECT
     triggers = (UPLOAD.encode(),)
 
     VALID = (

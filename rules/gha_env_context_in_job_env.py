@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, SourceKind, Valid
+from mfkit_lint.engine.rule import Finding, Invalid, Rule, SourceKind, Valid
 from mfkit_lint.model.workflow import expressions, jobs
 from mfkit_lint.model.yaml_document import YamlDocument, items, scalar, value
 
@@ -22,7 +22,6 @@ class GhaEnvContextInJobEnv(Rule):
     name = "gha-env-context-in-job-env"
     summary = "${{ env.X }} in a workflow- or job-level env: block, where GitHub rejects it"
     kind = SourceKind.YAML
-    scope = Scope.PROJECT
     triggers = (b"env.",)
 
     VALID = (

@@ -125,6 +125,7 @@ class MissingFlowConfigValue(Rule):
             c
             for c in commands_of(module)
             if c.name == "step"
+            and c.subcommand.span.file is None  # built here, not in another module
             and plugin_name(c) is None
             and not any(c.has_option(o) for o in _CONFIG_OPTIONS)  # e.g. from a helper's words
         ]

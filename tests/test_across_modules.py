@@ -192,5 +192,30 @@ def test_a_finding_on_a_helper_word_is_never_placed_in_the_callers_file(tmp_path
     helper's line numbers."""
     step = STEP_FROM_HELPER.format(extra="tag")
     found = findings(tmp_path, "MFK103", **{"sched/common.py": TOP_ARGS, "sched/step.py": step})
-    assert ("sched/step.py", 6, "MFK103") not in found
-    assert all(f[0] != "sched/step.py" for f in found)
+    assert found == [("sched/common.py", 6, "MFK103")]  # where --tag is written
+
+
+def test_a_helper_whose_words_no_command_puts_before_a_subcommand_is_silent(tmp_path):
+    caller = """
+    from .common import top_args
+
+
+    def image_cmd(flow_file, tag):
+        return top_args(flow_file, tag) + ["--rm"]
+    """
+    found = findings(tmp_path, "MFK103", **{"sched/common.py": TOP_ARGS, "sched/other.py": caller})
+    assert found == []
+
+
+def test_a_workflow_read_from_stdin_is_checked(tmp_path):
+    """The workflow rules need no other file: stdin (an editor's buffer) gets them too."""
+    from conftest import run_cli
+
+    workflow = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    env:\n      ROOT: ${{ env.HOME }}/x\n    steps:\n      - run: pytest\n"
+    )
+    result = run_cli(
+        "--stdin-filename", ".github/workflows/ci.yml", "-", cwd=tmp_path, stdin=workflow.encode()
+    )
+    assert "MFK701" in result.stdout.decode()

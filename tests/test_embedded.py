@@ -222,3 +222,17 @@ def test_the_same_snippet_used_as_code_is_linted():
     }
     for how, code in uses.items():
         assert codes(code % SNIPPET, "MFK103") == ["MFK103"], how
+
+
+def test_a_command_line_shown_only_in_messages_is_data():
+    code = """
+WRONG_ORDER = "python flow.py --tag x step start --run-id 1 --task-id 2"
+
+
+def check(tag):
+    if not tag:
+        raise ValueError("tags go after the step name, not: " + WRONG_ORDER)
+"""
+    assert codes(code, "MFK103") == []
+    run = code + "\n\ndef run():\n    subprocess.run(WRONG_ORDER, shell=True)\n"
+    assert codes(run, "MFK103") == ["MFK103"]

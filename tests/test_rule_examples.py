@@ -18,7 +18,7 @@ from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Applicability, Diagnostic
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import ENGINE_RULES, Selection, all_rules
-from mfkit_lint.engine.rule import Scope
+from mfkit_lint.engine.rule import Scope, SourceKind
 from mfkit_lint.engine.source import Source
 from mfkit_lint.model.project import ProjectIndex
 
@@ -118,9 +118,10 @@ def _blocks(rule, section: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", body, re.S)
 
 
-# Project-scope rules judge a layout (which file sits where, mfextinit descriptors, workflow
-# YAML): one snippet on a page cannot show it; their INVALID cases are whole small projects.
-FILE_RULES = [r for r in RULES if r.scope is Scope.FILE]
+# Project-scope rules judge a layout (which file sits where, mfextinit descriptors): one
+# snippet on a page cannot show it; their INVALID cases are whole small projects. The workflow
+# rules' pages show YAML, which their own cases check.
+FILE_RULES = [r for r in RULES if r.scope is Scope.FILE and r.kind is SourceKind.PYTHON]
 
 
 @pytest.mark.parametrize("rule", FILE_RULES, ids=[r.code for r in FILE_RULES])

@@ -11,6 +11,7 @@ Tokens that point back to the source, so rules ask questions instead of grepping
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -29,6 +30,7 @@ from mfkit_lint.model.templates import (
     template_of,
     with_alternatives,
 )
+from mfkit_lint.model.usage import only_a_message
 from mfkit_lint.model.values import Bound, values_of
 
 if TYPE_CHECKING:
@@ -807,7 +809,46 @@ def crossing_spans(module: ModuleModel) -> frozenset[Span]:
 
 @per_module
 def commands_of(module: ModuleModel) -> list[Command]:
-    """Every Metaflow command line the module builds (computed once per module)."""
+    """Every Metaflow command line the module builds, and (project mode) the commands of
+    other modules that words of this module's helpers complete (computed once per module).
+    Words of another file carry that file in their span: findings there are its own."""
+    return [*own_commands(module), *_completed_elsewhere(module)]
+
+
+def _completed_elsewhere(module: ModuleModel) -> list[Command]:
+    """Commands built in other modules of the project with words a helper of this module
+    returns (``cmd = top_args(...)`` in the caller, ``--tag`` written in ``top_args``)."""
+    project = module.project
+    if project is None or module.generated or module.path is None:
+        return []
+    here = os.path.realpath(module.path)
+    helpers = [
+        f.name
+        for f in module.tree.body
+        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and _returned_words(module, f, 1) is not None
+    ]
+    out: list[Command] = []
+    seen: set[int] = set()
+    for name in helpers:
+        for other in project.modules_mentioning(name, besides=module.path):
+            for command in own_commands(other) or ():
+                files = {t.span.file for t in command.tokens}
+                if (
+                    id(command) in seen
+                    or None not in files  # the helper's list alone: this module's own command
+                    or not any(f is not None and os.path.realpath(f) == here for f in files)
+                ):
+                    continue
+                seen.add(id(command))
+                tokens = [replace(t, span=_in_file(t.span, other)) for t in command.tokens]
+                out.append(replace(command, tokens=tokens, _options=None))
+    return out
+
+
+@per_module
+def own_commands(module: ModuleModel) -> list[Command]:
+    """The Metaflow command lines this module builds itself."""
     commands: list[Command] = []
     consumed: set[int] = set()
     scopes: list[tuple[Optional[ast.AST], list[ast.stmt]]] = [(None, module.tree.body)]
@@ -835,6 +876,8 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
             continue  # only the outermost string expression is a template
         if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):
             continue  # an argv word of a list command
+        if only_a_message(module, node):
+            continue  # a command shown in a message or help text, never run
         template = template_of(module, node)
         if template is None:
             continue

@@ -20,6 +20,7 @@ from mfkit_lint.model.embedded import embedded_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+from mfkit_lint.model.usage import prose_nodes
 
 # Where the local datastore lives: the directory that holds ``.metaflow``.
 SYSROOT_LOCAL = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
@@ -211,30 +212,6 @@ def _is_assignment_prefix(word: str) -> bool:
 
 
 _ENV_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-
-
-@per_module
-def prose_nodes(module: ModuleModel) -> set[int]:
-    """Strings that are prose, not scripts: docstrings, ``help=``/``description=`` texts, and
-    messages handed to print, logging, warnings or exceptions."""
-    out: set[int] = set()
-    for node in module.nodes:
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                out.add(id(body[0].value))
-        elif isinstance(node, ast.keyword) and node.arg in ("help", "description", "msg"):
-            out.add(id(node.value))
-        elif isinstance(node, ast.Call):
-            name = call_name(node) or ""
-            if name in _MESSAGE_CALLS or name.endswith(("Error", "Exception", "Warning")):
-                out.update(id(a) for a in node.args)
-    return out
-
-
-_MESSAGE_CALLS = frozenset(
-    {"print", "echo", "secho", "warn", "info", "debug", "warning", "error", "exception", "fail"}
-)
 
 
 _READ_CALLS = frozenset({"get", "getenv", "pop", "startswith"})

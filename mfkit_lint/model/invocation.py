@@ -23,6 +23,7 @@ from mfkit_lint.model.commands import (
     Option,
     Token,
     commands_of,
+    own_commands,
     source_fragment_lists,
 )
 from mfkit_lint.model.environment import sets_env_var
@@ -437,7 +438,7 @@ def _uses_metaflow(module: ModuleModel) -> bool:
             continue
         if any(n.split(".", 1)[0] in ("metaflow", "metaflow_extensions") for n in names):
             return True
-    return any(o.name in METAFLOW_ONLY_OPTIONS for c in commands_of(module) for o in c.options)
+    return any(o.name in METAFLOW_ONLY_OPTIONS for c in own_commands(module) for o in c.options)
 
 
 # -- commands whose every word parses (the option rules judge only these) -----------------

@@ -89,7 +89,9 @@ class Template:
 
     def hole_expr(self, index: int) -> Optional[ast.expr]:
         """The expression behind the hole at character ``index``."""
-        return self.exprs[self.text.count(HOLE, 0, index)]
+        count = self.text.count(HOLE, 0, index)
+        # A literal U+FFFC in the analysed code reads as a hole that no expression fills.
+        return self.exprs[count] if count < len(self.exprs) else None
 
 
 def is_stringish(node: ast.AST) -> bool:

@@ -197,3 +197,51 @@ def _joins_lines(call: ast.Call) -> bool:
 
 def _constant(node: Optional[ast.AST]) -> object:
     return node.value if isinstance(node, ast.Constant) else None
+
+
+@per_module
+def prose_nodes(module: ModuleModel) -> set[int]:
+    """Strings that are prose, not scripts: docstrings, ``help=``/``description=`` texts, and
+    messages handed to print, logging, warnings or exceptions."""
+    out: set[int] = set()
+    for node in module.nodes:
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+        elif isinstance(node, ast.keyword) and node.arg in ("help", "description", "msg"):
+            out.add(id(node.value))
+        elif isinstance(node, ast.Call):
+            name = call_name(node) or ""
+            if name in _MESSAGE_CALLS or name.endswith(("Error", "Exception", "Warning")):
+                out.update(id(a) for a in node.args)
+    return out
+
+
+_MESSAGE_CALLS = frozenset(
+    {"print", "echo", "secho", "warn", "info", "debug", "warning", "error", "exception", "fail"}
+)
+
+
+def only_a_message(module: ModuleModel, node: ast.expr) -> bool:
+    """Every use of the string is a message (an exception's, a log line, help text): a
+    command line shown to a reader, not one that is run."""
+    return _message_only(module, node, 0)
+
+
+def _message_only(module: ModuleModel, node: ast.AST, depth: int) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    if id(node) in prose_nodes(module):
+        return True
+    parent = module.parent(node)
+    if isinstance(parent, ast.BinOp) and (
+        isinstance(parent.op, ast.Add) or (isinstance(parent.op, ast.Mod) and parent.left is node)
+    ):
+        return _message_only(module, parent, depth + 1)
+    if isinstance(parent, (ast.FormattedValue, ast.JoinedStr)):
+        return _message_only(module, parent, depth + 1)
+    if isinstance(parent, ast.Assign) and parent.value is node:
+        uses = _loads(module, parent)
+        return bool(uses) and all(_message_only(module, use, depth + 1) for use in uses)
+    return False
