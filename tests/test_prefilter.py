@@ -11,7 +11,7 @@ import pytest
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import ENGINE_RULES, all_rules
-from mfkit_lint.engine.rule import Rule, Scope
+from mfkit_lint.engine.rule import Rule, Scope, SourceKind
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = [r for r in all_rules() if r not in ENGINE_RULES and r.scope == Scope.FILE]
@@ -45,7 +45,11 @@ def test_a_rule_runs_only_where_its_triggers_occur(monkeypatch):
     for rule in RULES:
         for trigger in rule.triggers:
             ran.clear()
-            linter.lint_bytes(b"x = %r\n" % trigger.decode("latin-1"), "trigger.py")
+            text = trigger.decode("latin-1")
+            if rule.kind is SourceKind.YAML:  # a workflow rule reads workflow files
+                linter.lint_bytes(b"x: %r\n" % text, ".github/workflows/trigger.yml")
+            else:
+                linter.lint_bytes(b"x = %r\n" % text, "trigger.py")
             assert rule.code in ran, (rule.code, trigger)
 
 
