@@ -207,7 +207,9 @@ class Values:
         if home is not self:
             return home.const(node, depth) if home is not None else UNKNOWN
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            return self._module_attribute(node, depth)
+            found = self._module_attribute(node, depth)
+            if found is not UNKNOWN:
+                return found  # else: not a module of the project (``self.x``, read below)
         if isinstance(node, ast.Name):
             return self._name_value(node, depth)
         if isinstance(node, ast.JoinedStr):
