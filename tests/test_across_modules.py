@@ -57,11 +57,11 @@ def write_step_module(path):
 '''
 
 TEMPLATES_WITH_CLIARGS = """
-from metaflow.runtime import CLIArgs as RuntimeCLIArgs
+from metaflow.runtime import CLIArgs
 
 
 def step_templates(task):
-    return RuntimeCLIArgs(task).get_args()
+    return CLIArgs(task).get_args()
 """
 
 
@@ -70,14 +70,11 @@ def test_generated_step_without_configs_is_reported(tmp_path):
     assert found == [("sched/codegen.py", 10, "MFK201")]
 
 
-def test_generated_step_is_silent_when_the_project_builds_commands_with_cliargs(tmp_path):
-    """The generator's project hands the configs on (CLIArgs adds --config-value, here
-    imported under another name): the generated fallback gets its values from there."""
-    found = findings(
-        tmp_path,
-        "MFK201",
-        **{"sched/codegen.py": GENERATED_STEP, "sched/flow.py": TEMPLATES_WITH_CLIARGS},
-    )
+def test_generated_step_is_judged_with_the_module_that_generates_it(tmp_path):
+    """The generator builds the step commands with CLIArgs (which adds --config-value): the
+    generated code gets its configs from there."""
+    generator = GENERATED_STEP + TEMPLATES_WITH_CLIARGS
+    found = findings(tmp_path, "MFK201", **{"sched/codegen.py": generator})
     assert found == []
 
 
