@@ -97,6 +97,10 @@ def start_init_lines():
         "]",
         "subprocess.run(_init_cmd, check=True)",
     ]
+
+
+def write_flow(out):
+    out.write(_HEADER + "\\n".join(start_init_lines()))
 """
 
 
