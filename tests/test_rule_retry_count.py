@@ -289,6 +289,10 @@ def task_lines(step_name):
     lines.append(")")
     lines.append("subprocess.run(cmd, check=True)")
     return lines
+
+
+def write_flow(out):
+    out.write("\\n".join([*_HEADER, _HELPERS, *task_lines("start")]))
 '''
     (diag,) = lint(code, "MFK101")
     assert diag.fix is not None, diag.no_fix_reason
