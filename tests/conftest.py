@@ -287,3 +287,23 @@ def lint_tree(files: dict[str, str], select: Optional[str] = None, root: Optiona
         return run(root)
     with tempfile.TemporaryDirectory() as tmp:
         return run(Path(tmp))
+
+
+# The smallest flow Metaflow runs (start -> end), for tests that run fixed code through it.
+TINY_FLOW = """
+from metaflow import FlowSpec, step
+
+
+class TinyFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    TinyFlow()
+"""

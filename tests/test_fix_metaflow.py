@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import codes, fix
+from conftest import TINY_FLOW, codes, fix
 
 from mfkit_lint.contract import cli as contract
 
@@ -40,24 +40,6 @@ def step_command(flow_file, step_name, run_id, task_id, input_paths, attempt, ta
     if code_package_url:
         cmd += ["--code-package-url", code_package_url]
     return cmd
-"""
-
-FLOW = """
-from metaflow import FlowSpec, step
-
-
-class TinyFlow(FlowSpec):
-    @step
-    def start(self):
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-
-
-if __name__ == "__main__":
-    TinyFlow()
 """
 
 
@@ -97,7 +79,7 @@ def _metaflow_accepts(argv: list[str], cwd: Path) -> subprocess.CompletedProcess
 
 def test_fixed_commands_are_accepted_by_the_contract_and_by_metaflow(tmp_path: Path):
     flow = tmp_path / "flow.py"
-    flow.write_text(FLOW)
+    flow.write_text(TINY_FLOW)
     assert sorted(codes(BUILDER, "MFK1")) == ["MFK103", "MFK109", "MFK109"]
 
     before = _argv(BUILDER, flow)
@@ -154,7 +136,7 @@ def init_command(flow_file, namespace, run_id):
 
 def test_a_helper_option_moved_per_command_is_accepted_by_metaflow(tmp_path: Path):
     flow = tmp_path / "flow.py"
-    flow.write_text(FLOW)
+    flow.write_text(TINY_FLOW)
 
     def commands(builder: str) -> tuple[list[str], list[str]]:
         namespace: dict = {}

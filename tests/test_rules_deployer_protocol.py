@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import codes, fix, lint
+from conftest import TINY_FLOW, codes, fix, lint
 
 # -- MFK302 ------------------------------------------------------------------------------------
 FROM_DEPLOYMENT_POSITIVE = {
@@ -519,20 +519,7 @@ def test_fixed_deployer_is_constructed_by_metaflow(tmp_path):
     original constructor raises AttributeError; the fixed one builds the deployer (the CLI
     of a tiny flow is loaded) and the property returns what was passed."""
     pytest.importorskip("metaflow")
-    (tmp_path / "flow.py").write_text(
-        textwrap.dedent("""
-            from metaflow import FlowSpec, step
-            class TinyFlow(FlowSpec):
-                @step
-                def start(self):
-                    self.next(self.end)
-                @step
-                def end(self):
-                    pass
-            if __name__ == "__main__":
-                TinyFlow()
-        """)
-    )
+    (tmp_path / "flow.py").write_text(TINY_FLOW)
     probe = textwrap.dedent("""
         class SchedDeployedFlow:
             pass
