@@ -12,7 +12,7 @@ from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.fixers.data import CallArgumentFix
-from mfkit_lint.model.backends import forwarded_overrides, module_backend_steps
+from mfkit_lint.model.backends import option_overrides
 from mfkit_lint.model.commands import Token
 from mfkit_lint.model.extension import scheduler_of
 from mfkit_lint.model.invocation import (
@@ -207,19 +207,16 @@ class HardcodedRetryCount(Rule):
 def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:
     """A backend's ``step`` that overwrites the runtime's retry count with a constant before
     handing the task options on to the core step."""
-    for step in module_backend_steps(module):
-        for override in forwarded_overrides(step):
-            if override.option != "--retry-count":
-                continue
-            count = _as_count(values_of(module).const(override.value))
-            if count is not None:
-                yield Finding(
-                    override.value,
-                    f"the {step.group} step hands the task --retry-count {count} whatever the "
-                    "runtime passed: every attempt runs as attempt 0, so @retry and @catch never "
-                    "see a retry; forward the runtime's retry_count unchanged",
-                    no_fix_reason="the runtime's value is the right one: drop the override",
-                )
+    for step, override in option_overrides(module, "--retry-count"):
+        count = _as_count(values_of(module).const(override.value))
+        if count is not None:
+            yield Finding(
+                override.value,
+                f"the {step.group} step hands the task --retry-count {count} whatever the "
+                "runtime passed: every attempt runs as attempt 0, so @retry and @catch never "
+                "see a retry; forward the runtime's retry_count unchanged",
+                no_fix_reason="the runtime's value is the right one: drop the override",
+            )
 
 
 @dataclass

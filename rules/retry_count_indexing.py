@@ -13,8 +13,7 @@ from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     BackendStep,
-    forwarded_overrides,
-    module_backend_steps,
+    option_overrides,
     reads_forwarded,
 )
 from mfkit_lint.model.commands import commands_of
@@ -241,20 +240,17 @@ class RetryCountIndexing(Rule):
 
 def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:
     """A backend's ``step`` that hands the core step the runtime's retry count plus one."""
-    for step in module_backend_steps(module):
-        for override in forwarded_overrides(step):
-            if override.option != OPTION:
-                continue
-            shifted = _shifted_zero_based(module, override.value, step)
-            if shifted is not None:
-                yield Finding(
-                    shifted,
-                    f"the {step.group} step hands the task --retry-count "
-                    f"{ast.unparse(shifted)}: the runtime's retry_count already counts from 0, "
-                    "so the first attempt runs as a retry and @retry/@catch see one attempt too "
-                    "many; forward it unchanged",
-                    no_fix_reason="the runtime's value is the right one: drop the override",
-                )
+    for step, override in option_overrides(module, OPTION):
+        shifted = _shifted_zero_based(module, override.value, step)
+        if shifted is not None:
+            yield Finding(
+                shifted,
+                f"the {step.group} step hands the task --retry-count "
+                f"{ast.unparse(shifted)}: the runtime's retry_count already counts from 0, "
+                "so the first attempt runs as a retry and @retry/@catch see one attempt too "
+                "many; forward it unchanged",
+                no_fix_reason="the runtime's value is the right one: drop the override",
+            )
 
 
 def _message(counter: AttemptCounter, text: str) -> str:

@@ -165,6 +165,17 @@ def forwarded_overrides(step: BackendStep) -> list[ForwardedOverride]:
     return out
 
 
+def option_overrides(
+    module: ModuleModel, option: str
+) -> Iterator[tuple[BackendStep, ForwardedOverride]]:
+    """Each value a backend ``step`` of the module writes into the forwarded task ``option``
+    (``--retry-count``), with the step that writes it."""
+    for step in module_backend_steps(module):
+        for override in forwarded_overrides(step):
+            if override.option == option:
+                yield step, override
+
+
 def reads_forwarded(step: BackendStep, expr: ast.expr, key: str) -> bool:
     """``expr`` is the value the runtime passed for the task option ``key``: ``kwargs[key]``,
     ``kwargs.get(key)``, or a parameter of that name, also as ``int(...)`` or ``... or 0``."""
