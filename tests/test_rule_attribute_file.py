@@ -63,6 +63,19 @@ POSITIVE = {
                         json.dump({"pathspec": obj.pathspec}, f)
                 subprocess.run(["pyflyte", "run", obj.file], check=True)
     """,
+    "the flow run with the flow file in a variable": """
+        import json, subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            subprocess.run([sys.executable, obj.flow_file, "--no-pylint", "run"], check=True)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": obj.pathspec}, f)
+    """,
+    "the flow run as a shell line, the file in a variable, an option before run": """
+        import subprocess
+        def trigger(obj, deployer_attribute_file=None):
+            subprocess.check_call(f"python {obj.flow_path} --with retry run", shell=True)
+            open(deployer_attribute_file, "w").write("{}")
+    """,
     "background runner keeps the pipes": """
         import json, subprocess, sys
         def trigger(obj, deployer_attribute_file=None):
@@ -99,6 +112,15 @@ NEGATIVE = {
             open(deployer_attribute_file, "w").write("{}")
             proc = subprocess.Popen(["pyflyte", "run", "--remote", obj.file])
             proc.wait()
+    """,
+    "another program's run subcommand after the interpreter": """
+        import subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            subprocess.run([sys.executable, "-m", "prefect", "run"], check=True)
+            subprocess.run([sys.executable, obj.cli_script, "run"], check=True)
+            subprocess.run(["docker", "run", "--rm", obj.image], check=True)
+            subprocess.run(["python", obj.flow_file, "deploy", "run"], check=True)
+            open(deployer_attribute_file, "w").write("{}")
     """,
     "a subprocess that is not the flow (a quick CLI call)": """
         import subprocess

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -214,9 +215,50 @@ def _subcommand_index(tokens: list[Token]) -> Optional[int]:
         if tok.text in ("step", "init"):
             if any(t.option_name in contract.TASK_OPTIONS for t in rest):
                 return i
-        elif any(t.known and t.text.endswith(".py") for t in tokens[:i]):
+        elif any(t.known and t.text.endswith(".py") for t in tokens[:i]) or _runs_flow_variable(
+            tokens[:i]
+        ):
             return i
     return None
+
+
+# Top-level options no other program's command line takes before ``run``/``resume``.
+_FLOW_ONLY_TOP_LEVEL = frozenset(
+    {"--no-pylint", "--datastore", "--datastore-root", "--environment", "--package-suffixes"}
+)
+_INTERPRETER = re.compile(r"(?:^|/)(?:python[\d.]*|pypy3?)(?:\.exe)?$")
+
+
+def _runs_flow_variable(words: list[Token]) -> bool:
+    """``python <flow file> [options]`` with the flow file in a variable: the interpreter,
+    then one computed word that is a flow file, by its variable's name (``obj.flow_file``)
+    or by a top-level option only Metaflow's flow command line takes (``--no-pylint``).
+    Other tools' ``run`` (``docker run``, ``poetry run``, ``python -m x run``) have no such
+    word after the interpreter."""
+    for i, word in enumerate(words[:-1]):
+        if not _is_interpreter(word):
+            continue
+        script = words[i + 1]
+        if script.text != HOLE or script.expr is None:
+            return False
+        name = (dotted_name(script.expr) or "").rsplit(".", 1)[-1].lower()
+        rest = words[i + 2 :]
+        expect_value = False
+        for word in rest:
+            if word.is_option():
+                expect_value = "=" not in word.text and word.option_name not in contract.FLAGS
+            elif not expect_value and word.known:
+                return False  # a positional word between the file and ``run``: not the flow's
+            else:
+                expect_value = False
+        return "flow" in name or any(w.option_name in _FLOW_ONLY_TOP_LEVEL for w in rest)
+    return False
+
+
+def _is_interpreter(word: Token) -> bool:
+    if word.known:
+        return bool(_INTERPRETER.search(word.text))
+    return word.expr is not None and dotted_name(word.expr) == "sys.executable"
 
 
 def _make_command(tokens, kind, anchor, function, template=None) -> Optional[Command]:
