@@ -216,3 +216,44 @@ def test_a_workflow_read_from_stdin_is_checked(tmp_path):
         "--stdin-filename", ".github/workflows/ci.yml", "-", cwd=tmp_path, stdin=workflow.encode()
     )
     assert "MFK701" in result.stdout.decode()
+
+
+# -- what a helper of another module returns ----------------------------------------------------
+
+DEPLOYER_USING = """\
+from metaflow.runner.deployer import DeployedFlow
+{imports}
+
+
+class SchedulerDeployedFlow(DeployedFlow):
+    def trigger(self, **kwargs):
+        run_params = {call}(kwargs)
+        return self._trigger(run_params=run_params)
+"""
+
+
+def test_a_helper_of_another_module_returns_its_value_to_the_caller(tmp_path):
+    common = "def format_params(kwargs):\n    return tuple('%s=%s' % kv for kv in kwargs.items())\n"
+    for imports, call in {
+        "from sched.common import format_params": "format_params",
+        "from . import common": "common.format_params",
+    }.items():
+        deployer = DEPLOYER_USING.format(imports=imports, call=call)
+        found = findings(
+            tmp_path, "MFK301", **{"sched/common.py": common, "sched/deployer.py": deployer}
+        )
+        assert found == [("sched/deployer.py", 8, "MFK301")], imports
+
+
+def test_a_helper_of_another_module_returning_a_list_on_some_path_is_silent(tmp_path):
+    common = (
+        "def format_params(kwargs):\n"
+        "    if not kwargs:\n"
+        "        return []\n"
+        "    return tuple('%s=%s' % kv for kv in kwargs.items())\n"
+    )
+    deployer = DEPLOYER_USING.format(
+        imports="from sched.common import format_params", call="format_params"
+    )
+    found = findings(tmp_path, "MFK301", **{"sched/common.py": common, "sched/deployer.py": deployer})
+    assert found == []

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.module import dotted_name, per_module
-from mfkit_lint.model.project import imported
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
@@ -32,7 +31,7 @@ from mfkit_lint.model.templates import (
     with_alternatives,
 )
 from mfkit_lint.model.usage import only_a_message
-from mfkit_lint.model.values import Bound, values_of
+from mfkit_lint.model.values import values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -625,7 +624,7 @@ class _ListBuilder:
         defs = self.module.functions.get(name, [])
         owner = self.module
         if not defs:
-            owner, defs = _imported_function(self.module, func)
+            owner, defs = values_of(self.module).imported_function(func)
         if len(defs) != 1:
             return None
         returned = _returned_words(owner, defs[0], self.depth + 1)
@@ -638,29 +637,6 @@ class _ListBuilder:
                 for t in returned
             ]
         return [replace(t, conditional=t.conditional or cond) for t in returned]
-
-
-def _imported_function(module: ModuleModel, func: ast.expr) -> tuple[ModuleModel, list]:
-    """The module-level function of another project module that ``helper(...)`` (imported
-    with ``from .common import helper``) or ``common.helper(...)`` calls."""
-    if isinstance(func, ast.Name):
-        name, attribute = func.id, None
-    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        name, attribute = func.value.id, func.attr
-    else:
-        return module, []
-    _, bindings = values_of(module).lookup(name, func)
-    if len(bindings) != 1 or not isinstance(bindings[0], Bound):
-        return module, []
-    found = imported(module, bindings[0].node, name)
-    if found is None:
-        return module, []
-    other, defined = found
-    if (defined is None) == (attribute is None):
-        return module, []  # a module called, or an attribute of a function: not followed
-    wanted = defined or attribute
-    defs = [f for f in other.functions.get(wanted, []) if f in other.tree.body]
-    return other, defs if len(defs) == len(other.functions.get(wanted, [])) else []
 
 
 def _in_file(span: Span, module: ModuleModel) -> Span:

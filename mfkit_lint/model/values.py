@@ -291,20 +291,26 @@ class Values:
         return {id(node), *(id(a) for a in self.module.ancestors(node))}
 
     def _returned(self, call: ast.Call) -> tuple[ast.expr, ...]:
-        """What a helper of this module returns, one expression per ``return``: a function
-        called by name (or as ``self.name``), defined once, whose every path ends in a
-        ``return`` with a value. Empty when that cannot be told."""
+        """What a helper returns, one expression per ``return``: a function of this module
+        called by name (or as ``self.name``), or one of another project module called through
+        an import, defined once, whose every path ends in a ``return`` with a value. Empty
+        when that cannot be told."""
         func = call.func
         if isinstance(func, ast.Name):
             name = func.id
         elif isinstance(func, ast.Attribute) and _is_self(func.value):
             name = func.attr
         else:
-            return ()
-        defs = self.module.functions.get(name, [])
+            name = ""
+        owner, defs = self, self.module.functions.get(name, [])
+        if not defs:
+            other, defs = self.imported_function(func)
+            owner = values_of(other)
         if len(defs) != 1 or isinstance(defs[0], ast.AsyncFunctionDef) or not defs[0].body:
             return ()
-        function = defs[0]
+        return owner._function_returns(defs[0])
+
+    def _function_returns(self, function: FunctionNode) -> tuple[ast.expr, ...]:
         if function not in self._returns:
             nodes = _own_nodes(function)
             returns = [n for n in nodes if isinstance(n, ast.Return)]
@@ -317,6 +323,30 @@ class Values:
             returns.sort(key=lambda r: (r.lineno, r.col_offset))
             self._returns[function] = tuple(r.value for r in returns)
         return self._returns[function]
+
+    def imported_function(self, func: ast.expr) -> tuple[ModuleModel, list[FunctionNode]]:
+        """The module-level function of another project module that ``helper(...)``
+        (imported with ``from .common import helper``) or ``common.helper(...)`` calls, with
+        that module; (this module, []) when it is not one."""
+        module = self.module
+        if isinstance(func, ast.Name):
+            name, attribute = func.id, None
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            name, attribute = func.value.id, func.attr
+        else:
+            return module, []
+        _, bindings = self.lookup(name, func)
+        if len(bindings) != 1 or not isinstance(bindings[0], Bound):
+            return module, []
+        found = imported(module, bindings[0].node, name)
+        if found is None:
+            return module, []
+        other, defined = found
+        if (defined is None) == (attribute is None):
+            return module, []  # a module called, or an attribute of a function: not followed
+        wanted = defined or attribute
+        defs = [f for f in other.functions.get(wanted, []) if f in other.tree.body]
+        return other, defs if len(defs) == len(other.functions.get(wanted, [])) else []
 
     def _attribute_value(self, node: ast.Attribute, depth: int) -> Any:
         """``self.<attr>`` read in a method of the class whose ``__init__`` sets it, once, and
