@@ -7,30 +7,13 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.model.environment import (
-    SUBPROCESS_CALLS,
-    subscript_key,
-)
+from mfkit_lint.model.environment import SUBPROCESS_CALLS, fresh_environment
 from mfkit_lint.model.invocation import (
     runs_task_command,
 )
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
-from mfkit_lint.model.templates import HOLE, is_stringish, template_of
-from mfkit_lint.model.values import Assigned, values_of
 
 _SUBPROCESS_OWNERS = frozenset({"subprocess", "asyncio", "sp"})
-# Names of variables whose forwarding shows the env was chosen with credentials in mind.
-_CREDENTIAL_PREFIXES = (
-    "AWS_",
-    "GOOGLE_",
-    "GCP_",
-    "GCLOUD",
-    "CLOUDSDK_",
-    "AZURE_",
-    "ARM_",
-    "KUBECONFIG",
-    "METAFLOW_SERVICE",
-)
 
 
 class AuthEnvNotForwarded(Rule):
@@ -115,7 +98,7 @@ class AuthEnvNotForwarded(Rule):
         env = next((k.value for k in call.keywords if k.arg == "env"), None)
         if env is None or not call.args or not runs_task_command(module, call.args[0]):
             return None
-        fresh = _fresh_env(module, env)
+        fresh = fresh_environment(module, env)
         if fresh is None:
             return None
         return Finding(
@@ -125,66 +108,3 @@ class AuthEnvNotForwarded(Rule):
             "METAFLOW_SERVICE_*), HOME and PATH do not reach it; start from "
             "dict(os.environ) and add your variables",
         )
-
-
-def _fresh_env(module: ModuleModel, env: ast.expr, depth: int = 0) -> Optional[str]:
-    """A description of ``env`` when it is certainly built without the parent environment,
-    else None (inherited, or cannot tell)."""
-    if isinstance(env, ast.Dict):
-        if any(k is None for k in env.keys) or _names_credentials(module, env):
-            return None  # ``**spread`` of something, or credentials chosen explicitly
-        return "a dict literal"
-    if isinstance(env, ast.Call) and isinstance(env.func, ast.Name) and env.func.id == "dict":
-        if env.args or any(k.arg is None for k in env.keywords):
-            return None
-        if any(_credential_name(k.arg) for k in env.keywords):
-            return None
-        return "dict(...)"
-    if isinstance(env, ast.Name) and depth < 2:
-        scope, bindings = values_of(module).lookup(env.id, env)
-        if not bindings or scope is None or any(not isinstance(b, Assigned) for b in bindings):
-            return None
-        found = [_fresh_env(module, b.value, depth + 1) for b in bindings]
-        if not all(found) or _fills_from_environ(module, scope, env.id):
-            return None
-        return f"{env.id!r}, a dict built from scratch"
-    return None
-
-
-def _credential_name(name: Optional[str]) -> bool:
-    return bool(name) and name.upper().startswith(_CREDENTIAL_PREFIXES)
-
-
-def _names_credentials(module: ModuleModel, node: ast.Dict) -> bool:
-    for key in node.keys:
-        if key is not None and is_stringish(key):
-            template = template_of(module, key)
-            if template is not None and _credential_name(template.text):
-                return True
-    return False
-
-
-def _fills_from_environ(module: ModuleModel, scope: ast.AST, name: str) -> bool:
-    """In ``scope`` the dict gets the parent environment (``update(os.environ)``), a loop over
-    ``os.environ`` copies entries into it, or credentials are set by name."""
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            target = node.func.value
-            if isinstance(target, ast.Name) and target.id == name and node.func.attr == "update":
-                return True  # update(...) of anything: cannot tell what it brings
-        if isinstance(node, (ast.For, ast.comprehension)) and "environ" in ast.dump(node.iter):
-            return True
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (
-                    isinstance(target, ast.Subscript)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == name
-                ):
-                    key = subscript_key(target)
-                    template = template_of(module, key) if is_stringish(key) else None
-                    if template is None or HOLE in template.text:
-                        return True  # a computed key: cannot tell what it forwards
-                    if _credential_name(template.text):
-                        return True
-    return False

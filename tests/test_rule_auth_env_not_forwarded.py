@@ -31,6 +31,27 @@ POSITIVE = {
             )
             return await proc.wait()
     """,
+    "entries added with update({...})": """
+        import subprocess
+        def run_init(flow_file, run_id, sysroot):
+            env = {}
+            env.update({"METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot})
+            env.update(USERNAME="scheduler")
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=env)
+    """,
+    "the env returned by a helper of the module, on every path": """
+        import subprocess
+        def _step_env(sysroot, user=None):
+            env = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot}
+            if user:
+                return {"USERNAME": user}
+            return env
+        def run_init(flow_file, run_id, sysroot):
+            env = _step_env(sysroot)
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=env)
+    """,
 }
 
 NEGATIVE = {
@@ -57,6 +78,42 @@ NEGATIVE = {
             env.update(os.environ)
             subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
                            env=env)
+    """,
+    "update with a dict that copies os.environ": """
+        import os, subprocess
+        def run_init(flow_file, run_id):
+            env = {}
+            env.update({**os.environ, "USERNAME": "x"})
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=env)
+    """,
+    "update naming credentials": """
+        import os, subprocess
+        def run_init(flow_file, run_id):
+            env = {}
+            env.update(AWS_PROFILE=os.environ["AWS_PROFILE"])
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=env)
+    """,
+    "a helper that inherits on one path": """
+        import os, subprocess
+        def _step_env(sysroot, inherit):
+            if inherit:
+                return dict(os.environ, METAFLOW_DATASTORE_SYSROOT_LOCAL=sysroot)
+            return {"METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot}
+        def run_init(flow_file, run_id, sysroot):
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=_step_env(sysroot, True))
+    """,
+    "a helper that copies os.environ": """
+        import os, subprocess
+        def _step_env():
+            env = os.environ.copy()
+            env["USERNAME"] = "x"
+            return env
+        def run_init(flow_file, run_id):
+            subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
+                           env=_step_env())
     """,
     "a fresh env for a command that is not a Metaflow step": """
         import subprocess

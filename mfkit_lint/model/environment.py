@@ -21,6 +21,7 @@ from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_mod
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
 from mfkit_lint.model.usage import prose_nodes
+from mfkit_lint.model.values import Assigned, values_of
 
 # Where the local datastore lives: the directory that holds ``.metaflow``.
 SYSROOT_LOCAL = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
@@ -409,3 +410,126 @@ def _writes_env(module: ModuleModel, names: tuple[str, ...]) -> bool:
         return name in names or bool(_DYNAMIC_METAFLOW_NAME.fullmatch(name))
 
     return next(env_writes(module, wanted, "METAFLOW_", True), None) is not None
+
+
+# -- environments built from scratch ----------------------------------------------------------
+
+# Names of variables whose forwarding shows the env was chosen with credentials in mind.
+_CREDENTIAL_PREFIXES = (
+    "AWS_",
+    "GOOGLE_",
+    "GCP_",
+    "GCLOUD",
+    "CLOUDSDK_",
+    "AZURE_",
+    "ARM_",
+    "KUBECONFIG",
+    "METAFLOW_SERVICE",
+)
+_MAX_ENV_DEPTH = 4
+
+
+@per_module
+def fresh_environment(module: ModuleModel, env: ast.expr) -> Optional[str]:
+    """A description of the environment ``env`` when, on every path, it is built without the
+    parent's (``{}`` filled entry by entry or with ``update({...})``, a dict literal, a helper
+    of this or another project module returning one), else None: inherited, credentials
+    chosen by name, or cannot tell."""
+    return _fresh(module, env, 0)
+
+
+def _fresh(module: ModuleModel, env: ast.expr, depth: int) -> Optional[str]:
+    if depth > _MAX_ENV_DEPTH:
+        return None
+    owner = _owner(module, env)
+    if owner is None:
+        return None
+    if isinstance(env, ast.Dict):
+        if any(k is None for k in env.keys) or _names_credentials(owner, env):
+            return None  # ``**spread`` of something, or credentials chosen explicitly
+        return "a dict literal"
+    if isinstance(env, ast.Call) and isinstance(env.func, ast.Name) and env.func.id == "dict":
+        if env.args or any(k.arg is None for k in env.keywords):
+            return None
+        if any(_credential_name(k.arg) for k in env.keywords):
+            return None
+        return "dict(...)"
+    values = values_of(owner)
+    if isinstance(env, ast.Call):
+        returned = values.alternatives(env)
+        if returned == (env,):
+            return None  # not a helper whose returns can be read
+        if all(_fresh(owner, value, depth + 1) for value in returned):
+            return f"the dict {call_name(env)}() returns, built from scratch"
+        return None
+    if isinstance(env, ast.Name):
+        scope, bindings = values.lookup(env.id, env)
+        if not bindings or scope is None or any(not isinstance(b, Assigned) for b in bindings):
+            return None
+        if not all(_fresh(owner, b.value, depth + 1) for b in bindings):
+            return None
+        if _fills_from_environ(owner, scope, env.id, depth):
+            return None
+        return f"{env.id!r}, a dict built from scratch"
+    return None
+
+
+def _owner(module: ModuleModel, node: ast.AST) -> Optional[ModuleModel]:
+    """The module whose tree holds ``node`` (a helper's return may be in another one)."""
+    if module.owns(node):
+        return module
+    return module.project.owner(node) if module.project is not None else None
+
+
+def _credential_name(name: Optional[str]) -> bool:
+    return bool(name) and name.upper().startswith(_CREDENTIAL_PREFIXES)
+
+
+def _names_credentials(module: ModuleModel, node: ast.Dict) -> bool:
+    for key in node.keys:
+        if key is not None and is_stringish(key):
+            template = template_of(module, key)
+            if template is not None and _credential_name(template.text):
+                return True
+    return False
+
+
+def _fills_from_environ(module: ModuleModel, scope: ast.AST, name: str, depth: int) -> bool:
+    """In ``scope`` the dict gets the parent environment or may get it: ``update`` with
+    anything but entries built from scratch, a loop over ``os.environ`` copying entries, a
+    computed key, or credentials set by name."""
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value
+            if (
+                isinstance(target, ast.Name)
+                and target.id == name
+                and node.func.attr == "update"
+                and not _fresh_entries(module, node, depth)
+            ):
+                return True  # update(os.environ), update(other): cannot tell what it brings
+        if isinstance(node, (ast.For, ast.comprehension)) and "environ" in ast.dump(node.iter):
+            return True
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == name
+                ):
+                    key = subscript_key(target)
+                    template = template_of(module, key) if is_stringish(key) else None
+                    if template is None or HOLE in template.text:
+                        return True  # a computed key: cannot tell what it forwards
+                    if _credential_name(template.text):
+                        return True
+    return False
+
+
+def _fresh_entries(module: ModuleModel, update: ast.Call, depth: int) -> bool:
+    """``env.update({...})`` or ``env.update(K=v)`` adds only entries named in the code, none
+    of them credentials."""
+    keywords = update.keywords
+    if len(update.args) > 1 or any(k.arg is None or _credential_name(k.arg) for k in keywords):
+        return False
+    return not update.args or _fresh(module, update.args[0], depth + 1) is not None
