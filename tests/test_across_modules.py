@@ -255,5 +255,7 @@ def test_a_helper_of_another_module_returning_a_list_on_some_path_is_silent(tmp_
     deployer = DEPLOYER_USING.format(
         imports="from sched.common import format_params", call="format_params"
     )
-    found = findings(tmp_path, "MFK301", **{"sched/common.py": common, "sched/deployer.py": deployer})
+    found = findings(
+        tmp_path, "MFK301", **{"sched/common.py": common, "sched/deployer.py": deployer}
+    )
     assert found == []
