@@ -52,6 +52,24 @@ POSITIVE = {
             subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
                            env=env)
     """,
+    "a bash script written to a file, then run with a scratch env": """
+        import subprocess
+        SCRIPT = '''#!/bin/bash
+        python3 "$FLOW_FILE" step "$STEP" --run-id "$RUN_ID" --task-id "$TASK_ID"
+        '''
+        def run_step(script_path, sysroot):
+            with open(script_path, "w") as f:
+                f.write(SCRIPT)
+            subprocess.run(["bash", script_path], env={"METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot})
+    """,
+    "a joined list pasted into a template constant with .format, run by bash -c": """
+        import subprocess, sys
+        SCRIPT = "#!/bin/bash\\nset -e\\n{command}\\n"
+        def run_step(flow, step, run_id, task_id):
+            words = [sys.executable, flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+            cmd = ["bash", "-c", SCRIPT.format(command=" ".join(words))]
+            subprocess.run(cmd, env={"USERNAME": "x"})
+    """,
 }
 
 NEGATIVE = {
@@ -114,6 +132,22 @@ NEGATIVE = {
         def run_init(flow_file, run_id):
             subprocess.run(["python", flow_file, "init", "--run-id", run_id, "--task-id", "p"],
                            env=_step_env())
+    """,
+    "a script file with other content run with a scratch env": """
+        import subprocess, sys
+        def run_step(script_path, flow, step, run_id, task_id):
+            cmd = [sys.executable, flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+            with open(script_path, "w") as f:
+                f.write("echo ready")
+            subprocess.run(["bash", script_path], env={"USERNAME": "x"})
+            return cmd
+    """,
+    "the command only inside a manifest another tool applies": """
+        import subprocess, sys, yaml
+        def submit(flow, step, run_id, task_id):
+            cmd = [sys.executable, flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+            manifest = yaml.safe_dump({"command": cmd})
+            subprocess.run(["kubectl", "apply", "-f", "-", manifest], env={"HOME": "/root"})
     """,
     "a fresh env for a command that is not a Metaflow step": """
         import subprocess

@@ -509,23 +509,113 @@ def runs_task_command(
     subcommands: Collection[str] = ("step", "init"),
 ) -> bool:
     """The argv handed to a process call is a command of one of ``subcommands`` that the
-    command model recognises (directly or through the variable holding it), or comes from a
-    builder named like a step/init builder (``compiler.step_command(...)``)."""
-    if isinstance(argument, ast.Starred):
-        argument = argument.value
-    candidates = [argument]
-    if isinstance(argument, ast.Name):
-        candidates += values_of(module).assigned_values(argument)
-    inside: set[int] = set()
-    for candidate in candidates:
-        inside.update(id(n) for n in ast.walk(candidate))
+    command model recognises, or comes from a builder named like a step/init builder
+    (``compiler.step_command(...)``). The argv is followed through what makes its text:
+    variables, list elements, joins, ``.format``/``%``/f-string pieces of a template (``["bash",
+    "-c", SCRIPT.format(command=" ".join(words))]``), and a script file the same function
+    writes before running it (``open(path, "w").write(SCRIPT)``, then ``["bash", path]``)."""
+    inside = argv_parts(module, argument)
     if any(c.name in subcommands and id(c.anchor) in inside for c in commands_of(module)):
         return True
     return any(
-        isinstance(n, ast.Call) and _names_task_builder(call_name(n) or "")
-        for candidate in candidates
-        for n in ast.walk(candidate)
+        isinstance(n, ast.Call) and _names_task_builder(call_name(n) or "") for n in inside.values()
     )
+
+
+_TEXT_CALLS = frozenset({"join", "format", "substitute", "safe_substitute", "quote", "str"})
+_MAX_ARGV_DEPTH = 6
+
+
+@per_module
+def argv_parts(module: ModuleModel, argument: ast.expr) -> dict[int, ast.AST]:
+    """Every expression whose text goes into ``argument`` (by id), the argument included."""
+    values = values_of(module)
+    found: dict[int, ast.AST] = {}
+    todo: list[tuple[ast.AST, int]] = [(argument, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if id(node) in found or depth > _MAX_ARGV_DEPTH:
+            continue
+        found[id(node)] = node
+        if isinstance(node, ast.Call) and call_name(node) not in _TEXT_CALLS:
+            # Another call's output is not the words (``yaml.dump(spec)``); the call itself
+            # counts, as a builder (``step_command(...)``) or a helper returning the command.
+            found.update((id(n), n) for n in ast.walk(node))
+            continue
+        for child in _text_pieces(node):
+            todo.append((child, depth + 1))
+        if isinstance(node, ast.Name):
+            for value in values.assigned_values(node):
+                todo.append((value, depth + 1))
+            for content in _written_to(module, node):
+                todo.append((content, depth + 1))
+    return found
+
+
+def _text_pieces(node: ast.AST) -> Iterator[ast.AST]:
+    """The sub-expressions whose text makes up ``node``'s."""
+    if isinstance(node, ast.Starred):
+        yield node.value
+    elif isinstance(node, (ast.List, ast.Tuple)):
+        yield from node.elts
+    elif isinstance(node, ast.Dict):
+        yield from node.values
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        yield node.left
+        yield node.right
+    elif isinstance(node, ast.JoinedStr):
+        yield from (v.value for v in node.values if isinstance(v, ast.FormattedValue))
+    elif isinstance(node, ast.IfExp):
+        yield node.body
+        yield node.orelse
+    elif isinstance(node, ast.Call):  # a text-making call: join, format, quote, ...
+        if isinstance(node.func, ast.Attribute):
+            yield node.func.value
+        yield from node.args
+        yield from (k.value for k in node.keywords)
+
+
+def _written_to(module: ModuleModel, path: ast.Name) -> Iterator[ast.expr]:
+    """What the function using ``path`` writes into the file of that name: the
+    ``write``/``write_text`` argument of ``open(path, "w")`` or ``Path(path)``."""
+    scope = module.enclosing_function(path)
+    if scope is None:
+        return
+    handles: set[str] = set()
+    for node in ast.walk(scope):
+        if (
+            isinstance(node, ast.withitem)
+            and isinstance(node.optional_vars, ast.Name)
+            and _opens_for_writing(node.context_expr, path.id)
+        ):
+            handles.add(node.optional_vars.id)
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in ("write", "write_text") or len(node.args) != 1:
+            continue
+        target = node.func.value
+        if (isinstance(target, ast.Name) and target.id in handles) or _opens_for_writing(
+            target, path.id
+        ):
+            yield node.args[0]
+
+
+def _opens_for_writing(expr: ast.AST, name: str) -> bool:
+    """``open(name, "w")`` or ``Path(name)`` (whose ``write_text`` writes it)."""
+    if not isinstance(expr, ast.Call) or not expr.args:
+        return False
+    first = expr.args[0]
+    if not (isinstance(first, ast.Name) and first.id == name):
+        return False
+    called = call_name(expr)
+    if called == "Path":
+        return True
+    if called != "open":
+        return False
+    mode = expr.args[1] if len(expr.args) > 1 else None
+    mode = mode or next((k.value for k in expr.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "w" in mode.value
 
 
 def _names_task_builder(name: str) -> bool:
