@@ -9,7 +9,7 @@ from typing import Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.model.invocation import runs_task_command
+from mfkit_lint.model.invocation import runs_task_command, starts_command_process
 from mfkit_lint.model.module import (
     FunctionNode,
     ModuleModel,
@@ -17,6 +17,7 @@ from mfkit_lint.model.module import (
     dotted_name,
     per_module,
 )
+from mfkit_lint.model.values import values_of
 
 ATTRIBUTE_FILE = "deployer_attribute_file"
 # How many calls deep a blocking wait is followed from trigger (helpers calling helpers).
@@ -251,6 +252,10 @@ def _writes_attribute_file(stmt: ast.stmt) -> bool:
 def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Optional[str]:
     """Why ``stmt`` runs or waits for the whole flow, or None."""
     for node in ast.walk(stmt):
+        if isinstance(node, ast.With) and any(
+            _flow_process(module, item.context_expr) for item in node.items
+        ):
+            return "leaving `with Popen(...)` waits for the flow's process to end"
         if isinstance(node, ast.While) and any(
             isinstance(n, ast.Call) and call_name(n) == "sleep" for n in ast.walk(node)
         ):
@@ -268,8 +273,11 @@ def _blocking_reason(module: ModuleModel, stmt: ast.stmt, depth: int = 0) -> Opt
             dotted_name(node.func) in _BLOCKING_SUBPROCESS
             and node.args
             and runs_task_command(module, node.args[0], contract.SUBCOMMANDS)
+            and not _forks(module, node)
         ):
             return "the steps run in a subprocess"
+        if name in ("wait", "communicate") and _waits_for_flow_process(module, node):
+            return f"{name}() waits for the flow's process to end"
         if depth < _MAX_CHAIN:
             found = _called_function(module, node)
             if found is not None:
@@ -292,11 +300,30 @@ def _waits_for_child(module: ModuleModel, call: ast.Call) -> bool:
         flags = call.args[1] if len(call.args) == 2 else None
         if not (isinstance(flags, ast.Constant) and flags.value == 0):
             return False  # WNOHANG and other flags return at once
-    function = module.enclosing_function(call)
-    return function is None or not any(
+    return not _forks(module, call)
+
+
+def _forks(module: ModuleModel, node: ast.AST) -> bool:
+    """The function around ``node`` forks: what it runs or waits for may be the child's (a
+    double fork runs the flow in a grandchild and waits only for the first child)."""
+    function = module.enclosing_function(node)
+    return function is not None and any(
         isinstance(n, ast.Call) and dotted_name(n.func) in ("os.fork", "fork")
         for n in ast.walk(function)
     )
+
+
+def _waits_for_flow_process(module: ModuleModel, call: ast.Call) -> bool:
+    """``proc.wait()`` / ``proc.communicate()`` (also ``await``-ed, also on the call itself)
+    where ``proc`` is, on every path, a process started on the flow's command line."""
+    if not isinstance(call.func, ast.Attribute) or _forks(module, call):
+        return False
+    found = values_of(module).alternatives(call.func.value)
+    return bool(found) and all(_flow_process(module, value) for value in found)
+
+
+def _flow_process(module: ModuleModel, expr: ast.expr) -> bool:
+    return starts_command_process(module, expr, contract.SUBCOMMANDS)
 
 
 def _called_function(

@@ -76,6 +76,26 @@ POSITIVE = {
             subprocess.check_call(f"python {obj.flow_path} --with retry run", shell=True)
             open(deployer_attribute_file, "w").write("{}")
     """,
+    "the flow started with Popen and waited for": """
+        import json, subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            proc = subprocess.Popen([sys.executable, obj.flow_file, "--no-pylint", "run"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if proc.wait() != 0:
+                raise SystemExit(1)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pathspec": obj.pathspec}, f)
+    """,
+    "the flow started by asyncio in a coroutine, awaited to the end": """
+        import asyncio, json, sys
+        async def _run(obj):
+            cmd = [sys.executable, obj.flow_file, "--no-pylint", "run"]
+            proc = await asyncio.create_subprocess_exec(*cmd)
+            await proc.communicate()
+        def trigger(obj, deployer_attribute_file=None):
+            asyncio.run(_run(obj))
+            open(deployer_attribute_file, "w").write("{}")
+    """,
     "background runner keeps the pipes": """
         import json, subprocess, sys
         def trigger(obj, deployer_attribute_file=None):
@@ -120,6 +140,37 @@ NEGATIVE = {
             subprocess.run([sys.executable, obj.cli_script, "run"], check=True)
             subprocess.run(["docker", "run", "--rm", obj.image], check=True)
             subprocess.run(["python", obj.flow_file, "deploy", "run"], check=True)
+            open(deployer_attribute_file, "w").write("{}")
+    """,
+    "a Popen of the flow, detached and only its pid kept": """
+        import json, subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            proc = subprocess.Popen([sys.executable, obj.flow_file, "--no-pylint", "run"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            with open(deployer_attribute_file, "w") as f:
+                json.dump({"pid": proc.pid}, f)
+    """,
+    "a waited Popen that may be another tool's on one path": """
+        import subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            if obj.remote:
+                proc = subprocess.Popen(["kubectl", "apply", "-f", obj.manifest])
+            else:
+                proc = subprocess.Popen([sys.executable, obj.flow_file, "--no-pylint", "run"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc.wait()
+            open(deployer_attribute_file, "w").write("{}")
+    """,
+    "the flow run and waited for in a double-forked grandchild": """
+        import os, subprocess, sys
+        def trigger(obj, deployer_attribute_file=None):
+            if os.fork() == 0:
+                if os.fork() == 0:
+                    subprocess.run([sys.executable, obj.flow_file, "--no-pylint", "run"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                os._exit(0)
+            os.wait()
             open(deployer_attribute_file, "w").write("{}")
     """,
     "a subprocess that is not the flow (a quick CLI call)": """

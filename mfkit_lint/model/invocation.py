@@ -618,6 +618,30 @@ def _opens_for_writing(expr: ast.AST, name: str) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "w" in mode.value
 
 
+# Calls that start a process and return at once (its end is awaited with wait/communicate).
+_PROCESS_STARTS = frozenset(
+    {"subprocess.Popen", "Popen", "asyncio.create_subprocess_exec", "create_subprocess_exec"}
+)
+
+
+def starts_command_process(
+    module: ModuleModel, expr: ast.expr, subcommands: Collection[str] = ("step", "init")
+) -> bool:
+    """``expr`` starts a process on a command of one of ``subcommands`` and returns at once:
+    ``subprocess.Popen(argv)`` or asyncio's ``create_subprocess_exec(*argv)`` (awaited or
+    not), also when ``expr`` comes from a helper of another project module."""
+    if isinstance(expr, ast.Await):
+        expr = expr.value
+    if not isinstance(expr, ast.Call) or not expr.args:
+        return False
+    if dotted_name(expr.func) not in _PROCESS_STARTS:
+        return False
+    owner = module if module.owns(expr) else None
+    if owner is None and module.project is not None:
+        owner = module.project.owner(expr)
+    return owner is not None and runs_task_command(owner, expr.args[0], subcommands)
+
+
 def _names_task_builder(name: str) -> bool:
     words = set(name.lower().strip("_").split("_"))
     return bool(words & {"step", "init"}) and bool(words & {"cmd", "command", "args", "argv"})

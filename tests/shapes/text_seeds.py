@@ -300,9 +300,81 @@ AFTER_RUN_SHAPES = (
             body="_run_to_end(obj)\n" + WRITE,
         ),
     ),
+    (
+        "popen-wait",
+        Shape(
+            body='proc = subprocess.Popen(["python", obj.flow_file, "--no-pylint", "run"])\n'
+            "proc.wait()\n" + WRITE
+        ),
+    ),
+    (
+        "popen-communicate",
+        Shape(
+            body="out, err = subprocess.Popen(\n"
+            '    ["python", obj.flow_file, "--no-pylint", "run"],\n'
+            "    stdout=subprocess.PIPE,\n    stderr=subprocess.PIPE,\n).communicate()\n" + WRITE
+        ),
+    ),
+    (
+        "popen-context",
+        Shape(
+            body='with subprocess.Popen(["python", obj.flow_file, "--no-pylint", "run"]) as proc:\n'
+            "    obj.record(proc.pid)\n" + WRITE
+        ),
+    ),
+    (
+        "popen-wait-helper",
+        Shape(
+            module="def _start(obj):\n"
+            '    return subprocess.Popen(["python", obj.flow_file, "--no-pylint", "run"])',
+            body="proc = _start(obj)\nproc.wait()\n" + WRITE,
+        ),
+    ),
+    (
+        "popen-wait-split",
+        Shape(
+            module="from myscheduler_ext.common import start_run",
+            body="proc = start_run(obj.flow_file)\nproc.wait()\n" + WRITE,
+            common="import subprocess\n\n\ndef start_run(flow_file):\n"
+            '    return subprocess.Popen(["python", flow_file, "--no-pylint", "run"])',
+        ),
+    ),
 )
 
 WRITE_FIRST_SHAPES = (
+    (
+        "popen-not-waited",
+        Shape(
+            module=DETACHED_MODULE,
+            body='proc = subprocess.Popen(["python", obj.flow_file, "--no-pylint", "run"], **DETACHED)\n'
+            "obj.record(proc.pid)\n" + WRITE_FIRST,
+        ),
+    ),
+    (
+        "popen-wait-other-tool",
+        Shape(
+            body='proc = subprocess.Popen(["kubectl", "apply", "-f", obj.manifest])\n'
+            "proc.wait()\n" + WRITE_FIRST
+        ),
+    ),
+    (
+        "double-fork-popen-wait",
+        Shape(
+            module=DETACHED_MODULE,
+            body="pid = os.fork()\nif pid == 0:\n    if os.fork() == 0:\n"
+            '        run = ["python", obj.flow_file, "--no-pylint", "run"]\n'
+            "        subprocess.Popen(run, **DETACHED).wait()\n"
+            "    os._exit(0)\nos.waitpid(pid, 0)\n" + WRITE_FIRST,
+        ),
+    ),
+    (
+        "write-then-communicate",
+        Shape(
+            body=WRITE_FIRST
+            + '\nproc = subprocess.Popen(["python", obj.flow_file, "--no-pylint", "run"])\n'
+            "proc.communicate()"
+        ),
+    ),
     (
         "double-fork",
         Shape(
