@@ -20,7 +20,7 @@ from mfkit_lint.model.invocation import (
     task_commands,
 )
 from mfkit_lint.model.module import ModuleModel, dotted_name
-from mfkit_lint.model.values import UNKNOWN, values_of
+from mfkit_lint.model.values import UNKNOWN, Param, Values, values_of
 
 # Names under which extensions keep the scheduler's 0-based attempt counter.
 # ("retries" is left out: extensions use it for the maximum number of retries as often.)
@@ -222,47 +222,52 @@ def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:
 @dataclass
 class _Default:
     """A parameter whose default reaches --retry-count: the function, the parameter, and the
-    calls of that function that do not pass it."""
+    calls of that function that do not pass it (with the module each call is in)."""
 
     function: ast.AST
     name: str
-    missing: list[ast.Call]
+    missing: list[tuple[ast.Call, ModuleModel]]
     generated: bool
 
 
 def _unpassed_default(module: ModuleModel, token: Token) -> Optional[_Default]:
     """Where the constant comes from when it is not written in the command itself: a
-    parameter whose default no call overrides, followed through callers that only pass their
-    own parameter on (``_step_cmd(retry_count=0)`` -> ``_fallback(retry_count=retry_count)``)."""
+    parameter whose default some call leaves in place (the value model's call sites, the
+    same that decided the value), followed through callers that only pass their own
+    parameter on (``_step_cmd(retry_count=0)`` -> ``_fallback(retry_count=retry_count)``)."""
     expr = token.expr
     if isinstance(expr, ast.Call) and dotted_name(expr.func) == "str" and len(expr.args) == 1:
         expr = expr.args[0]
     function = module.enclosing_function(token.node)
     if not isinstance(expr, ast.Name) or function is None:
         return None
-    name = expr.id
+    values, name = values_of(module), expr.id
     for _ in range(4):
-        if name not in _defaults(function):
-            return None
-        calls = [
-            node
-            for node in module.nodes
-            if isinstance(node, ast.Call)
-            and (dotted_name(node.func) or "").split(".")[-1] == function.name
-        ]
-        passed = [_argument(call, function, name) for call in calls]
+        param = _defaulted_parameter(values, function, name)
+        sites = values.argument_sites(function, param) if param is not None else None
+        if sites is None:
+            return None  # no default, or calls that cannot all be read
         forwarded = {
-            (module.enclosing_function(call), value.id)
-            for call, value in zip(calls, passed)
-            if isinstance(value, ast.Name)
+            (owner, owner.module.enclosing_function(call), passed.id)
+            for call, passed, owner in sites
+            if isinstance(passed, ast.Name)
         }
-        if len(forwarded) == 1 and all(v is not None for v in passed):
-            caller, caller_name = forwarded.pop()
+        if len(forwarded) == 1 and all(passed is not None for _, passed, _ in sites):
+            owner, caller, caller_name = forwarded.pop()
             if caller is not None:  # every call hands on the caller's own parameter
-                function, name = caller, caller_name
+                values, function, name = owner, caller, caller_name
                 continue
-        missing = [call for call, value in zip(calls, passed) if value is None]
-        return _Default(function, name, missing, getattr(module, "generated", False))
+        missing = [(call, owner.module) for call, passed, owner in sites if passed is None]
+        missing.sort(key=lambda site: (site[1] is not module, str(site[1].path), site[0].lineno))
+        return _Default(function, name, missing, values.module.generated)
+    return None
+
+
+def _defaulted_parameter(values: Values, function: ast.AST, name: str) -> Optional[ast.arg]:
+    """The parameter ``name`` of ``function`` when it has a default and is never rebound."""
+    bindings = values.bindings(function).get(name, [])
+    if len(bindings) == 1 and isinstance(bindings[0], Param) and bindings[0].default is not None:
+        return bindings[0].arg
     return None
 
 
@@ -271,10 +276,17 @@ def _cause(module: ModuleModel, default: Optional[_Default]) -> str:
         return ""
     function, name = default.function, default.name
     if not default.missing:
-        return f": parameter {name!r} of {function.name}() keeps its default, no call passes it"
-    lines = [str(call.lineno) for call in default.missing[:5]]
+        return f": every call of {function.name}() passes the same constant as {name!r}"
+    lines = [_where(module, call, owner) for call, owner in default.missing[:5]]
     where = f" (line {', '.join(lines)})" if not default.generated else ""
     return f": {function.name}() is called without {name!r}{where}, so its default is used"
+
+
+def _where(module: ModuleModel, call: ast.Call, owner: ModuleModel) -> str:
+    """A call's line, with its file's name when it is in another module."""
+    if owner is module or owner.path is None:
+        return str(call.lineno)
+    return f"{owner.path.name}:{call.lineno}"
 
 
 def _counter_fix(module: ModuleModel, default: Optional[_Default]) -> Union[CallArgumentFix, str]:
@@ -302,33 +314,17 @@ def _counter_fix(module: ModuleModel, default: Optional[_Default]) -> Union[Call
             f"{scheduler.scheduler}'s attempt counter ({scheduler.counter}) is not a module "
             "attribute the call can read: pass it from where the scheduler hands it over"
         )
+    if any(owner is not module for _, owner in default.missing):
+        return (
+            "a call that leaves the parameter to its default is in another module: pass the "
+            "attempt counter there"
+        )
     return CallArgumentFix(
-        tuple(module.position(call) for call in default.missing),
+        tuple(module.position(call) for call, _ in default.missing),
         default.name,
         expression,
         needed,
     )
-
-
-def _defaults(function: ast.AST) -> set[str]:
-    arguments = function.args
-    positional = [a.arg for a in arguments.posonlyargs + arguments.args]
-    names = set(positional[len(positional) - len(arguments.defaults) :])
-    names |= {a.arg for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None}
-    return names
-
-
-def _argument(call: ast.Call, function: ast.AST, name: str) -> Optional[ast.expr]:
-    """The expression ``call`` passes for parameter ``name`` of ``function``, or None."""
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    positional = [a.arg for a in function.args.posonlyargs + function.args.args]
-    if positional and positional[0] in ("self", "cls"):
-        positional = positional[1:]
-    if name in positional and positional.index(name) < len(call.args):
-        return call.args[positional.index(name)]
-    return None
 
 
 def _is_count_literal(node: Optional[ast.AST]) -> bool:

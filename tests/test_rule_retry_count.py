@@ -3,7 +3,7 @@
 import textwrap
 
 import pytest
-from conftest import codes, fix, lint
+from conftest import codes, fix, lint, lint_tree
 
 POSITIVE = {
     "list literal with a string zero": """
@@ -330,6 +330,47 @@ def test_message_names_the_call_that_leaves_the_default():
     # The cause is the call of fallback() without retry_count (line 10), followed through
     # step_cmd(), which only hands fallback's own parameter on.
     assert "fallback() is called without 'retry_count' (line 10)" in diag.message
+
+
+def test_message_names_every_call_the_value_model_counted():
+    # The value model's call sites decide the value and name the calls: an unbound call
+    # (``Runner.step_cmd(self, "end")``) passes ``self`` positionally, so "end" is the step,
+    # not the retry count (counting self out of it would take "end" for the retry count).
+    code = """
+        import sys
+        class Runner:
+            def step_cmd(self, step, retry_count=0):
+                return [sys.executable, "flow.py", "step", step, "--run-id", "1",
+                        "--retry-count", str(retry_count)]
+            def run(self):
+                self.step_cmd("start")
+                Runner.step_cmd(self, "end")
+    """
+    (diag,) = lint(code, "MFK101")
+    assert "step_cmd() is called without 'retry_count' (line 8, 9)" in diag.message
+
+
+def test_a_call_in_another_module_is_named_and_withdraws_the_fix():
+    files = {
+        "pyproject.toml": '[project]\nname = "ext"\nversion = "0"\n',
+        "ext/__init__.py": "",
+        "ext/common.py": """
+            import sys
+            import prefect
+            def step_cmd(step, run_id, retry_count=0):
+                return [sys.executable, "flow.py", "step", step, "--run-id", run_id,
+                        "--retry-count", str(retry_count)]
+        """,
+        "ext/runner.py": """
+            from ext.common import step_cmd
+            def run(run_id):
+                return step_cmd("start", run_id)
+        """,
+    }
+    (diag,) = lint_tree(files, "MFK101")
+    assert diag.filename == "ext/common.py"
+    assert "step_cmd() is called without 'retry_count' (line runner.py:4)" in diag.message
+    assert diag.fix is None and "another module" in diag.no_fix_reason
 
 
 def test_message_for_a_literal_names_no_call():

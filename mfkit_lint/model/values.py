@@ -500,18 +500,34 @@ class Values:
         """What each call site of ``func`` passes as parameter ``arg`` (``default`` where a
         call leaves it out), with the value model of the caller's module. Empty when the calls
         cannot all be read: none in sight, or one with ``*args``/``**kwargs``."""
+        return [
+            (passed, owner) if passed is not None else (default, self)
+            for _, passed, owner in self.argument_sites(func, arg) or ()
+        ]
+
+    def argument_sites(
+        self, func: FunctionNode, arg: ast.arg
+    ) -> Optional[list[tuple[ast.Call, Optional[ast.expr], Values]]]:
+        """Each call of ``func`` (in this module and, in project mode, the others) with the
+        expression it passes as parameter ``arg`` (None where it leaves the parameter to its
+        default) and the value model of the caller's module. ``[]`` when nothing calls it,
+        None when the calls cannot all be read: the name defined twice or used other than by
+        calling it, or a call with ``*args``/``**kwargs``."""
         positional = [*getattr(func.args, "posonlyargs", []), *func.args.args]
         index = next((i for i, a in enumerate(positional) if a is arg), None)
-        out: list[tuple[Optional[ast.expr], Values]] = []
-        for call, offset, owner in self._call_sites(func):
+        sites = self._call_sites(func)
+        if sites is None:
+            return None
+        out: list[tuple[ast.Call, Optional[ast.expr], Values]] = []
+        for call, offset, owner in sites:
             if any(isinstance(a, ast.Starred) for a in call.args) or any(
                 k.arg is None for k in call.keywords
             ):
-                return []
+                return None
             passed = next((k.value for k in call.keywords if k.arg == arg.arg), None)
             if passed is None and index is not None and 0 <= index - offset < len(call.args):
                 passed = call.args[index - offset]
-            out.append((passed, owner) if passed is not None else (default, self))
+            out.append((call, passed, owner))
         return out
 
     def counts_from_zero(self, expr: ast.expr, depth: int = 0) -> bool:
@@ -539,30 +555,34 @@ class Values:
             return _zero_based_loop_index(self.module, binding.node)
         return False
 
-    def _call_sites(self, func: FunctionNode) -> list[tuple[ast.Call, int, Values]]:
+    def _call_sites(self, func: FunctionNode) -> Optional[list[tuple[ast.Call, int, Values]]]:
         """Calls of ``func`` with the positional offset of their arguments and the value model
         of the module they are in: this module's, plus (project mode) the other modules'.
 
-        Empty (cannot decide) when the name is defined twice or used other than by calling it.
+        None (cannot decide) when the name is defined twice or used other than by calling it.
         """
         module = self.module
         if len(module.functions.get(func.name, ())) != 1:
-            return []
+            return None
         args = func.args.args
         is_method = bool(args) and args[0].arg in ("self", "cls")
         modules = [module]
         if module.project is not None and not func.name.startswith("__"):
             others = module.project.modules_mentioning(func.name, besides=module.path)
             if any(func.name in other.functions for other in others):
-                return []  # another module defines the same name: cannot tell them apart
+                return None  # another module defines the same name: cannot tell them apart
             modules += others
         out = []
         for owner in modules:
             calls = owner.calls_by_name.get(func.name, [])
             if owner.name_loads.get(func.name, 0) != len(calls):
-                return []  # passed around or stored, not only called
+                return None  # passed around or stored, not only called
+            classes = {n.name for n in owner.nodes if isinstance(n, ast.ClassDef)}
             for call in calls:
-                bound = isinstance(call.func, ast.Attribute)
+                # ``obj.f(...)`` passes self implicitly; ``Class.f(obj, ...)`` passes it first
+                bound = isinstance(call.func, ast.Attribute) and not (
+                    isinstance(call.func.value, ast.Name) and call.func.value.id in classes
+                )
                 out.append((call, 1 if is_method and bound else 0, values_of(owner)))
         return out
 
