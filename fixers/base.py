@@ -108,8 +108,15 @@ class Codemod(cst.CSTTransformer):
             code = code[:start] + text + code[end:]
         try:
             return cst.parse_expression(code)
+        except cst.ParserSyntaxError:
+            pass
+        # An expression over several lines stands inside brackets of its context (a call's
+        # parentheses): parsed alone it needs them too, and they are dropped again.
+        try:
+            wrapped = cst.parse_expression(f"({code})")
         except cst.ParserSyntaxError as exc:
             raise FixNotApplicable from exc
+        return wrapped.with_changes(lpar=wrapped.lpar[1:], rpar=wrapped.rpar[:-1])
 
 
 def expression_at(

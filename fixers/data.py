@@ -8,14 +8,20 @@ character column) of a node's first character, as libcst's PositionProvider coun
 from __future__ import annotations
 
 import ast
+import io
+import re
+import string
 import textwrap
+import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 if TYPE_CHECKING:
     from mfkit_lint.model.commands import Command, Option, Token
+    from mfkit_lint.model.environment import EnvWrite
     from mfkit_lint.model.module import FunctionNode, ModuleModel
+    from mfkit_lint.model.templates import Template
 
 Position = tuple[int, int]
 
@@ -551,3 +557,409 @@ class BranchFix:
             str(data["branch"]),
             bool(data.get("inline", False)),
         )
+
+
+# -- parameters for init as METAFLOW_INIT_<NAME> (MFK203, MFK112) ----------------------------
+
+
+@dataclass(frozen=True)
+class StatementInsertion:
+    """Fix data of ``init_env:InsertStatement``: the statement ``code`` goes right after the
+    simple statement at ``after``. ``inline`` puts it on the same line, after ``; ``: in
+    generated code a line is one literal of the template, and only an edit inside one literal
+    can be written back."""
+
+    after: Position
+    code: str
+    inline: bool = False
+
+    CODEMOD = "init_env:InsertStatement"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"after": list(self.after), "code": self.code, "inline": self.inline}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> StatementInsertion:
+        line, column = data["after"]
+        return cls((int(line), int(column)), str(data["code"]), bool(data.get("inline", False)))
+
+
+@dataclass(frozen=True)
+class ExpressionEdits:
+    """Fix data of ``run_param_option:ReplaceRunParam``: text ranges inside the expression that
+    starts at ``node`` are replaced; each range must still hold ``old`` (an insertion is an
+    empty range). Positions as everywhere here: (1-based line, 0-based column)."""
+
+    node: Position
+    edits: tuple[tuple[Position, Position, str, str], ...]  # (start, end, new, old)
+
+    CODEMOD = "run_param_option:ReplaceRunParam"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "node": list(self.node),
+            "edits": [[*start, *end, new, old] for start, end, new, old in self.edits],
+        }
+
+
+InitEnvFix = Union[StatementInsertion, ExpressionEdits]
+INIT_ENV_PREFIX = "METAFLOW_INIT_"
+
+
+def init_env_fix(module: ModuleModel, write: EnvWrite) -> Union[InitEnvFix, str]:
+    """Also give ``init`` what an ignored variable carries, as the ``METAFLOW_INIT_<NAME>``
+    variables click reads for init's ``--<name>`` options, or why that cannot be decided.
+
+    Verified on Metaflow 2.19.39: the name is the parameter's name upper-cased with ``-`` as
+    ``_``; the value is parsed like the option's text (a string as is, ``3``, ``0.5``,
+    ``true``, JSON for a JSONType parameter); an empty value is not "unset" (a string
+    parameter stores ``""``, a number fails), so an empty or None value is not exported.
+    Two shapes are decided: the parameters' dict written as ``json.dumps(<dict>)`` (each item
+    exported next to it) and a shell ``NAME<P>=value`` assignment per parameter in a template
+    (an export of ``METAFLOW_INIT_<P>`` beside it, when the value is not empty). The old
+    variable stays: whatever reads it keeps working."""
+    from mfkit_lint.model.templates import HOLE
+
+    if write.shell:
+        return _shell_init_env(module, write)
+    if HOLE in write.name:
+        return (
+            f"{write.name.replace(HOLE, '<P>')} is written per parameter from Python: name it "
+            f"{INIT_ENV_PREFIX}<NAME> (the parameter's name upper-cased, '-' as '_') with a value "
+            "init can parse"
+        )
+    return _json_init_env(module, write)
+
+
+def _json_init_env(module: ModuleModel, write: EnvWrite) -> Union[InitEnvFix, str]:
+    from mfkit_lint.model.environment import subscript_key
+    from mfkit_lint.model.module import dotted_name
+
+    value = write.value
+    if not (
+        isinstance(value, ast.Call)
+        and dotted_name(value.func) == "json.dumps"
+        and len(value.args) == 1
+        and isinstance(value.args[0], (ast.Name, ast.Attribute))
+        and dotted_name(value.args[0]) is not None
+    ):
+        return (
+            f"{write.name} is not written as json.dumps(<the parameters' dict>) here, so which "
+            f"values it holds is unknown: export each parameter as {INIT_ENV_PREFIX}<NAME> "
+            "where the dict is"
+        )
+    quote = _quote_of(module, write.key)
+    dumps = dotted_name(value.func)
+    mapping = dotted_name(value.args[0])
+    name = (
+        f"{quote}{INIT_ENV_PREFIX}{quote} + name.upper().replace({quote}-{quote}, {quote}_{quote})"
+    )
+    item = f"value if isinstance(value, str) else {dumps}(value)"
+    loop, keep = f"for name, value in {mapping}.items()", "if value is not None"
+    items = f"{{{name}: {item} {loop} {keep}}}"
+    key, parent = write.where, module.parent(write.where)
+    if isinstance(parent, ast.Subscript) and subscript_key(parent) is key:
+        statement = module.parent(parent)
+        if isinstance(statement, ast.Assign) and statement.targets == [parent]:
+            target = ast.get_source_segment(module.source.text, parent.value)
+            if target is not None and "\n" not in target:
+                if module.generated:
+                    code = f"{target}.update({items})"  # on the line (one literal) it follows
+                else:
+                    # Laid out as a formatter would (libcst indents it like its block).
+                    lines = (f"{name}: (", f"    {item}", ")", loop, keep)
+                    body = "".join(f"        {line}\n" for line in lines)
+                    code = f"{target}.update(\n    {{\n{body}    }}\n)"
+                return StatementInsertion(module.position(statement), code, module.generated)
+    elif isinstance(parent, ast.Dict) and key in parent.keys:
+        # The other items right after the entry: ``{..., KEY: json.dumps(p), **{...}}``.
+        return _insert_after(module, parent, value, f", **{items}")
+    elif (
+        isinstance(key, ast.keyword)
+        and isinstance(parent, ast.Call)
+        and _dict_call(parent)
+        and all(k.arg is not None for k in parent.keywords)
+    ):
+        # ``dict(os.environ, KEY=json.dumps(p), **{...})`` (no other ``**``: a name in two
+        # of them would be a TypeError)
+        return _insert_after(module, parent, value, f", **{items}")
+    return (
+        f"{write.name} is set in a form the fix does not extend (setdefault, putenv, an entry "
+        "of a container's env list, a call that is not dict() or update()): export each "
+        f"parameter as {INIT_ENV_PREFIX}<NAME> there"
+    )
+
+
+def _dict_call(call: ast.Call) -> bool:
+    """``dict(...)`` or ``<mapping>.update(...)``: keywords become entries."""
+    func = call.func
+    return (isinstance(func, ast.Name) and func.id == "dict") or (
+        isinstance(func, ast.Attribute) and func.attr == "update"
+    )
+
+
+def _insert_after(module: ModuleModel, node: ast.expr, after: ast.expr, text: str) -> InitEnvFix:
+    end = module.span(after).end
+    where = (end.row, end.column - 1)
+    return ExpressionEdits(module.position(node), ((where, where, text, ""),))
+
+
+def _quote_of(module: ModuleModel, key: Optional[ast.AST]) -> str:
+    """The quote character the key literal is written with (so that generated code keeps
+    its template's quoting), double by default."""
+    if isinstance(key, ast.Constant):
+        text = ast.get_source_segment(module.source.text, key) or ""
+        text = text.lstrip("rRbBuUfF")
+        if text[:1] in ("'", '"'):
+            return text[0]
+    return '"'
+
+
+_ASSIGNMENT_WORDS = ("export", "declare", "-x", "readonly")
+
+
+def _shell_init_env(module: ModuleModel, write: EnvWrite) -> Union[InitEnvFix, str]:
+    from mfkit_lint.model.module import call_name
+    from mfkit_lint.model.shell import split_commands
+    from mfkit_lint.model.templates import HOLE
+
+    template = write.template
+    name = write.name
+    if HOLE not in name:
+        return (
+            f"{name} holds all the parameters in one text of the script, and init needs one "
+            f"{INIT_ENV_PREFIX}<NAME> per parameter: export each where the script is generated"
+        )
+    if template is None or template.offsets is None or not name.endswith(HOLE):
+        return f"{name.replace(HOLE, '<P>')} is not one shell assignment per parameter"
+    if name.count(HOLE) != 1:
+        return f"the parameter's name in {name.replace(HOLE, '<P>')} is pieced together"
+    command = next(
+        (c for c in split_commands(template.text) if any(w.start == write.name_start for w in c)),
+        None,
+    )
+    if command is None or not all(
+        w.text in _ASSIGNMENT_WORDS or _ASSIGNMENT.match(w.text) for w in command
+    ):
+        return (
+            f"{name.replace(HOLE, '<P>')} is set for one command only: export "
+            f"{INIT_ENV_PREFIX}<NAME> for init's command"
+        )
+    word = next(w for w in command if w.start == write.name_start)
+    raw = template.text[word.start : word.end]
+    if not raw.startswith(name + "="):
+        return f"the name {name.replace(HOLE, '<P>')} is quoted in the script"
+    value = raw[len(name) + 1 :]
+    name_expr = template.hole_expr(write.name_start + len(name) - 1)
+    if name_expr is None:
+        return "the parameter's name is not an expression of the template"
+    spelling = _Spelling.of(module, template)
+    if isinstance(spelling, str):
+        return spelling
+    # init's name for the parameter: upper-cased, '-' as '_' (the shell name already works
+    # without a '-', so the replace only matters to a name a shell would have refused).
+    name_code = ast.get_source_segment(module.source.text, name_expr) or ""
+    if not (isinstance(name_expr, ast.Call) and call_name(name_expr) == "upper"):
+        name_code = f"({name_code}).upper()" if not _simple(name_expr) else f"{name_code}.upper()"
+    quote = spelling.other if spelling.kind == "f" else '"'
+    name_code += f".replace({quote}-{quote}, {quote}_{quote})"
+    # "; [ -z V ] || export METAFLOW_INIT_<P>=V": an empty value stays unset for init.
+    shown = _value_pieces(word.start + len(name) + 1, value)
+    pieces: list[Piece] = ["; [ -z ", *shown, " ] || export " + INIT_ENV_PREFIX, (name_code, None)]
+    pieces += ["=", *shown]
+    at = command[-1].end
+    return spelling.insert(module, template, at, pieces)
+
+
+# ``NAME=value`` (the name may hold a template hole, U+FFFC).
+_ASSIGNMENT = re.compile("[A-Za-z_\ufffc][A-Za-z0-9_\ufffc]*=")
+
+
+def _simple(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+
+
+# A piece of text to insert into a template: its own characters, or ("hole", index) for a copy
+# of the template's field at ``index`` (with its expression), or (code, None) for a new field.
+Piece = Union[str, tuple]
+
+
+def _value_pieces(start: int, value: str) -> list[Piece]:
+    """The value's characters, its holes as copies of the template's fields."""
+    from mfkit_lint.model.templates import HOLE
+
+    pieces: list[Piece] = []
+    for k, char in enumerate(value):
+        pieces.append(("hole", start + k) if char == HOLE else char)
+    return pieces
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    """How text is written into a template's literal: its quote, its prefix, and how a field
+    is filled (an f-string field, or a ``%``/``.format`` field with its argument)."""
+
+    kind: str  # "f", "%" or "format"
+    literal: ast.expr
+    quote: str
+    raw: bool
+    arguments: Optional[ast.expr]  # the % right side, or the .format call
+
+    @property
+    def other(self) -> str:
+        """The quote for Python code written inside the literal (an f-string field)."""
+        return '"' if self.quote[0] == "'" else "'"
+
+    @classmethod
+    def of(cls, module: ModuleModel, template: Template) -> Union[_Spelling, str]:
+        from mfkit_lint.model.templates import template_of
+
+        literal = template.node
+        parent = module.parent(literal)
+        if isinstance(literal, ast.JoinedStr):
+            kind, arguments, outer = "f", None, literal
+        elif (
+            isinstance(literal, ast.Constant)
+            and isinstance(parent, ast.BinOp)
+            and isinstance(parent.op, ast.Mod)
+            and parent.left is literal
+            and not isinstance(parent.right, ast.Dict)
+            and "%(" not in literal.value
+        ):
+            kind, arguments, outer = "%", parent.right, parent
+        elif (
+            isinstance(literal, ast.Constant)
+            and isinstance(parent, ast.Attribute)
+            and parent.attr == "format"
+            and isinstance(module.parent(parent), ast.Call)
+            and _auto_fields(literal.value)
+            and not any(isinstance(a, ast.Starred) for a in module.parent(parent).args)
+        ):
+            kind, arguments = "format", module.parent(parent)
+            outer = arguments
+        else:
+            return "the script's text is pieced together in a way the fix cannot follow"
+        whole = template_of(module, outer)
+        if whole is None or whole.text != template.text:
+            return "the script's text is pieced together in a way the fix cannot follow"
+        code = ast.get_source_segment(module.source.text, literal) or ""
+        if _string_tokens(code) != 1:
+            return "the script's text is written in several literals"
+        body = code.lstrip("rRbBuUfF")
+        prefix = code[: len(code) - len(body)].lower()
+        quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+        return cls(kind, outer, quote, "r" in prefix, arguments)
+
+    def insert(
+        self, module: ModuleModel, template: Template, at: int, pieces: list[Piece]
+    ) -> Union[ExpressionEdits, str]:
+        """Edits inserting ``pieces`` after character ``at - 1`` of the template."""
+        from mfkit_lint.model.templates import HOLE
+
+        source = module.source.text
+        text, arguments = "", []
+        for piece in pieces:
+            if isinstance(piece, str):
+                spelled = self._char(piece)
+                if spelled is None:
+                    return "the inserted text cannot be spelled in this literal"
+                text += spelled
+                continue
+            if piece[0] == "hole":
+                a, b = template.offsets[piece[1]]
+                expr = template.hole_expr(piece[1])
+                code = ast.get_source_segment(source, expr) if expr is not None else None
+                if code is None:
+                    return "a value of the script is not an expression the fix can repeat"
+                field = source[a:b]
+            else:
+                code, field = piece[0], None
+            if self.kind == "f":
+                if field is None:
+                    if self.quote[0] in code or "\\" in code:
+                        return "the name cannot be written inside this f-string"
+                    field = "{%s}" % code
+            else:
+                field = field or ("%s" if self.kind == "%" else "{}")
+                arguments.append(code)
+            text += field
+        where = _after(module, template, at)
+        edits = [(where, where, text, "")]
+        if arguments:
+            args = self._argument_edits(module, template.text.count(HOLE, 0, at), arguments)
+            if isinstance(args, str):
+                return args
+            edits += args
+        return ExpressionEdits(module.position(self.literal), tuple(edits))
+
+    def _char(self, char: str) -> Optional[str]:
+        if char == "\\" or char == "\n" or (len(self.quote) == 1 and char == self.quote):
+            if self.raw:
+                return None
+            return {"\\": "\\\\", "\n": "\\n"}.get(char, "\\" + char)
+        if self.kind == "%" and char == "%":
+            return "%%"
+        if self.kind != "%" and char in "{}":
+            return char * 2
+        return char
+
+    def _argument_edits(self, module: ModuleModel, index: int, new: list[str]) -> Union[list, str]:
+        """The new arguments go at position ``index`` of the ``%`` tuple or the ``.format``
+        call, so every field keeps its own."""
+        joined = ", ".join(new)
+        if self.kind == "format":
+            values = list(self.arguments.args)
+        elif isinstance(self.arguments, ast.Tuple):
+            values = list(self.arguments.elts)
+        else:
+            # One value right of ``%``: it becomes a tuple with the new ones.
+            single = self.arguments
+            if index not in (0, 1) or isinstance(single, ast.Starred):
+                return "the values of the script's fields cannot be followed"
+            start, end = _start(module, single), _end(module, single)
+            if index == 0:
+                return [(start, start, f"({joined}, ", ""), (end, end, ")", "")]
+            return [(start, start, "(", ""), (end, end, f", {joined})", "")]
+        if (
+            not values
+            or index > len(values)
+            or any(isinstance(v, ast.Starred) for v in values[:index])
+        ):
+            return "the values of the script's fields cannot be followed"
+        if index < len(values):
+            where = _start(module, values[index])
+            return [(where, where, f"{joined}, ", "")]
+        where = _end(module, values[-1])
+        return [(where, where, f", {joined}", "")]
+
+
+def _start(module: ModuleModel, node: ast.AST) -> Position:
+    return module.position(node)
+
+
+def _end(module: ModuleModel, node: ast.AST) -> Position:
+    end = module.span(node).end
+    return (end.row, end.column - 1)
+
+
+def _after(module: ModuleModel, template: Template, at: int) -> Position:
+    location = module.source.location_at(template.offsets[at - 1][1])
+    return (location.row, location.column - 1)
+
+
+def _auto_fields(text: str) -> bool:
+    """Every ``{}`` field of a ``.format`` text is numbered automatically."""
+    try:
+        return all(field in ("", None) for _, field, _, _ in string.Formatter().parse(text))
+    except ValueError:
+        return False
+
+
+def _string_tokens(code: str) -> int:
+    kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_START", -1)}
+    try:
+        return sum(
+            1 for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type in kinds
+        )
+    except (tokenize.TokenError, SyntaxError):
+        return 0

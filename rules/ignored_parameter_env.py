@@ -8,6 +8,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import init_env_fix
 from mfkit_lint.model.environment import (
     EnvWrite,
     code_string_writes,
@@ -47,7 +48,8 @@ class IgnoredParameterEnv(Rule):
     triggers = (_PARAMETER_NEEDLE.encode(),)
     fix = FixSpec(
         Applicability.UNSAFE,
-        "Rename METAFLOW_PARAMETER_<NAME> to METAFLOW_INIT_<NAME>",
+        "Give init each parameter as METAFLOW_INIT_<NAME> (METAFLOW_PARAMETER_<NAME> renamed, "
+        "METAFLOW_PARAMETERS' items exported beside it)",
         "ignored_parameter_env:RenameParameterEnv",
     )
 
@@ -81,6 +83,32 @@ class IgnoredParameterEnv(Rule):
             """,
             line=6,
             column=18,
+            fixed="""
+            import json, os
+            def init_env(parameters):
+                init_env = os.environ.copy()
+                if parameters:
+                    init_env["METAFLOW_PARAMETERS"] = json.dumps(parameters)
+                    init_env.update(
+                        {
+                            "METAFLOW_INIT_" + name.upper().replace("-", "_"): (
+                                value if isinstance(value, str) else json.dumps(value)
+                            )
+                            for name, value in parameters.items()
+                            if value is not None
+                        }
+                    )
+                return init_env
+            """,
+        ),
+        Invalid(
+            """
+            import os
+            def init_env(parameters_json):
+                return {**os.environ, "METAFLOW_PARAMETERS": parameters_json}
+            """,
+            line=4,
+            column=27,
         ),
         Invalid(
             """
@@ -119,12 +147,16 @@ class IgnoredParameterEnv(Rule):
             if write.name == PARAMETERS_JSON:
                 if json_read:
                     continue  # turned into METAFLOW_INIT_<NAME> by this module or Metaflow's helper
-                yield Finding(
-                    where,
+                fix = init_env_fix(module, write)
+                message = (
                     f"init never reads {PARAMETERS_JSON}: it stores every parameter's default; "
                     "pass each parameter to init as --<name> value, or export it as "
-                    f"{INIT_PREFIX}<NAME>",
+                    f"{INIT_PREFIX}<NAME>"
                 )
+                if isinstance(fix, str):
+                    yield Finding(where, message, no_fix_reason=fix)
+                else:
+                    yield Finding(where, message, fix.to_data(), codemod=fix.CODEMOD)
                 continue
             suffix = write.name[len(PARAMETER_PREFIX) :].replace(HOLE, "<NAME>")
             prefix_span = _prefix_span(module, write)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from typing import Optional
+from typing import Optional, Union
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
-from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import InitEnvFix, StatementInsertion, init_env_fix
 from mfkit_lint.model.commands import Command, commands_of
 from mfkit_lint.model.environment import (
     EnvWrite,
@@ -47,10 +48,10 @@ class ParamsNotForwardedToInit(Rule):
     summary = "trigger-time parameters kept in variables Metaflow never reads; init gets none"
     capability = Cap.RUN_PARAMS
     triggers = (b"_PARAM",)
-    no_fix = (
-        "the values are read at run time from the scheduler's inputs: pass each to init "
-        "as --<name> value (or export METAFLOW_INIT_<NAME>) where the generated code "
-        "has them; which inputs hold which parameter is the extension's design"
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        "Also export each parameter as METAFLOW_INIT_<NAME>, where the ignored variable is set",
+        StatementInsertion.CODEMOD,
     )
 
     VALID = (
@@ -85,7 +86,12 @@ class ParamsNotForwardedToInit(Rule):
 
                 def _build_init_module(self, params):
                     param_collection = "\\n".join(
-                        'MF_PARAM_%s="$%s"' % (pname.upper(), pname) for pname in params
+                        'MF_PARAM_%s="$%s"'
+                        % (
+                            pname.upper(),
+                            pname,
+                        )
+                        for pname in params
                     )
                     init_parts = self._base_cmd_parts() + [
                         "init", "--run-id", "$RUN_ID", "--task-id", "windmill-params",
@@ -105,8 +111,40 @@ class ParamsNotForwardedToInit(Rule):
             '''.format(param_collection=param_collection, init_cmd=base_init_cmd)
                     return script
             """,
-            line=11,
+            line=16,
             column=13,
+            fixed="""
+            class Compiler:
+                def _base_cmd_parts(self):
+                    return ["python3", self.flow_file, "--no-pylint", "--quiet"]
+
+                def _build_init_module(self, params):
+                    param_collection = "\\n".join(
+                        'MF_PARAM_%s="$%s"; [ -z "$%s" ] || export METAFLOW_INIT_%s="$%s"'
+                        % (
+                            pname.upper(),
+                            pname, pname, pname.upper().replace("-", "_"), pname,
+                        )
+                        for pname in params
+                    )
+                    init_parts = self._base_cmd_parts() + [
+                        "init", "--run-id", "$RUN_ID", "--task-id", "windmill-params",
+                    ]
+                    for tag in self.tags:
+                        init_parts += ["--tag", tag]
+                    base_init_cmd = " ".join(init_parts)
+                    script = '''\\
+            #!/bin/bash
+            set -e
+            {param_collection}
+            if [ -n "$ORIGIN_RUN_ID" ]; then
+              {init_cmd} --clone-run-id "$ORIGIN_RUN_ID"
+            else
+              {init_cmd}
+            fi
+            '''.format(param_collection=param_collection, init_cmd=base_init_cmd)
+                    return script
+            """,
         ),
         Invalid(
             """
@@ -119,6 +157,35 @@ class ParamsNotForwardedToInit(Rule):
             """,
             line=6,
             column=24,
+        ),
+        Invalid(
+            """
+            import json, os, subprocess, sys
+            def run_init(flow_file, run_id, params):
+                env = os.environ.copy()
+                env["METAFLOW_PARAMS"] = json.dumps(params)
+                cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "p"]
+                subprocess.run(cmd, env=env, check=True)
+            """,
+            line=6,
+            column=39,
+            fixed="""
+            import json, os, subprocess, sys
+            def run_init(flow_file, run_id, params):
+                env = os.environ.copy()
+                env["METAFLOW_PARAMS"] = json.dumps(params)
+                env.update(
+                    {
+                        "METAFLOW_INIT_" + name.upper().replace("-", "_"): (
+                            value if isinstance(value, str) else json.dumps(value)
+                        )
+                        for name, value in params.items()
+                        if value is not None
+                    }
+                )
+                cmd = [sys.executable, flow_file, "init", "--run-id", run_id, "--task-id", "p"]
+                subprocess.run(cmd, env=env, check=True)
+            """,
         ),
     )
 
@@ -138,16 +205,33 @@ class ParamsNotForwardedToInit(Rule):
         if not carriers or reads_env(module, _CARRIER_PREFIXES):
             return
         carrier = carriers[0]
+        fix = _fix(module, carriers)
         for command in inits:
             if not _gets_no_parameters(module, command):
                 continue
-            yield Finding(
-                command.subcommand.span,
+            message = (
                 f"init gets no flow parameters: they are kept in {_describe(carrier)} "
                 f"({_where(module, carrier)}), which Metaflow never reads, and this init "
                 f"passes no --<name> options; pass each parameter to init as --<name> value, or "
-                f"export it as {INIT_ENV_PREFIX}<NAME>",
+                f"export it as {INIT_ENV_PREFIX}<NAME>"
             )
+            if isinstance(fix, str):
+                yield Finding(command.subcommand.span, message, no_fix_reason=fix)
+            else:
+                yield Finding(command.subcommand.span, message, fix.to_data(), codemod=fix.CODEMOD)
+
+
+def _fix(module: ModuleModel, carriers: list[EnvWrite]) -> Union[InitEnvFix, str]:
+    """One place sets the ignored variables: also export them there as init reads them."""
+    places = {
+        (w.name, w.where if isinstance(w.where, Span) else module.span(w.where)) for w in carriers
+    }
+    if len(places) != 1:
+        return (
+            "the parameters are kept in several places; export each as "
+            f"{INIT_ENV_PREFIX}<NAME> where init's environment is made"
+        )
+    return init_env_fix(module, carriers[0])
 
 
 def _describe(write: EnvWrite) -> str:

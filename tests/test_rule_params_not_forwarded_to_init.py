@@ -101,8 +101,8 @@ def test_silent(code):
 
 def test_reported_on_init_naming_the_carrier():
     (diag,) = lint(WINDMILL, "MFK112")
-    assert (diag.location.row, diag.location.column) == (11, 13)
-    assert "MF_PARAM_<P> (line 8)" in diag.message
+    assert (diag.location.row, diag.location.column) == (16, 13)
+    assert "MF_PARAM_<P> (line 9)" in diag.message
     assert "METAFLOW_INIT_<NAME>" in diag.message
 
 
