@@ -74,7 +74,11 @@ class Codemod(cst.CSTTransformer):
         if line_index < 0 or line_index >= len(lines):
             raise FixNotApplicable
         if line_index == 0:
-            column = position[1] - start.column
+            # The node's code starts with its own parentheses; its range starts after them.
+            lead = "".join(self.module.code_for_node(p) for p in getattr(node, "lpar", ()))
+            if "\n" in lead:
+                raise FixNotApplicable
+            column = position[1] - start.column + len(lead)
         else:
             # libcst prints a node's continuation lines without the indentation of the block
             # around it: count columns from the end of the line, which is the same text.

@@ -685,7 +685,8 @@ def _json_init_env(module: ModuleModel, write: EnvWrite) -> Union[InitEnvFix, st
         return _insert_after(module, parent, value, f", **{items}")
     return (
         f"{write.name} is set in a form the fix does not extend (setdefault, putenv, an entry "
-        "of a container's env list, a call that is not dict() or update()): export each "
+        "of a container's env list, a call that is not dict() or update() or that also "
+        "unpacks another mapping): export each "
         f"parameter as {INIT_ENV_PREFIX}<NAME> there"
     )
 
@@ -768,7 +769,69 @@ def _shell_init_env(module: ModuleModel, write: EnvWrite) -> Union[InitEnvFix, s
     pieces: list[Piece] = ["; [ -z ", *shown, " ] || export " + INIT_ENV_PREFIX, (name_code, None)]
     pieces += ["=", *shown]
     at = command[-1].end
+    if not _ends_line(module, template, at, spelling.literal):
+        return (
+            f"what follows {name.replace(HOLE, '<P>')}'s assignment in the script is not "
+            "known: the piece is joined into the script in a way the fix cannot follow"
+        )
     return spelling.insert(module, template, at, pieces)
+
+
+def _ends_line(module: ModuleModel, template: Template, at: int, outer: ast.expr) -> bool:
+    """The command ends a line of the script at ``at``: a line break or ``;`` follows it in
+    the template, or the template is one line of a list joined with line breaks (an element,
+    a comprehension's item, or appended to a list that is joined so)."""
+    rest = template.text[at:].lstrip(" \t")
+    if rest:
+        return rest[0] in "\n;"
+    parent = module.parent(outer)
+    if isinstance(parent, (ast.GeneratorExp, ast.ListComp)) and parent.elt is outer:
+        return _newline_join(module.parent(parent)) is parent
+    if isinstance(parent, ast.List):
+        return _newline_join(module.parent(parent)) is parent or _list_joined(module, parent)
+    if (
+        isinstance(parent, ast.Call)
+        and isinstance(parent.func, ast.Attribute)
+        and parent.func.attr == "append"
+        and parent.args == [outer]
+    ):
+        return _list_joined(module, parent.func.value)
+    return False
+
+
+def _list_joined(module: ModuleModel, node: ast.AST) -> bool:
+    """The list (a name, or a list display assigned to one) is joined with line breaks in
+    the same function (``"\\n".join(lines)``, ``"\\n".join(lines + [...])``)."""
+    if isinstance(node, ast.List):
+        statement = module.parent(node)
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            return False
+        node = statement.targets[0]
+    if not isinstance(node, ast.Name):
+        return False
+    scope = module.enclosing_function(node) or module.tree
+    for call in ast.walk(scope):
+        joined = _newline_join(call)
+        if joined is not None and any(
+            isinstance(n, ast.Name) and n.id == node.id for n in ast.walk(joined)
+        ):
+            return True
+    return False
+
+
+def _newline_join(call: Optional[ast.AST]) -> Optional[ast.expr]:
+    """What ``"\\n".join(x)`` joins, or None for any other node."""
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "join"
+        and isinstance(call.func.value, ast.Constant)
+        and call.func.value.value == "\n"
+        and len(call.args) == 1
+        and not call.keywords
+    ):
+        return call.args[0]
+    return None
 
 
 # ``NAME=value`` (the name may hold a template hole, U+FFFC).

@@ -1,5 +1,7 @@
 """MFK203 ignored-parameter-env."""
 
+import textwrap
+
 import pytest
 from conftest import codes, fix, fixes_in_generated_code, lint
 
@@ -122,7 +124,6 @@ def test_message_says_what_metaflow_reads():
     (diag,) = lint(POSITIVE["JSON of all parameters in the init environment (prefect)"], "MFK203")
     assert "never reads METAFLOW_PARAMETERS" in diag.message
     assert "METAFLOW_INIT_<NAME>" in diag.message
-    assert diag.fix is None  # no rename for the JSON form
     assert (diag.location.row, diag.location.column) == (6, 18)
 
 
@@ -167,10 +168,150 @@ def test_unsafe_fix_renames_the_prefix(name, before, after):
     assert fix(fixed, "MFK203", unsafe=True) == fixed
 
 
-def test_generated_code_fixes_are_written_back_or_explained_and_json_gets_none():
+def test_generated_code_fixes_are_written_back_or_explained():
     fixes_in_generated_code(POSITIVE["generated code in a multi-line template"], "MFK203")
-    (diag,) = lint(POSITIVE["JSON of all parameters in the init environment (prefect)"], "MFK203")
-    assert diag.fix is None
+    (diag,) = fixes_in_generated_code(
+        POSITIVE["generated code in a returned list of lines"], "MFK203"
+    )
+    assert diag.fix is not None
+
+
+# The JSON of all parameters: each item is also exported as METAFLOW_INIT_<NAME> right where
+# the JSON is written, in the shapes extensions write it.
+JSON_FIXES = {
+    "assignment to the init env (prefect)": (
+        POSITIVE["JSON of all parameters in the init environment (prefect)"],
+        """
+        import json, os
+        def init_env(parameters):
+            init_env = os.environ.copy()
+            if parameters:
+                init_env["METAFLOW_PARAMETERS"] = json.dumps(parameters)
+                init_env.update(
+                    {
+                        "METAFLOW_INIT_" + name.upper().replace("-", "_"): (
+                            value if isinstance(value, str) else json.dumps(value)
+                        )
+                        for name, value in parameters.items()
+                        if value is not None
+                    }
+                )
+            return init_env
+        """,
+    ),
+    "os.environ of a method, the dict an attribute, single quotes": (
+        """
+        import json, os
+        class Runner:
+            def run_init(self):
+                os.environ['METAFLOW_PARAMETERS'] = json.dumps(self.params)  # for init
+                return os.environ
+        """,
+        """
+        import json, os
+        class Runner:
+            def run_init(self):
+                os.environ['METAFLOW_PARAMETERS'] = json.dumps(self.params)  # for init
+                os.environ.update(
+                    {
+                        'METAFLOW_INIT_' + name.upper().replace('-', '_'): (
+                            value if isinstance(value, str) else json.dumps(value)
+                        )
+                        for name, value in self.params.items()
+                        if value is not None
+                    }
+                )
+                return os.environ
+        """,
+    ),
+    "dict display with the entry first": (
+        """
+        import json, os
+        def init_env(params):
+            return {"METAFLOW_PARAMETERS": json.dumps(params), **os.environ}
+        """,
+        """
+        import json, os
+        def init_env(params):
+            return {"METAFLOW_PARAMETERS": json.dumps(params), **{"METAFLOW_INIT_" + name.upper().replace("-", "_"): value if isinstance(value, str) else json.dumps(value) for name, value in params.items() if value is not None}, **os.environ}
+        """,
+    ),
+    "dict() keyword": (
+        """
+        import json, os
+        def init_env(params):
+            return dict(os.environ, METAFLOW_PARAMETERS=json.dumps(params))
+        """,
+        """
+        import json, os
+        def init_env(params):
+            return dict(os.environ, METAFLOW_PARAMETERS=json.dumps(params), **{"METAFLOW_INIT_" + name.upper().replace("-", "_"): value if isinstance(value, str) else json.dumps(value) for name, value in params.items() if value is not None})
+        """,
+    ),
+    "generated lines, written back on the line (one literal)": (
+        POSITIVE["generated code in a returned list of lines"],
+        """
+        import json
+        _INDENT = "    "
+        def start_lines():
+            return [
+                "init_env: dict[str, str] = os.environ.copy()",
+                "if parameters:",
+                _INDENT + 'init_env["METAFLOW_PARAMETERS"] = json.dumps(parameters); init_env.update({"METAFLOW_INIT_" + name.upper().replace("-", "_"): value if isinstance(value, str) else json.dumps(value) for name, value in parameters.items() if value is not None})',
+                "_run_cmd(init_cmd, extra_env=init_env)",
+            ]
+        def write_start(out):
+            out.write("\\n".join(start_lines()))
+        """,
+    ),
+}
+
+
+@pytest.mark.parametrize(("before", "after"), JSON_FIXES.values(), ids=JSON_FIXES.keys())
+def test_json_items_are_also_exported_as_init_reads_them(before, after):
+    assert fix(before, "MFK203") == textwrap.dedent(before)  # unsafe only
+    fixed = fix(before, "MFK203", unsafe=True)
+    assert fixed == textwrap.dedent(after)
+    assert codes(fixed, "MFK") == []
+    assert fix(fixed, "MFK203", unsafe=True) == fixed
+
+
+NO_JSON_FIX = {
+    "the JSON made elsewhere": (
+        """
+        import os
+        def init_env(parameters_json):
+            return {**os.environ, "METAFLOW_PARAMETERS": parameters_json}
+        """,
+        "is not written as json.dumps",
+    ),
+    "a call that is not dict()": (
+        """
+        import json
+        def init_env(make_env, params):
+            return make_env(METAFLOW_PARAMETERS=json.dumps(params))
+        """,
+        "a call that is not dict() or update()",
+    ),
+    "a container env entry": (
+        POSITIVE["Kubernetes env entry"],
+        "not written as json.dumps",
+    ),
+    "dict() with another ** (a name in both would be a TypeError)": (
+        """
+        import json, os
+        def init_env(params, extra):
+            return dict(METAFLOW_PARAMETERS=json.dumps(params), **extra)
+        """,
+        "a call that is not dict() or update()",
+    ),
+}
+
+
+@pytest.mark.parametrize(("code", "reason"), NO_JSON_FIX.values(), ids=NO_JSON_FIX.keys())
+def test_no_json_fix_says_why(code, reason):
+    (diag,) = lint(code, "MFK203")
+    assert diag.fix is None and reason in diag.no_fix_reason
 
 
 def test_safe_fix_run_leaves_it():
