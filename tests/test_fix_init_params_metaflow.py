@@ -85,9 +85,9 @@ def _stored(cwd: Path, run_id: str) -> dict:
 
 
 def _init(cwd: Path, run_id: str, env: dict) -> None:
+    argv = [sys.executable, "flow.py", "--quiet", "--no-pylint", "init", "--run-id", run_id]
     done = subprocess.run(
-        [sys.executable, "flow.py", "--quiet", "--no-pylint", "init"]
-        + ["--run-id", run_id, "--task-id", "p-1"],
+        [*argv, "--task-id", "p-1"],
         cwd=cwd,
         env=_env(cwd, env),
         capture_output=True,
