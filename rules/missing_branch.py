@@ -156,15 +156,28 @@ class MissingBranch(Rule):
                     "where the deployment keeps its @project options",
                 )
                 continue
-            yield Finding(
-                command.subcommand.span,
+            message = (
                 f"{command.name!r} command without --branch although the branch is available "
-                f"as {branch!r}: @project runs it on the user.<name> branch instead",
-                _branch_fix_data(module, command, branch),
+                f"as {branch!r}: @project runs it on the user.<name> branch instead"
             )
+            if not _simple_reference(branch):
+                yield Finding(
+                    command.subcommand.span,
+                    message,
+                    no_fix_reason=f"{branch} may be absent where the code tests it with .get(): "
+                    "pass --branch the way the other command does",
+                )
+                continue
+            fix_data = _branch_fix_data(module, command, branch)
+            yield Finding(command.subcommand.span, message, fix_data)
 
 
 BRANCH_ENV_VARS = ("METAFLOW_FLOW_BRANCH", "METAFLOW_BRANCH")
+
+
+def _simple_reference(text: str) -> bool:
+    """A name or ``self.<name>``: a value the fix can test and pass as it is."""
+    return all(part.isidentifier() for part in text.split(".")) and text.count(".") <= 1
 
 
 def _sets_branch_env(module: ModuleModel) -> bool:
@@ -183,18 +196,17 @@ def _branch_values(module: ModuleModel, commands: list[Command]) -> list[ast.exp
 
 
 def _branch_in_scope(module: ModuleModel, command: Command, known: list[ast.expr]) -> Optional[str]:
+    """How the branch can be read where ``command`` is built: an expression another command
+    of the module passes as --branch (a name, ``self.<attr>``, or an entry of a plan dict such
+    as ``self.plan["branch"]``) that reads the same here, or a variable named like a branch."""
     function = command.function
-    local = values_of(module).bindings(function) if function is not None else {}
+    values = values_of(module)
+    local = values.bindings(function) if function is not None else {}
     for expr in known:
-        if isinstance(expr, ast.Name) and (expr.id in local or values_of(module).is_global(expr)):
+        if isinstance(expr, ast.Name) and (expr.id in local or values.is_global(expr)):
             return expr.id
-        if (
-            isinstance(expr, ast.Attribute)
-            and isinstance(expr.value, ast.Name)
-            and expr.value.id == "self"
-            and "self" in local
-        ):
-            return f"self.{expr.attr}"
+        if function is not None and values.readable_in(expr, function):
+            return ast.unparse(expr)
     for name in BRANCH_NAMES:
         if name in local:
             return name

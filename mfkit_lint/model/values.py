@@ -188,6 +188,35 @@ class Values:
         scope, _ = self.lookup(name.id, name)
         return scope is None or scope is self.module.tree
 
+    def readable_in(self, expr: ast.expr, scope: ast.AST) -> bool:
+        """``expr`` can be read as it is inside ``scope`` (a function): the root of its
+        attribute, subscript and ``.get(...)`` chain (``self.plan["project"]["branch"]``,
+        ``plan.get("branch")``) is a name bound in ``scope`` or a module global, and the keys
+        are constants."""
+        node = expr
+        while True:
+            constant_key = isinstance(node, ast.Subscript) and isinstance(
+                _subscript_key(node), ast.Constant
+            )
+            if isinstance(node, ast.Attribute) or constant_key:
+                node = node.value
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and len(node.args) == 1
+                and not node.keywords
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                node = node.func.value
+            else:
+                break
+        if not isinstance(node, ast.Name):
+            return False
+        return node.id in self.bindings(scope) or (
+            node.id not in ("self", "cls") and self.is_global(node)
+        )
+
     def parameter(self, node: ast.AST) -> Optional[ast.arg]:
         """The parameter a bare name refers to, if it is a parameter that is never reassigned."""
         if not isinstance(node, ast.Name):
@@ -656,6 +685,11 @@ def _reaching_values(scope: ast.AST, use: ast.expr, around: set[int]) -> _Reachi
         start = tuple(a for a in every if a.arg == name)
     block(list(getattr(scope, "body", [])), start)
     return found[0] if found else None
+
+
+def _subscript_key(node: ast.Subscript) -> ast.AST:
+    key = node.slice
+    return key.value if type(key).__name__ == "Index" else key  # Python 3.8 wraps it
 
 
 def _attribute_stores(module: ModuleModel, attr: str) -> list[ast.Attribute]:

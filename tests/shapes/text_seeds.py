@@ -634,6 +634,82 @@ PROJECT_FORWARDED_SHAPES = (
     ),
 )
 
+# A runner whose plan dict carries the @project branch (MFK102): init passes it from the plan,
+# a step command built where the same plan is in reach does not.
+PLAN_RUNNER = """
+import sys
+
+<<module>>
+
+
+class Runner:
+    def __init__(self, plan):
+        self.plan = plan
+
+    def init_cmd(self, run_id):
+        cmd = [sys.executable, self.plan["flow_file"]]
+        if self.plan.get("branch"):
+            cmd += ["--branch", self.plan["branch"]]
+        return cmd + ["init", "--run-id", run_id, "--task-id", "params"]
+
+    def step_cmd(self, step_name, run_id, task_id, input_paths):
+        <<body>>
+"""
+
+PLAN_WITHOUT_BRANCH_SHAPES = (
+    (
+        "list",
+        Shape(
+            body='return [sys.executable, self.plan["flow_file"],\n    "step", step_name,  #@\n'
+            "    %s]" % TASK_WORDS
+        ),
+    ),
+    (
+        "append",
+        Shape(
+            body='cmd = [sys.executable, self.plan["flow_file"]]\n'
+            'cmd += ["step", step_name,  #@\n    %s]\nreturn cmd' % TASK_WORDS
+        ),
+    ),
+    (
+        "plan-in-local",
+        Shape(
+            body="plan = self.plan\n"
+            'top = [sys.executable, plan["flow_file"], "--no-pylint"]\n'
+            'return top + ["step", step_name,  #@\n    %s]' % TASK_WORDS
+        ),
+    ),
+)
+
+PLAN_WITH_BRANCH_SHAPES = (
+    (
+        "append",
+        Shape(
+            body='cmd = [sys.executable, self.plan["flow_file"]]\n'
+            'if self.plan.get("branch"):\n    cmd += ["--branch", self.plan["branch"]]\n'
+            'cmd += ["step", step_name, %s]\nreturn cmd' % TASK_WORDS
+        ),
+    ),
+    (
+        "starred",
+        Shape(
+            body='branch = self.plan.get("branch")\n'
+            'return [sys.executable, self.plan["flow_file"], *(["--branch", branch] if branch '
+            'else []),\n    "step", step_name, %s]' % TASK_WORDS
+        ),
+    ),
+    (
+        "helper-without-the-plan",
+        Shape(
+            module="def step_words(step_name, run_id, task_id, input_paths):\n"
+            '    return ["step", step_name, %s]' % TASK_WORDS,
+            body='top = [sys.executable, self.plan["flow_file"]]\n'
+            'if self.plan.get("branch"):\n    top += ["--branch", self.plan["branch"]]\n'
+            "return top + step_words(step_name, run_id, task_id, input_paths)",
+        ),
+    ),
+)
+
 # A runner's attempt loop (MFK401): the loop index already counts from 0, as --retry-count does.
 ATTEMPT_LOOP = """
 import subprocess
@@ -988,6 +1064,24 @@ TEXT_SEEDS = (
         PROJECT_RUNNER,
         PRODUCTION_ONLY_SHAPES,
         "--production forwarded when it was given, --branch never",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK102",
+        "plan-branch-not-forwarded",
+        True,
+        PLAN_RUNNER,
+        PLAN_WITHOUT_BRANCH_SHAPES,
+        "init passes the plan's branch, a step command in reach of the plan does not",
+        "scheduler.py",
+    ),
+    TextSeed(
+        "MFK102",
+        "plan-branch-forwarded",
+        False,
+        PLAN_RUNNER,
+        PLAN_WITH_BRANCH_SHAPES,
+        "the plan's branch passed by every command",
         "scheduler.py",
     ),
     TextSeed(
