@@ -136,39 +136,31 @@ def test_no_fix_for_string_commands():
     assert diag.fix is None
 
 
-PLAN_RUNNER = """
+PLAN_FUNCTIONS = """
     import sys
-    class Runner:
-        def __init__(self, plan):
-            self.plan = plan
-        def init_cmd(self, run_id):
-            cmd = [sys.executable, self.plan["flow_file"]]
-            if self.plan.get("branch"):
-                cmd += ["--branch", self.plan["branch"]]
-            return cmd + ["init", "--run-id", run_id, "--task-id", "params"]
-        def step_cmd(self, step, run_id, task_id):
-            return [sys.executable, self.plan["flow_file"], "step", step,
-                    "--run-id", run_id, "--task-id", task_id]
+    def init_cmd(plan, run_id):
+        top = [sys.executable, plan["flow_file"]]
+        if plan["project"].get("branch"):
+            top.extend(["--branch", plan["project"]["branch"]])
+        return top + ["init", "--run-id", run_id, "--task-id", "params"]
+    def step_cmd(plan, step, run_id, task_id):
+        return [sys.executable, plan["flow_file"], "step", step,
+                "--run-id", run_id, "--task-id", task_id]
 """
 
 
 def test_the_branch_another_command_reads_from_a_plan_dict_is_in_reach():
-    (diag,) = lint(PLAN_RUNNER, "MFK102")
-    assert diag.location.row == 12
-    assert "available as \"self.plan['branch']\"" in diag.message
-    # ``self.plan["branch"]`` may be absent where ``.get("branch")`` was tested: no fix
+    (diag,) = lint(PLAN_FUNCTIONS, "MFK102")
+    assert diag.location.row == 9
+    assert "available as \"plan['project']['branch']\"" in diag.message
+    # the entry may be absent where ``.get("branch")`` was tested first: no fix
     assert diag.fix is None and ".get()" in diag.no_fix_reason
 
 
 def test_a_plan_entry_out_of_reach_of_the_step_command_is_silent():
-    code = PLAN_RUNNER.replace(
-        "        def step_cmd(self, step, run_id, task_id):\n"
-        '            return [sys.executable, self.plan["flow_file"], "step", step,',
-        "    def step_cmd(flow_file, step, run_id, task_id):\n"
-        '        return [sys.executable, flow_file, "step", step,',
-    ).replace(
-        '                    "--run-id", run_id, "--task-id", task_id]',
-        '                "--run-id", run_id, "--task-id", task_id]',
-    )
-    assert "def step_cmd(flow_file" in code
+    code = PLAN_FUNCTIONS.replace(
+        "def step_cmd(plan, step, run_id, task_id):",
+        "def step_cmd(flow_file, step, run_id, task_id):",
+    ).replace('[sys.executable, plan["flow_file"], "step"', '[sys.executable, flow_file, "step"')
+    assert "plan" not in code.split("def step_cmd")[1]
     assert codes(code, "MFK102") == []
