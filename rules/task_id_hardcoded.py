@@ -101,6 +101,23 @@ def _names_known_steps(module: ModuleModel, node: ast.expr) -> bool:
     return False
 
 
+def _splits_run_elsewhere(module: ModuleModel, command: Command) -> bool:
+    """The command passes no ``--split-index`` while another ``step`` command of the module
+    runs the foreach splits (it passes ``--split-index``) with an id that varies: the
+    extension gives each split its own task there, and this command serves the steps that
+    run once per run, for which one id is right."""
+    if command.has_option("--split-index"):
+        return False
+    for other in commands_of(module):
+        option = other.option("--task-id")
+        if other.name != "step" or option is None or not other.has_option("--split-index"):
+            continue
+        value = option_constant(module, option)
+        if value is UNKNOWN or _shell_expansion(str(value)):
+            return True
+    return False
+
+
 class TaskIdHardcoded(Rule):
     """A ``step`` command (Metaflow's, or a backend's ``<name> step``) whose ``--task-id`` is a
     constant while the step it runs is not.
@@ -138,8 +155,36 @@ class TaskIdHardcoded(Rule):
         def init_command(flow_file, run_id):
             return f"python {flow_file} init --run-id {run_id} --task-id 1"
         """),
+        Valid("""
+        import sys
+
+        def step_command(flow_file, step_name, run_id, paths):
+            return [sys.executable, flow_file, "step", step_name, "--run-id", run_id,
+                    "--task-id", "sched-1", "--input-paths", paths]
+
+        def split_command(flow_file, step_name, run_id, paths, split):
+            return [sys.executable, flow_file, "step", step_name, "--run-id", run_id,
+                    "--task-id", f"sched-{split}", "--split-index", str(split),
+                    "--input-paths", paths]
+        """),
     )
     INVALID = (
+        Invalid(
+            """
+        import sys
+
+        def step_command(flow_file, step_name, run_id, paths):
+            return [sys.executable, flow_file, "step", step_name, "--run-id", run_id,
+                    "--task-id", "sched-1", "--input-paths", paths]
+
+        def split_command(flow_file, step_name, run_id, paths, split):
+            return [sys.executable, flow_file, "step", step_name, "--run-id", run_id,
+                    "--task-id", "sched-2", "--split-index", str(split),
+                    "--input-paths", paths]
+        """,
+            line=6,
+            column=26,
+        ),
         Invalid(
             """
         import sys
@@ -192,6 +237,8 @@ class TaskIdHardcoded(Rule):
             if _code_reference(option):
                 continue
             if _step_name_is_constant(module, command):
+                continue
+            if _splits_run_elsewhere(module, command):
                 continue
             where = option.value.span if option.value is not None else option.flag.span
             yield Finding(

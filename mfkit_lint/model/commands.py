@@ -20,18 +20,19 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
-from mfkit_lint.model.module import dotted_name, per_module
+from mfkit_lint.model.module import call_name, dotted_name, per_module
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
     Template,
+    completed_template,
     is_stringish,
     is_template_text,
     template_of,
     with_alternatives,
 )
-from mfkit_lint.model.usage import only_a_message
-from mfkit_lint.model.values import values_of
+from mfkit_lint.model.usage import only_a_message, used_as_code
+from mfkit_lint.model.values import Assigned, values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -360,6 +361,10 @@ class _ListBuilder:
         self.emitted: list[list[Token]] = []  # every finished word list, command or not
         self.consumed: set[int] = set()  # ids of list nodes already part of a tracked list
         self.returned: Optional[list[Token]] = None
+        # ``" ".join(parts)`` (any separator, ``shlex.join``) of a tracked list: its words at
+        # that point, by the id of the join call (a string that pastes them elsewhere).
+        self.joined: dict[int, list[Token]] = {}
+        self.finished: dict[str, list[Token]] = {}  # each list's words when it was done
 
     # public ----------------------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
@@ -502,6 +507,7 @@ class _ListBuilder:
 
     def _finish(self, name: str) -> None:
         tokens, anchor = self.lists.pop(name)
+        self.finished.setdefault(name, tokens)
         self._emit(tokens, anchor)
 
     def _emit(self, tokens: list[Token], anchor: ast.AST) -> bool:
@@ -526,6 +532,11 @@ class _ListBuilder:
             node = todo.pop()
             if isinstance(node, (ast.Lambda,)):
                 continue
+            joined = joined_name(node)
+            if joined in self.lists:
+                self.joined[id(node)] = [
+                    replace(t, conditional=t.conditional or cond) for t in self.lists[joined][0]
+                ]
             if (
                 id(node) not in self.consumed
                 and isinstance(node, (ast.List, ast.BinOp))
@@ -565,6 +576,10 @@ class _ListBuilder:
             return self._expand(node.left, cond) + self._expand(node.right, cond)
         if isinstance(node, ast.Name) and node.id in self.lists:
             return [replace(t, conditional=t.conditional or cond) for t in self.lists[node.id][0]]
+        if isinstance(node, ast.Name) and self.function is not None:
+            words = _constant_list(module, node)
+            if words is not None:
+                return [replace(t, conditional=t.conditional or cond) for t in words]
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
             if name in ("list", "tuple") and len(node.args) == 1:
@@ -657,12 +672,98 @@ def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[
     return cache[function]
 
 
+def returned_words(module: ModuleModel, function: FunctionNode) -> Optional[list[Token]]:
+    """The words of the list a helper of the module returns (None: not a list it builds)."""
+    return _returned_words(module, function, 1)
+
+
 def word_lists(module: ModuleModel, function: FunctionNode) -> list[list[Token]]:
     """Every word list a function builds, whether or not it reads as a Metaflow command yet
     (``parts += ["step", name]`` whose task options are added later in a string)."""
     builder = _ListBuilder(module, function)
     builder.run(function.body)
     return builder.emitted
+
+
+def joined_name(node: ast.AST) -> Optional[str]:
+    """``x`` of ``"<separator>".join(x)`` or ``shlex.join(x)`` for a bare name ``x``."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Name)
+    ):
+        return None
+    joiner = node.func.value
+    if (isinstance(joiner, ast.Constant) and isinstance(joiner.value, str)) or (
+        isinstance(joiner, ast.Name) and joiner.id == "shlex"
+    ):
+        return node.args[0].id
+    return None
+
+
+@per_module
+def joined_words(module: ModuleModel, call: ast.Call) -> Optional[list[Token]]:
+    """The words of the list that ``call`` (``" ".join(parts)``, ``shlex.join(parts)``)
+    joins, as they stand there; None when the list is not one the command model follows."""
+    function = module.enclosing_function(call)
+    return (_joins_in(module, function) or {}).get(id(call))
+
+
+@per_module
+def _joins_in(module: ModuleModel, function: Optional[FunctionNode]) -> dict[int, list[Token]]:
+    builder = _ListBuilder(module, function)
+    builder.run(function.body if function is not None else module.tree.body)
+    return builder.joined
+
+
+def _constant_list(module: ModuleModel, name: ast.Name) -> Optional[list[Token]]:
+    """The words of a module-level list that ``name`` reads, when nothing changes the list
+    (``TOP_ARGS = [...]`` read by the functions that build commands, e.g. in generated code
+    where the generator wrote the list out)."""
+    scope, bindings = values_of(module).lookup(name.id, name)
+    if scope is not module.tree or len(bindings) != 1 or not isinstance(bindings[0], Assigned):
+        return None
+    return _module_lists(module).get(name.id)
+
+
+@per_module
+def _module_lists(module: ModuleModel) -> dict[str, list[Token]]:
+    """Module-level list variables that are only read, by name, with their words."""
+    if not any(
+        isinstance(s, (ast.Assign, ast.AnnAssign)) and _is_listish(s.value, {})
+        for s in module.tree.body
+    ):
+        return {}
+    builder = _ListBuilder(module, None)
+    builder.run(module.tree.body)
+    return {name: words for name, words in builder.finished.items() if _only_read(module, name)}
+
+
+# Calls that read a list they are given without changing it.
+_LIST_READERS = frozenset(
+    {"list", "tuple", "len", "enumerate", "sorted", "set", "iter", "any", "all", "zip", "join"}
+)
+
+
+def _only_read(module: ModuleModel, name: str) -> bool:
+    """Every use of the module-level ``name`` reads it: no method called on it, no item set,
+    no ``global`` rebinding, not handed to code that could change it."""
+    for node in module.nodes:
+        if isinstance(node, ast.Global) and name in node.names:
+            return False
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = module.parent(node)
+        if isinstance(parent, (ast.Attribute, ast.keyword)):
+            return False
+        if isinstance(parent, ast.Subscript) and not isinstance(parent.ctx, ast.Load):
+            return False
+        if isinstance(parent, ast.Call) and call_name(parent) not in _LIST_READERS:
+            return False
+    return True
 
 
 def _is_listish(node: ast.AST, lists: dict) -> bool:
@@ -697,8 +798,24 @@ def _is_newline_join(node: Optional[ast.AST]) -> bool:
 def source_fragment_lists(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
     """Per function (None: module level), list variables of Python source fragments: joined
     with ``", "`` into the brackets of a list literal in generated code (``"cmd = [%s]" %
-    ", ".join(args)``), so that the generated list holds exactly these pieces."""
-    out: dict[Optional[ast.AST], set[str]] = {}
+    ", ".join(args)``), or among the elements of one (``[sys.executable, %(top)s, ...]``
+    filled with a helper's ``return ", ".join(args)``): each piece is one element there."""
+    return {scope: set(names) for scope, names in _fragment_pastes(module).items()}
+
+
+@per_module
+def whole_fragment_lists(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
+    """The source fragment lists pasted as a whole list (``[%s]``): the generated list holds
+    exactly these pieces, nothing completes it where it is pasted."""
+    return {
+        scope: {name for name, whole in names.items() if whole}
+        for scope, names in _fragment_pastes(module).items()
+    }
+
+
+@per_module
+def _fragment_pastes(module: ModuleModel) -> dict[Optional[ast.AST], dict[str, bool]]:
+    out: dict[Optional[ast.AST], dict[str, bool]] = {}
     for node in module.nodes:
         if not (
             isinstance(node, ast.Call)
@@ -710,29 +827,75 @@ def source_fragment_lists(module: ModuleModel) -> dict[Optional[ast.AST], set[st
             and isinstance(node.args[0], ast.Name)
         ):
             continue
-        outer: ast.AST = node
-        parent = module.parent(outer)
-        while parent is not None and (
-            isinstance(parent, (ast.FormattedValue, ast.Tuple)) or is_stringish(parent)
-        ):
-            outer, parent = parent, module.parent(parent)
-        template = template_of(module, outer) if isinstance(outer, ast.expr) else None
-        if template is None:
-            continue
-        holes = [i for i, c in enumerate(template.text) if c == HOLE]
-        pasted = [h for h, e in zip(holes, template.exprs) if e is node]
-        if len(pasted) == 1 and _whole_list(template.text, pasted[0]):
+        pastes = [_paste_kind(module, user) for user in _result_users(module, node)]
+        if any(kind is not None for kind in pastes):
             scope = module.enclosing_function(node)
-            out.setdefault(scope, set()).add(node.args[0].id)
+            names = out.setdefault(scope, {})
+            names[node.args[0].id] = names.get(node.args[0].id, False) or "whole" in pastes
     return out
 
 
+def _result_users(module: ModuleModel, node: ast.expr) -> list[ast.expr]:
+    """Where the value of ``node`` is pasted: the expression itself, or, when a helper of
+    the module returns it, each call of that helper."""
+    parent = module.parent(node)
+    if not isinstance(parent, ast.Return):
+        return [node]
+    function = module.enclosing_function(parent)
+    if function is None:
+        return []
+    return [
+        call
+        for call in module.calls_by_name.get(function.name, ())
+        if module.local_function(call) is function
+    ]
+
+
+def _paste_kind(module: ModuleModel, node: ast.expr) -> Optional[str]:
+    """How ``node`` fills a hole of a string template: as the whole of a list literal
+    (``[%s]``: "whole"), or, in generated code, as elements among the others of one
+    ("among"); None otherwise."""
+    outer: ast.AST = node
+    parent = module.parent(outer)
+    while parent is not None and (
+        isinstance(parent, (ast.FormattedValue, ast.Tuple, ast.Dict, ast.keyword))
+        or is_stringish(parent)
+        or (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod))
+        or (isinstance(parent, ast.Call) and call_name(parent) == "format")
+    ):
+        outer, parent = parent, module.parent(parent)
+    template = template_of(module, outer) if isinstance(outer, ast.expr) else None
+    if template is None:
+        return None
+    holes = [i for i, c in enumerate(template.text) if c == HOLE]
+    pasted = [h for h, e in zip(holes, template.exprs) if e is node]
+    if len(pasted) != 1:
+        return None
+    if _whole_list(template.text, pasted[0]):
+        return "whole"
+    if among_elements(template.text, pasted[0]) and used_as_code(module, outer):
+        return "among"
+    return None
+
+
+def among_elements(text: str, hole: int) -> bool:
+    """The hole stands where list elements go: after ``[`` or ``,`` and before ``,`` or
+    ``]`` (line breaks and indentation aside)."""
+    before = text[:hole].rstrip()
+    after = text[hole + 1 :].lstrip()
+    return before[-1:] in ("[", ",") and after[:1] in (",", "]")
+
+
 def _whole_list(text: str, hole: int) -> bool:
-    """The hole is the whole of a list literal that nothing extends on its line
-    (``[%s]`` followed by the line's end, a ``)`` or a ``,``)."""
-    if text[hole - 1 : hole + 2] != f"[{HOLE}]":
+    """The hole is the whole of a list literal (``[%s]``, ``[\n    %s,\n]``) that nothing
+    extends on its line (followed by the line's end, a ``)`` or a ``,``)."""
+    before = text[:hole].rstrip()
+    after = text[hole + 1 :].lstrip()
+    if after.startswith(","):
+        after = after[1:].lstrip()
+    if not (before.endswith("[") and after.startswith("]")):
         return False
-    rest = text[hole + 2 :].lstrip(" \t")
+    rest = after[1:].lstrip(" \t")
     return not rest or rest[0] in "\n),"
 
 
@@ -896,7 +1059,7 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
             continue  # an argv word of a list command
         if only_a_message(module, node):
             continue  # a command shown in a message or help text, never run
-        template = template_of(module, node)
+        template = completed_template(module, node) or template_of(module, node)
         if template is None:
             continue
         template = with_alternatives(module, template)
@@ -904,9 +1067,30 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
             continue
         function = module.enclosing_function(node) or _sole_user(module, node)
         for words in _template_words(module, template):
-            command = _make_command(words, "string", node, function, template)
+            command = _make_command(_pasted(module, words), "string", node, function, template)
             if command is not None:
                 yield command
+
+
+def _pasted(module: ModuleModel, words: list[Token]) -> list[Token]:
+    """The words with each whole-word hole that pastes a joined list (``{init_cmd}`` filled
+    with ``" ".join(parts)``, on every path) replaced by that list's words: the shell splits
+    the joined text into them again."""
+    if not any(w.text == HOLE and w.expr is not None for w in words):
+        return words
+    values = values_of(module)
+    out: list[Token] = []
+    for word in words:
+        pasted = None
+        if word.text == HOLE and word.expr is not None:
+            (value, *others) = values.alternatives(word.expr)
+            if not others and joined_name(value) is not None:
+                pasted = joined_words(module, value)
+        if pasted is None:
+            out.append(word)
+        else:
+            out.extend(replace(t, conditional=t.conditional or word.conditional) for t in pasted)
+    return out
 
 
 def _sole_user(module: ModuleModel, node: ast.expr) -> Optional[FunctionNode]:

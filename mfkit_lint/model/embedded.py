@@ -10,24 +10,41 @@ maps positions in it back to the real file.
 from __future__ import annotations
 
 import ast
+import io
 import textwrap
+import tokenize
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.source import Source
-from mfkit_lint.model.commands import docstring_nodes, string_lists
+from mfkit_lint.model.commands import (
+    Token,
+    among_elements,
+    docstring_nodes,
+    joined_name,
+    joined_words,
+    returned_words,
+    string_lists,
+)
 from mfkit_lint.model.module import per_module
-from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+from mfkit_lint.model.templates import HOLE, Template, completed_template, is_stringish, template_of
 from mfkit_lint.model.usage import used_as_code
+from mfkit_lint.model.values import values_of
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
 
 PLACEHOLDER = "_"  # what a template hole becomes in the virtual source: one unknown name
+# Marks, while the virtual source is built, the holes inside the literals of pasted words:
+# they stay holes (an unknown part of one word), not the name ``_``.
+_KEPT = "\x00"
 # Generated code worth a parse: it must mention something a rule looks at.
 _WORTH_PARSING = ("--", "METAFLOW", "run_params", "deployer_attribute_file", "PYTHONPATH")
+# A template may get its options only where its fields are filled (words the generator pastes):
+# one that starts a process is worth a parse as well.
+_WORTH_FILLING = (*_WORTH_PARSING, "subprocess", "sys.executable")
 _MIN_LINES = 2
 
 
@@ -101,15 +118,15 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
         if id(node) in skip or not is_stringish(node) or is_stringish(module.parent(node)):
             continue
         text = _literal_text(node)
-        if text.count("\n") < _MIN_LINES or not any(w in text for w in _WORTH_PARSING):
+        if text.count("\n") < _MIN_LINES or not any(w in text for w in _WORTH_FILLING):
             continue  # cheap test on the literal parts before building the template
         if not used_as_code(module, node):
             continue  # a snippet kept as data (a test case, an example), not generated code
-        template = template_of(module, node)
+        template = completed_template(module, node) or template_of(module, node)
         if (
             template is not None
             and template.text.count("\n") >= _MIN_LINES
-            and any(w in template.text for w in _WORTH_PARSING)
+            and any(w in template.text for w in _WORTH_FILLING)
         ):
             found.append([template])
     return found
@@ -137,23 +154,205 @@ def _parse(module: ModuleModel, pieces: list[Template]) -> Optional[EmbeddedSour
         if i:
             chars.append("\n")
             offsets.append(None)
-        chars.append(piece.text.replace(HOLE, PLACEHOLDER))
         if piece.offsets is not None:
-            offsets.extend(start for start, _ in piece.offsets)
+            piece_offsets: list[Optional[int]] = [start for start, _ in piece.offsets]
         else:  # no character map: the whole piece points at its expression
-            offsets.extend([module.source.offset(module.span(piece.node).start)] * len(piece.text))
+            piece_offsets = [module.source.offset(module.span(piece.node).start)] * len(piece.text)
+        text, piece_offsets = _pasted_words(module, piece, piece_offsets)
+        chars.append(text.replace(HOLE, PLACEHOLDER).replace(_KEPT, HOLE))
+        offsets.extend(piece_offsets)
     text = "".join(chars)
     text, offsets = _dedent(text, offsets)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _parsed(text)
+    if tree is None:
+        # A hole alone among a dict display's entries (``env.update({..., %(extra)s})``)
+        # pastes entries: it reads as ``**_``.
+        text, offsets = _entries_holes(text, offsets)
+        tree = _parsed(text)
+    if tree is None:
         return None
     if not any(not isinstance(stmt, ast.Expr) for stmt in tree.body):
         return None  # prose or a lone expression, not generated code
     fallback = module.source.offset(module.span(pieces[0].node).start)
     return EmbeddedSource(Source(text), tree, offsets, fallback)
+
+
+def _parsed(text: str) -> Optional[ast.Module]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _entries_holes(text: str, offsets: list[Optional[int]]) -> tuple[str, list[Optional[int]]]:
+    """``_`` standing alone as an entry of a dict display, written ``**_``."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    found: list[int] = []
+    brackets: list[str] = []
+    previous = ""
+    pending: Optional[int] = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+                continue
+            if pending is not None and tok.string in (",", "}"):
+                found.append(pending)
+            pending = None
+            if tok.string in ("(", "[", "{"):
+                brackets.append(tok.string)
+            elif tok.string in (")", "]", "}") and brackets:
+                brackets.pop()
+            elif tok.string == PLACEHOLDER and brackets[-1:] == ["{"] and previous in ("{", ","):
+                pending = starts[tok.start[0] - 1] + tok.start[1]
+            previous = tok.string
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    for index in reversed(found):
+        text = text[:index] + "**" + text[index:]
+        at = offsets[index] if index < len(offsets) else None
+        offsets = [*offsets[:index], at, at, *offsets[index:]]
+    return text, offsets
+
+
+def _pasted_words(
+    module: ModuleModel, piece: Template, offsets: list[Optional[int]]
+) -> tuple[str, list[Optional[int]]]:
+    """The piece's text with each hole whose words the generator knows written out as the
+    Python source it produces: a list of words (``{top_args!r}``, a helper returning the
+    list) as a list literal, source fragments joined with ``", "`` (``%(top_args)s`` among
+    a list's elements) as those elements. A word added on some paths only becomes
+    ``*([...] if _ else [])``, words whose number is unknown ``*_``: in the generated module
+    the command model reads them as it reads the generator's list."""
+    if HOLE not in piece.text:
+        return piece.text, offsets
+    chars: list[str] = []
+    out: list[Optional[int]] = []
+    pos = 0
+    for expr in piece.exprs:
+        hole = piece.text.find(HOLE, pos)
+        if hole < 0:
+            break
+        chars.append(piece.text[pos:hole])
+        out.extend(offsets[pos:hole])
+        words = _words_of_hole(module, piece, hole, expr)
+        source = _source_of_words(module, *words) if words is not None else None
+        if source is None:
+            chars.append(HOLE)
+            out.append(offsets[hole])
+        else:
+            chars.append(source[0])
+            out.extend(source[1])
+        pos = hole + 1
+    chars.append(piece.text[pos:])
+    out.extend(offsets[pos:])
+    return "".join(chars), out
+
+
+def _words_of_hole(
+    module: ModuleModel, piece: Template, hole: int, expr: Optional[ast.expr]
+) -> Optional[tuple[list[Token], bool]]:
+    """The words a hole pastes, and whether they go in as elements among a list's others
+    (source fragments) rather than as one list literal; None when the generator's value is
+    not such a list."""
+    if expr is None or piece.offsets is None:
+        return None
+    start, end = piece.offsets[hole]
+    if _repr_field(module.source.text[start:end]):
+        value = values_of(module).single_assignment(expr)
+        helper = module.local_function(value) if isinstance(value, ast.Call) else None
+        words = returned_words(module, helper) if helper is not None else None
+        return (words, False) if words else None
+    (value, *others) = values_of(module).alternatives(expr)
+    if others or not among_elements(piece.text, hole) or _fragment_join(value) is None:
+        return None
+    words = joined_words(module, value)
+    return (words, True) if words else None
+
+
+def _repr_field(field: str) -> bool:
+    """``{name!r}`` or ``%r`` / ``%(name)r``: the value is written as its ``repr``."""
+    return field.endswith("!r}") or (field.startswith("%") and field.endswith("r"))
+
+
+def _fragment_join(node: ast.expr) -> Optional[str]:
+    """``x`` of ``", ".join(x)`` (any separator that is a comma and blanks)."""
+    name = joined_name(node)
+    joiner = node.func.value if name is not None else None
+    if isinstance(joiner, ast.Constant) and str(joiner.value).strip() == ",":
+        return name
+    return None
+
+
+def _source_of_words(
+    module: ModuleModel, words: list[Token], elements: bool
+) -> Optional[tuple[str, list[Optional[int]]]]:
+    """Python source for the words (a list literal, or its elements only), and per
+    character the real offset it comes from; None when a word lies in another file."""
+    if any(w.span.file is not None for w in words):
+        return None
+    items: list[tuple[str, list[Optional[int]]]] = []
+    run: list[tuple[str, list[Optional[int]]]] = []
+
+    def close_run() -> None:
+        if run:
+            first = run[0][1][0]
+            body, where = _joined(run)
+            items.append((f"*([{body}] if _ else [])", [first] * 3 + where + [first] * 14))
+            run.clear()
+
+    for word in words:
+        text = _word_source(word, elements)
+        start = module.source.offset(word.span.start)
+        end = max(module.source.offset(word.span.end), start + 1)
+        item = (text, [min(start + j, end - 1) for j in range(len(text))])
+        if word.conditional:
+            run.append(item)
+            continue
+        close_run()
+        items.append(item)
+    close_run()
+    body, where = _joined(items)
+    if elements:
+        return body, where
+    return f"[{body}]", [None, *where, None]
+
+
+def _joined(items: list[tuple[str, list[Optional[int]]]]) -> tuple[str, list[Optional[int]]]:
+    text = ", ".join(t for t, _ in items)
+    where: list[Optional[int]] = []
+    for i, (_, offsets) in enumerate(items):
+        if i:
+            where.extend([None, None])
+        where.extend(offsets)
+    return text, where
+
+
+def _word_source(word: Token, elements: bool) -> str:
+    """One word as generated source: its literal, ``_`` for a value unknown here, ``*_``
+    for any number of words; a source fragment the generator pastes as it is (``run_id``,
+    ``str(split_index)``) is that expression."""
+    if word.spread:
+        return "*_"
+    fragment = word.expr
+    if (
+        elements
+        and word.text == HOLE
+        and isinstance(fragment, ast.Constant)
+        and isinstance(fragment.value, str)
+        and "\n" not in fragment.value
+    ):
+        try:
+            ast.parse(fragment.value.strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return repr(HOLE).replace(HOLE, _KEPT)
+        return fragment.value.strip()
+    # A word known only in part stays one word: a literal whose unknown characters are
+    # holes (kept as such in the generated module, see ``_KEPT``).
+    return repr(word.text).replace(HOLE, _KEPT)
 
 
 def _dedent(text: str, offsets: list[Optional[int]]) -> tuple[str, list[Optional[int]]]:

@@ -24,7 +24,7 @@ from mfkit_lint.model.commands import (
     Token,
     commands_of,
     own_commands,
-    source_fragment_lists,
+    whole_fragment_lists,
 )
 from mfkit_lint.model.environment import sets_env_var
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
@@ -301,7 +301,7 @@ def _only_reads(module: ModuleModel, call: ast.Call, name: str) -> bool:
         if isinstance(separator, str) and "," in separator:
             # ", ".join: code pieces, read as they are only when pasted as a whole list
             scope = module.enclosing_function(call)
-            return name in source_fragment_lists(module).get(scope, set())
+            return name in whole_fragment_lists(module).get(scope, set())
         return isinstance(separator, str)
     defs = module.functions.get(called or "", [])
     if len(defs) != 1 or any(isinstance(a, ast.Starred) for a in call.args):

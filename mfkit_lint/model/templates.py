@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.model.usage import reads_of
 from mfkit_lint.model.values import Values, values_of
 
 if TYPE_CHECKING:
@@ -177,15 +178,67 @@ def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
             result = result + part
         return Template(result.text, result.exprs, result.offsets, node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-        base = template_of(module, node.left)
+        base = template_of(module, node.left) or _constant_text(module, node.left)
         return _percent(base, node.right) if base is not None else None
     text = _template_call(node)
     if text is not None:
         base = template_of(module, text)
         return _dollar(base, node) if base is not None else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        base = template_of(module, node.func.value) if node.func.attr == "format" else None
+        if node.func.attr != "format":
+            return None
+        base = template_of(module, node.func.value) or _constant_text(module, node.func.value)
         return _format(base, node) if base is not None else None
+    return None
+
+
+def _constant_text(module: ModuleModel, node: ast.expr) -> Optional[Template]:
+    """A module-level name bound once, to a string literal (``SCRIPT % ...`` renders it): the
+    literal's template, characters mapped to where the literal is written."""
+    if not isinstance(node, ast.Name):
+        return None
+    values = values_of(module)
+    scope, bindings = values.lookup(node.id, node)
+    if scope is not module.tree or len(bindings) != 1:
+        return None
+    value = getattr(bindings[0], "value", None)
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return template_of(module, value)
+    return None
+
+
+def completed_template(module: ModuleModel, node: ast.expr) -> Optional[Template]:
+    """The template of a string assigned to a name that the code completes in one place only
+    (``SCRIPT = "..."`` read once, as ``SCRIPT.format(...)`` or ``SCRIPT % (...)``): the text
+    the code produces from it, its fields holes filled by that call's arguments. A string
+    completed in several places (or never) has no one text: None."""
+    statement = module.parent(node)
+    if not (
+        isinstance(statement, (ast.Assign, ast.AnnAssign))
+        and statement.value is node
+        and (not isinstance(statement, ast.Assign) or len(statement.targets) == 1)
+        and isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+    ):
+        return None
+    reads = reads_of(module, statement)
+    if len(reads) != 1:
+        return None
+    use = reads[0]
+    parent = module.parent(use)
+    base = template_of(module, node)
+    if base is None:
+        return None
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and parent.left is use:
+        return _percent(base, parent.right)
+    call = module.parent(parent)
+    if (
+        isinstance(parent, ast.Attribute)
+        and parent.attr == "format"
+        and isinstance(call, ast.Call)
+        and call.func is parent
+    ):
+        return _format(base, call)
     return None
 
 

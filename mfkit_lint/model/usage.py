@@ -137,7 +137,7 @@ def _template_rendered(module: ModuleModel, call: ast.Call, depth: int) -> bool:
     if isinstance(parent, ast.Assign) and parent.value is call:
         return any(
             isinstance(module.parent(use), ast.Attribute) and module.parent(use).attr in _RENDERERS
-            for use in _loads(module, parent)
+            for use in reads_of(module, parent)
         )
     return False
 
@@ -154,10 +154,10 @@ def _element_use(module: ModuleModel, container: ast.AST, node: ast.AST, depth: 
 
 def _name_use(module: ModuleModel, statement: ast.stmt, depth: int) -> bool:
     """``NAME = <string>``: some read of the name uses it as code."""
-    return any(_reaches_code(module, use, depth + 1) for use in _loads(module, statement))
+    return any(_reaches_code(module, use, depth + 1) for use in reads_of(module, statement))
 
 
-def _loads(module: ModuleModel, statement: ast.stmt) -> list[ast.Name]:
+def reads_of(module: ModuleModel, statement: ast.stmt) -> list[ast.Name]:
     """The reads of the name a statement assigns, in the scope it is assigned in (a module
     constant: anywhere in the module)."""
     target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
@@ -242,6 +242,6 @@ def _message_only(module: ModuleModel, node: ast.AST, depth: int) -> bool:
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr)):
         return _message_only(module, parent, depth + 1)
     if isinstance(parent, ast.Assign) and parent.value is node:
-        uses = _loads(module, parent)
+        uses = reads_of(module, parent)
         return bool(uses) and all(_message_only(module, use, depth + 1) for use in uses)
     return False

@@ -998,6 +998,233 @@ BACKEND_FORWARDED_SHAPES = (
     ),
 )
 
+# Generated code completed by the generator (issue 8, the real shapes behind docs/real-world.md's
+# "Known misses"): a module constant rendered by its one ``.format``/``%``, the top-level words
+# a helper builds written out with ``{top_args!r}``, source fragments joined with ``", "``
+# among a generated list's elements, a bash template field filled with ``" ".join(parts)``.
+COMPILER = """
+import sys
+
+<<module>>
+
+
+class Compiler:
+    def __init__(self, flow_file, namespace, origin_run_id):
+        self.flow_file = flow_file
+        self.namespace = namespace
+        self.origin_run_id = origin_run_id
+
+    <<body>>
+"""
+
+WRITE_OUT = """def compile(self, path):
+    with open(path, "w") as f:
+        f.write(%s)"""
+
+
+def _preamble(command: str, fields: str = "") -> str:
+    """A generated module kept in a constant and rendered with ``.format`` (``{{``/``}}``
+    are its braces): ``command`` builds ``cmd`` in its ``run`` function."""
+    return (
+        "PREAMBLE = '''\\\n"
+        "import subprocess\n"
+        "import sys\n\n"
+        "FLOW_FILE = {flow_file!r}\n"
+        "ORIGIN_RUN_ID = {origin_run_id!r}\n"
+        "TOP_ARGS = {top_args!r}\n"
+        f"{fields}"
+        'EXTRA_ENV = {{"SCHEDULER_RUN": "1"}}\n\n\n'
+        "def run(run_id, step_name, task_id, input_paths):\n"
+        f"{command}\n"
+        "    subprocess.run(cmd, check=True, env=dict(EXTRA_ENV))\n"
+        "'''"
+    )
+
+
+def _top_args(extra: str = "", more: str = "") -> str:
+    """The helper that builds the top-level words, and the method that renders the module."""
+    return (
+        "def top_args(self):\n"
+        '    args = ["--quiet", "--no-pylint"]\n'
+        f"{extra}"
+        "    return args\n\n"
+        + WRITE_OUT
+        % (
+            "PREAMBLE.format(\n"
+            "            flow_file=self.flow_file,\n"
+            "            origin_run_id=self.origin_run_id,\n"
+            "            top_args=self.top_args(),\n"
+            f"{more}"
+            "        )"
+        )
+    )
+
+
+NAMESPACE_ON_TOP = (
+    '    if self.namespace:\n        args.append(f"--namespace={self.namespace}")  #@\n'
+)
+INIT_WORDS = '["init", "--run-id", run_id, "--task-id", "params"]'
+STEP_WORDS = (
+    '["step", step_name, "--run-id", run_id, "--task-id", task_id, "--input-paths", input_paths]'
+)
+
+STEP_SCRIPT = """STEP_SCRIPT = '''\\
+import os
+import subprocess
+import sys
+
+env = dict(os.environ)
+env.update({
+    "SCHEDULER_RUN": "1",
+%(env_entries)s
+})
+cmd = [
+    sys.executable, %(flow_file)r,
+    %(top_args)s,
+    %(step_args)s,
+]
+subprocess.run(cmd, env=env, check=True)
+'''"""
+
+
+def _fragments(top_extra: str = "", step_extra: str = "") -> str:
+    """Source fragments for the top-level options and the step's, joined with ``", "`` and
+    pasted among the elements of the generated command."""
+    return (
+        "def top_args_source(self):\n"
+        "    args = ['\"--quiet\"', '\"--no-pylint\"']\n"
+        f"{top_extra}"
+        '    return ", ".join(args)\n\n'
+        "def step_args_source(self, step_name):\n"
+        "    args = ['\"step\"', repr(step_name), '\"--run-id\"', 'os.environ[\"RUN_ID\"]']\n"
+        "    args += ['\"--task-id\"', 'os.environ[\"TASK_ID\"]']\n"
+        "    args += ['\"--input-paths\"', 'os.environ[\"INPUT_PATHS\"]']\n"
+        f"{step_extra}"
+        '    return ", ".join(args)\n\n'
+        "def step_script(self, step_name, env_vars):\n"
+        '    entries = "\\n".join("    %r: %r," % (k, v) for k, v in env_vars.items())\n'
+        "    return STEP_SCRIPT % {\n"
+        '        "env_entries": entries,\n'
+        '        "flow_file": self.flow_file,\n'
+        '        "top_args": self.top_args_source(),\n'
+        '        "step_args": self.step_args_source(step_name),\n'
+        "    }"
+    )
+
+
+NAMESPACE_FRAGMENT = (
+    "    if self.namespace:\n        args.append('\"--namespace=%s\"' % self.namespace)"
+)
+
+
+def _bash(words: str, script_line: str, via_constant: bool) -> Shape:
+    """A bash script whose command line is completed around ``" ".join(parts)``."""
+    script = (
+        "'''\\\n#!/bin/bash\nset -e\n"
+        'if [ -n "$ORIGIN_RUN_ID" ]; then\n'
+        f"  {script_line}\n"
+        "else\n  {command}\nfi\n'''"
+    )
+    builder = (
+        "def script(self):\n"
+        f'    parts = ["python3", self.flow_file, "--no-pylint"]\n{words}'
+        '    command = " ".join(parts)\n'
+    )
+    if via_constant:
+        return Shape(
+            module=f"SCRIPT = {script}",
+            body=builder + "    return SCRIPT.format(command=command)",
+        )
+    return Shape(body=builder + f"    return {script}.format(command=command)")
+
+
+def _bash_shapes(words: str, script_line: str) -> tuple[tuple[str, Shape], ...]:
+    """The script as a literal rendered in place, and as a module constant."""
+    return (
+        ("join-into-bash-literal", _bash(words, script_line, via_constant=False)),
+        ("join-into-bash-constant", _bash(words, script_line, via_constant=True)),
+    )
+
+
+def _bash_helper(top_extra: str, step_line: str) -> Shape:
+    """The joined words come from a helper; the template adds the task options."""
+    return Shape(
+        module="SCRIPT = '''\\\n#!/bin/bash\nset -e\n" + step_line + "\n'''",
+        body="def base_command(self, step_name):\n"
+        '    parts = ["python3", self.flow_file, "--no-pylint"]\n'
+        f"{top_extra}"
+        '    parts += ["step", step_name]\n'
+        '    return " ".join(parts)\n\n'
+        "def script(self, step_name):\n"
+        "    return SCRIPT.format(command=self.base_command(step_name))",
+    )
+
+
+BASH_INIT = '    parts += ["init", "--run-id", "$RUN_ID", "--task-id", "params"]\n'
+BASH_STEP = (
+    '    parts += ["step", "start", "--run-id", "$RUN_ID", "--task-id", "t-1"]\n'
+    '    parts += ["--input-paths", "$RUN_ID/_parameters/params"]\n'
+)
+BASH_TASK_LINE = '{command} --run-id "$RUN_ID" --task-id "$TASK_ID" --input-paths "$INPUT_PATHS"'
+CLONE_ON_INIT = '    if ORIGIN_RUN_ID:\n        cmd += ["--clone-run-id", ORIGIN_RUN_ID]'
+
+
+def _generated_shapes(wrong: bool) -> tuple[tuple[str, Shape], ...]:
+    """The generated-code shapes with the option on the wrong side of the subcommand (the
+    finding's line marked), or each option on its own side (the correct look-alike)."""
+    anchor = "  #@" if wrong else ""
+    if wrong:
+        repr_list = Shape(
+            module=_preamble(f"    cmd = [sys.executable, FLOW_FILE] + TOP_ARGS + {INIT_WORDS}"),
+            body=_top_args(NAMESPACE_ON_TOP),
+        )
+    else:
+        repr_list = Shape(
+            module=_preamble(
+                f"    cmd = [sys.executable, FLOW_FILE] + TOP_ARGS + {STEP_WORDS}\n"
+                "    cmd += STEP_ARGS",
+                fields="STEP_ARGS = {step_args!r}\n",
+            ),
+            body=_top_args(
+                '    args.append("--with=retry")\n', "            step_args=self.step_args(),\n"
+            )
+            + "\n\ndef step_args(self):\n"
+            "    args = []\n"
+            "    if self.namespace:\n"
+            '        args.append(f"--namespace={self.namespace}")\n'
+            "    return args",
+        )
+    words = INIT_WORDS if wrong else STEP_WORDS
+    clone = Shape(
+        module=_preamble(
+            f"    cmd = [sys.executable, FLOW_FILE] + TOP_ARGS + {words}\n" + CLONE_ON_INIT + anchor
+        ),
+        body=_top_args(),
+    )
+    fragment = NAMESPACE_FRAGMENT + anchor + "\n"
+    fragments = _fragments(top_extra=fragment) if wrong else _fragments(step_extra=fragment)
+    helper = (
+        _bash_helper(
+            '    if self.namespace:\n        parts += ["--namespace", self.namespace]  #@\n',
+            BASH_TASK_LINE,
+        )
+        if wrong
+        else _bash_helper(
+            '    parts += ["--with", "retry"]\n',
+            BASH_TASK_LINE + ' ${NAMESPACE:+--namespace "$NAMESPACE"}',
+        )
+    )
+    return (
+        ("format-constant-repr-list", repr_list),
+        ("format-constant-clone-on-" + ("init" if wrong else "step"), clone),
+        ("fragments-among-elements", Shape(module=STEP_SCRIPT, body=fragments)),
+        *_bash_shapes(
+            BASH_INIT if wrong else BASH_STEP, '{command} --clone-run-id "$ORIGIN_RUN_ID"' + anchor
+        ),
+        ("join-from-helper-into-bash", helper),
+    )
+
+
 TEXT_SEEDS = (
     TextSeed(
         "MFK301",
@@ -1180,5 +1407,23 @@ TEXT_SEEDS = (
         BACKEND_FORWARDED_SHAPES,
         "the runtime's retry_count forwarded; + 1 only in a message",
         "backend_cli.py",
+    ),
+    TextSeed(
+        "MFK109",
+        "generated-option-wrong-level",
+        True,
+        COMPILER,
+        _generated_shapes(wrong=True),
+        "generated code or a script completed by the generator puts an option on the wrong side",
+        "compiler.py",
+    ),
+    TextSeed(
+        "MFK109",
+        "generated-option-right-level",
+        False,
+        COMPILER,
+        _generated_shapes(wrong=False),
+        "the same generated code and scripts with each option on its own side",
+        "compiler.py",
     ),
 )
