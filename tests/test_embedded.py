@@ -240,3 +240,56 @@ def check(tag):
     assert codes(code, "MFK103") == []
     run = code + "\n\ndef run():\n    subprocess.run(WRONG_ORDER, shell=True)\n"
     assert codes(run, "MFK103") == ["MFK103"]
+
+
+PASTED_FRAGMENTS = """
+SCRIPT = '''\\
+import os
+import subprocess
+import sys
+
+env = dict(os.environ)
+env.update({
+    "SCHEDULER_RUN": "1",
+%(env_entries)s
+})
+cmd = [
+    sys.executable, %(flow_file)r,
+    %(top_args)s,
+    %(step_args)s,
+]
+subprocess.run(cmd, env=env, check=True)
+'''
+
+
+class Compiler:
+    def top_args(self, with_decos):
+        args = ['"--quiet"', '"--no-pylint"']
+        for deco in with_decos:
+            args.append('"--with=%s"' % deco)
+        return ", ".join(args)
+
+    def step_args(self, step_name):
+        args = ['"step"', repr(step_name), '"--run-id"', 'os.environ["RUN_ID"]']
+        args += ['"--task-id"', 'os.environ["TASK_ID"]', '"--retry-count"', '"0"']
+        args += ['"--input-paths"', 'os.environ["INPUT_PATHS"]']
+        return ", ".join(args)
+
+    def script(self, flow_file, step_name, with_decos, entries):
+        return SCRIPT % {
+            "env_entries": entries,
+            "flow_file": flow_file,
+            "top_args": self.top_args(with_decos),
+            "step_args": self.step_args(step_name),
+        }
+"""
+
+
+def test_fragments_pasted_among_generated_elements_are_read_once_where_they_are_written():
+    # The step's fragments are a command of the generator and, pasted, of the generated
+    # script (read because its dict hole becomes ``**_``): one finding, on the fragment.
+    found = [(d.code, d.location.row, d.location.column) for d in lint(PASTED_FRAGMENTS)]
+    assert [f for f in found if f[0] == "MFK101"] == [("MFK101", 30, 77)]
+    # Alone, the generated command has an unknown flow file and spread top-level words:
+    # nothing reports a missing top-level option on words it cannot see.
+    assert [f for f in found if f[0] in ("MFK102", "MFK108", "MFK109")] == []

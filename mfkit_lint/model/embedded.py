@@ -14,7 +14,7 @@ import io
 import textwrap
 import tokenize
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Span
@@ -56,10 +56,14 @@ class EmbeddedSource:
     tree: ast.Module
     offsets: list[Optional[int]]
     fallback: int  # real offset used for characters whose origin is unknown
+    # Words the generator's lists paste in (every character maps to the word's start): a
+    # span that starts on one covers the whole word, as the generator's own command does.
+    word_ends: dict[int, int] = field(default_factory=dict)
 
     def real_span(self, real: Source, span: Span) -> Span:
         start = self._real(self.source.offset(span.start))
         end = self._real(max(self.source.offset(span.end) - 1, 0), end=True)
+        end = max(end, self.word_ends.get(start, end))
         return Span(real.location_at(start), real.location_at(max(end, start)))
 
     def _real(self, index: int, end: bool = False) -> int:
@@ -94,7 +98,8 @@ def embedded_sources(module: ModuleModel) -> list[EmbeddedSource]:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return parsed[:1]
-    return [EmbeddedSource(Source(text), tree, offsets, parsed[0].fallback)]
+    ends = {k: v for piece in parsed for k, v in piece.word_ends.items()}
+    return [EmbeddedSource(Source(text), tree, offsets, parsed[0].fallback, ends)]
 
 
 def _code_templates(module: ModuleModel) -> list[list[Template]]:
@@ -150,6 +155,7 @@ def _looks_like_code(texts: list[str]) -> bool:
 def _parse(module: ModuleModel, pieces: list[Template]) -> Optional[EmbeddedSource]:
     chars: list[str] = []
     offsets: list[Optional[int]] = []
+    ends: dict[int, int] = {}
     for i, piece in enumerate(pieces):
         if i:
             chars.append("\n")
@@ -158,7 +164,7 @@ def _parse(module: ModuleModel, pieces: list[Template]) -> Optional[EmbeddedSour
             piece_offsets: list[Optional[int]] = [start for start, _ in piece.offsets]
         else:  # no character map: the whole piece points at its expression
             piece_offsets = [module.source.offset(module.span(piece.node).start)] * len(piece.text)
-        text, piece_offsets = _pasted_words(module, piece, piece_offsets)
+        text, piece_offsets = _pasted_words(module, piece, piece_offsets, ends)
         chars.append(text.replace(HOLE, PLACEHOLDER).replace(_KEPT, HOLE))
         offsets.extend(piece_offsets)
     text = "".join(chars)
@@ -174,7 +180,7 @@ def _parse(module: ModuleModel, pieces: list[Template]) -> Optional[EmbeddedSour
     if not any(not isinstance(stmt, ast.Expr) for stmt in tree.body):
         return None  # prose or a lone expression, not generated code
     fallback = module.source.offset(module.span(pieces[0].node).start)
-    return EmbeddedSource(Source(text), tree, offsets, fallback)
+    return EmbeddedSource(Source(text), tree, offsets, fallback, ends)
 
 
 def _parsed(text: str) -> Optional[ast.Module]:
@@ -219,7 +225,7 @@ def _entries_holes(text: str, offsets: list[Optional[int]]) -> tuple[str, list[O
 
 
 def _pasted_words(
-    module: ModuleModel, piece: Template, offsets: list[Optional[int]]
+    module: ModuleModel, piece: Template, offsets: list[Optional[int]], ends: dict[int, int]
 ) -> tuple[str, list[Optional[int]]]:
     """The piece's text with each hole whose words the generator knows written out as the
     Python source it produces: a list of words (``{top_args!r}``, a helper returning the
@@ -239,7 +245,7 @@ def _pasted_words(
         chars.append(piece.text[pos:hole])
         out.extend(offsets[pos:hole])
         words = _words_of_hole(module, piece, hole, expr)
-        source = _source_of_words(module, *words) if words is not None else None
+        source = _source_of_words(module, *words, ends) if words is not None else None
         if source is None:
             chars.append(HOLE)
             out.append(offsets[hole])
@@ -288,7 +294,7 @@ def _fragment_join(node: ast.expr) -> Optional[str]:
 
 
 def _source_of_words(
-    module: ModuleModel, words: list[Token], elements: bool
+    module: ModuleModel, words: list[Token], elements: bool, ends: dict[int, int]
 ) -> Optional[tuple[str, list[Optional[int]]]]:
     """Python source for the words (a list literal, or its elements only), and per
     character the real offset it comes from; None when a word lies in another file."""
@@ -301,14 +307,15 @@ def _source_of_words(
         if run:
             first = run[0][1][0]
             body, where = _joined(run)
-            items.append((f"*([{body}] if _ else [])", [first] * 3 + where + [first] * 14))
+            head, tail = "*([", "] if _ else [])"
+            items.append((head + body + tail, [first] * len(head) + where + [first] * len(tail)))
             run.clear()
 
     for word in words:
         text = _word_source(word, elements)
         start = module.source.offset(word.span.start)
-        end = max(module.source.offset(word.span.end), start + 1)
-        item = (text, [min(start + j, end - 1) for j in range(len(text))])
+        ends[start] = max(module.source.offset(word.span.end), start + 1)
+        item = (text, [start] * len(text))
         if word.conditional:
             run.append(item)
             continue
