@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from conftest import (
@@ -38,8 +39,14 @@ def _no_cache_override(monkeypatch):
     monkeypatch.delenv(CACHE_DIR_ENV, raising=False)
 
 
-def entries(root: Path) -> list[Path]:
-    return sorted((root / CACHE_DIR_NAME).glob("*/*.json"))
+def packs(directory: Path) -> list[Path]:
+    return sorted(directory.glob("pack-*.json"))
+
+
+def entries(root: Path, directory: Optional[Path] = None) -> list[str]:
+    """The keys of every entry of the cache of ``root`` (or in ``directory``)."""
+    found = packs(directory or root / CACHE_DIR_NAME)
+    return sorted(key for pack in found for key in json.loads(pack.read_bytes()))
 
 
 def outputs(project: Path, *args: str) -> dict[str, bytes]:
@@ -96,7 +103,7 @@ def test_cache_dir_from_the_environment(bad_project: Path, tmp_path: Path, monke
     result = run_cli(".", cwd=bad_project, tool="mfkit-lint")
     assert result.returncode == 1
     assert not (bad_project / CACHE_DIR_NAME).exists()
-    assert len(list((tmp_path / "elsewhere").glob("*/*.json"))) >= 5
+    assert len(entries(bad_project, tmp_path / "elsewhere")) >= 5
 
 
 def _session(project: Path, **options) -> Session:
@@ -224,33 +231,67 @@ def test_the_key_depends_on_bytes_and_codes(tmp_path: Path):
     assert key != Cache(tmp_path, "other salt").key(b"x = 1\n", ("MFK001", "MFK101"))
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"",
-        b"{",
-        b'{"diagnostics": [["MFK101"]]}',
-        b'{"diagnostics": [["MFK101", "x", "y", [1, 1, "2", 3], null]]}',
-        b'{"diagnostics": [["MFK101", "x", "y", [1, 1, 2, 3], ["maybe", "fix"]]]}',
-        b'{"diagnostics": {}}',
-        b"[]",
-        b"\xff\xfe\x00",
-    ],
-    ids=["empty", "partial", "short", "bad-span", "bad-fix", "dict", "list", "binary"],
-)
-def test_corrupt_or_partial_entries_are_misses(bad_project: Path, content: bytes):
-    expected = invoke("--format", "json", "--no-cache", ".", cwd=bad_project)
-    invoke(".", cwd=bad_project)
-    for entry in entries(bad_project):
-        entry.write_bytes(content)
-    result = invoke("--format", "json", ".", cwd=bad_project)
+def _same_as_uncached(project: Path, spoil) -> None:
+    """Spoil the cache of a warm project: the output stays what an uncached run gives, and
+    every entry is written again, whole."""
+    expected = invoke("--format", "json", "--no-cache", ".", cwd=project)
+    invoke(".", cwd=project)
+    found = packs(project / CACHE_DIR_NAME)
+    assert found
+    for pack in found:
+        spoil(pack)
+    result = invoke("--format", "json", ".", cwd=project)
     assert (result.returncode, result.stdout, result.stderr) == (
         expected.returncode,
         expected.stdout,
         expected.stderr,
     )
-    # and they are written again
-    assert all(json.loads(e.read_bytes())["diagnostics"] is not None for e in entries(bad_project))
+    assert len(entries(project)) >= 5
+    for pack in packs(project / CACHE_DIR_NAME):
+        for written, diagnostics in json.loads(pack.read_bytes()).values():
+            assert isinstance(written, int) and isinstance(diagnostics, list)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{", b"[]", b'"text"', b"\xff\xfe\x00"],
+    ids=["empty", "partial", "list", "string", "binary"],
+)
+def test_a_corrupt_or_partial_pack_is_a_miss(bad_project: Path, content: bytes):
+    _same_as_uncached(bad_project, lambda pack: pack.write_bytes(content))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        None,
+        [],
+        [1],
+        [1, {}],
+        [1, [["MFK101"]]],
+        [1, [["MFK101", "x", "y", [1, 1, "2", 3], None, None]]],
+        [1, [["MFK101", "x", "y", [1, 1, 2, 3], ["maybe", "fix"], None]]],
+        [1, [["MFK101", "x", "y", [1, 1, 2, 3], None, 7]]],
+        "text",
+    ],
+    ids=[
+        "null",
+        "empty",
+        "short",
+        "dict",
+        "short-diagnostic",
+        "bad-span",
+        "bad-fix",
+        "bad-reason",
+        "string",
+    ],
+)
+def test_corrupt_entries_are_misses(bad_project: Path, entry):
+    def spoil(pack: Path) -> None:
+        data = json.loads(pack.read_bytes())
+        pack.write_text(json.dumps({key: entry for key in data}))
+
+    _same_as_uncached(bad_project, spoil)
 
 
 def test_an_unwritable_cache_location_is_ignored(bad_project: Path, tmp_path: Path, monkeypatch):
@@ -286,9 +327,10 @@ def test_results_with_errors_are_not_cached(bad_project: Path, monkeypatch):
     def cached(name: str) -> bool:
         path = bad_project / name
         # A file's result depends on its project (here, the files of its directory).
-        context = project_context(linter.project_files(str(path))) + os.path.realpath(path).encode()
+        stamp = project_context(linter.project_files(str(path)))
+        context = stamp + os.path.realpath(path).encode()
         key = cache.key(path.read_bytes(), linter.checked_codes(str(path)), context)
-        return cache.get(key, name) is not None
+        return cache.get(key, name, cache.pack_for(stamp)) is not None
 
     assert cached("deployer.py")
     assert not cached("steps.py")  # the only file MFK103 runs on
@@ -323,43 +365,86 @@ def test_concurrent_runs_share_the_cache_safely(bad_project: Path):
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert (proc.returncode, out, err) == (1, expected.stdout, b"")
-    assert entries(bad_project)
-    for entry in entries(bad_project):
-        assert isinstance(json.loads(entry.read_bytes())["diagnostics"], list)
-    assert not list((bad_project / CACHE_DIR_NAME).glob("*/.tmp-*"))
+    assert len(entries(bad_project)) >= 5
+    for pack in packs(bad_project / CACHE_DIR_NAME):
+        assert all(isinstance(d, list) for _, d in json.loads(pack.read_bytes()).values())
+    assert not list((bad_project / CACHE_DIR_NAME).glob(".tmp-*"))
     warm = invoke("--format", "json", ".", cwd=bad_project)
     assert warm.stdout == expected.stdout
 
 
-def test_prune_drops_old_entries_and_orphaned_temporaries(tmp_path: Path):
-    import os
+def test_prune_drops_old_packs_and_orphaned_temporaries(tmp_path: Path):
     import time
 
     cache = Cache(tmp_path / "c", "salt")
-    cache.put("ab" + "0" * 62, [])
-    cache.put("cd" + "1" * 62, [])
-    old, fresh = cache._path("ab" + "0" * 62), cache._path("cd" + "1" * 62)
-    orphan = old.parent / ".tmp-killed"
+    cache.put("ab" + "0" * 62, [], "old")
+    cache.put("cd" + "1" * 62, [], "fresh")
+    cache.flush()
+    old, fresh = cache._pack_path("old"), cache._pack_path("fresh")
+    orphan = tmp_path / "c" / ".tmp-killed"
     orphan.write_text("{")
+    leftover = tmp_path / "c" / "ab" / ("0" * 62 + ".json")  # an entry of the older layout
+    leftover.parent.mkdir()
+    leftover.write_text("{}")
     now = time.time()
-    os.utime(old, (now - 40 * 86400, now - 40 * 86400))
+    for path in (old, leftover):
+        os.utime(path, (now - 40 * 86400, now - 40 * 86400))
     os.utime(orphan, (now - 7200, now - 7200))
-    assert cache.prune(now=now) == 2
-    assert not old.exists() and not orphan.exists() and fresh.exists()
+    assert cache.prune(now=now) == 3
+    assert not os.path.exists(old) and not orphan.exists() and not leftover.exists()
+    assert os.path.exists(fresh)
     assert cache.prune(now=now + 60) == 0  # not due again for a day
 
 
 def test_prune_keeps_at_most_max_entries(tmp_path: Path, monkeypatch):
-    import os
-
-    monkeypatch.setattr(cache_module, "MAX_ENTRIES", 2)
+    """The packs written last are kept, up to MAX_ENTRIES entries in all."""
+    monkeypatch.setattr(cache_module, "MAX_ENTRIES", 3)
     cache = Cache(tmp_path / "c", "salt")
-    keys = [f"{i:02d}" + "0" * 62 for i in range(4)]
-    for i, key in enumerate(keys):
-        cache.put(key, [])
-        os.utime(cache._path(key), (1_000_000 + i, 1_000_000 + i))
+    names = ["p0", "p1", "p2", "p3"]
+    for i, name in enumerate(names):
+        cache.put(f"{i:02d}" + "0" * 62, [], name)
+        if name == "p2":
+            cache.put(f"{i:02d}" + "1" * 62, [], name)
+        cache.flush(now=1_000_000 + i)
+        os.utime(cache._pack_path(name), (1_000_000 + i, 1_000_000 + i))
     cache.prune(now=1_000_010, force=True)
-    assert [cache._path(k).exists() for k in keys] == [False, False, True, True]
+    assert [os.path.exists(cache._pack_path(n)) for n in names] == [False, False, True, True]
+
+
+def test_a_pack_keeps_what_other_runs_wrote_and_drops_old_entries(tmp_path: Path, monkeypatch):
+    now = 1_000_000_000
+    monkeypatch.setattr(cache_module.time, "time", lambda: now)
+    first, second = Cache(tmp_path, "salt"), Cache(tmp_path, "salt")
+    first.put("a" * 64, [], "p")
+    second.put("b" * 64, [], "p")  # a run that started before the first one wrote
+    first.flush()
+    second.flush()
+    assert Cache(tmp_path, "salt").get("a" * 64, "x.py", "p") == []
+    assert Cache(tmp_path, "salt").get("b" * 64, "x.py", "p") == []
+    assert Cache(tmp_path, "salt").get("a" * 64, "x.py", "other") is None
+    # an entry not written again for MAX_AGE_DAYS goes when its pack is next written
+    monkeypatch.setattr(cache_module.time, "time", lambda: now + 40 * 86400)
+    third = Cache(tmp_path, "salt")
+    third.put("c" * 64, [], "p")
+    third.flush()
+    assert sorted(json.loads(Path(third._pack_path("p")).read_bytes())) == ["c" * 64]
+    # and a pack never holds more than MAX_ENTRIES
+    monkeypatch.setattr(cache_module, "MAX_ENTRIES", 2)
+    third.put("d" * 64, [], "p")
+    third.put("e" * 64, [], "p")
+    third.flush()
+    assert len(json.loads(Path(third._pack_path("p")).read_bytes())) == 2
+
+
+def test_one_pack_per_project_state(bad_project: Path):
+    """A warm run reads one file per project; a changed project starts a new pack."""
+    invoke(".", cwd=bad_project)
+    assert len(packs(bad_project / CACHE_DIR_NAME)) == 1
+    invoke(".", cwd=bad_project)
+    assert len(packs(bad_project / CACHE_DIR_NAME)) == 1
+    (bad_project / "new.py").write_text("x = 1\n")
+    invoke(".", cwd=bad_project)
+    assert len(packs(bad_project / CACHE_DIR_NAME)) == 2
 
 
 def test_a_cached_run_imports_no_rule(bad_project: Path):

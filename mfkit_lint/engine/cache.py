@@ -23,10 +23,14 @@ cached diagnostic still says whether a fix exists and how safe it is (``[*]``, c
 whose fixes are actually needed (``--fix``, ``--diff``, fix edits in JSON/SARIF) is linted again
 for real. Results that came with errors (a rule crashed) are never stored.
 
-Entries are written atomically (temporary file + rename in the same directory), so concurrent runs
-never see half an entry; an entry that cannot be read or understood is a miss and is written
-again. The cache never fails a run: when the directory cannot be created or written (a read-only
-checkout), linting goes on without it. It lives in ``.mfkit_lint_cache/`` in the configuration
+Storage: the entries of the files of one project in one state (its stamp, see
+``project_context``) are kept together in one pack file (``pack-<id>.json``), which a run reads
+once and writes once at its end, merged with what other runs added meanwhile: a warm run reads
+one file per project instead of one per linted file. Packs are written atomically (temporary
+file + rename in the same directory), so concurrent runs never see half a pack; a pack or an
+entry that cannot be read or understood is a miss and is written again. The cache never fails
+a run: when the directory cannot be created or written (a read-only checkout), linting goes on
+without it. It lives in ``.mfkit_lint_cache/`` in the configuration
 root (``$MFKIT_LINT_CACHE_DIR`` overrides), holds a ``.gitignore`` of ``*`` and a
 ``CACHEDIR.TAG``, and can be deleted at any time.
 """
@@ -39,6 +43,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -53,7 +58,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = ".mfkit_lint_cache"
 CACHE_DIR_ENV = "MFKIT_LINT_CACHE_DIR"
-FORMAT = 2
+FORMAT = 3
 GITIGNORE = "# Created by mfkit-lint: the lint cache, safe to delete.\n*\n"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -154,14 +159,16 @@ def _package_files(name: str) -> list[Path]:
     return [path for location in locations for path in sorted(Path(location).glob("*.py"))]
 
 
-# Pruning, at most once a day per cache directory: entries (and remembered rule lists) not
-# written for MAX_AGE_DAYS go, then the oldest beyond MAX_ENTRIES; temporary files of a run
-# that was killed mid-write go after an hour.
+# Pruning, at most once a day per cache directory: packs (and remembered rule lists) not
+# written for MAX_AGE_DAYS go, then the oldest packs beyond MAX_ENTRIES entries in all;
+# temporary files of a run that was killed mid-write go after an hour. A pack drops its own
+# entries older than MAX_AGE_DAYS whenever it is written.
 MAX_AGE_DAYS = 30
 MAX_ENTRIES = 100_000
 PRUNE_EVERY_SECONDS = 24 * 3600
 _STALE_TMP_SECONDS = 3600
 _PRUNE_MARKER = "last-prune"
+PACK_PREFIX = "pack-"
 _SALTS: dict[Path, str] = {}
 
 
@@ -172,6 +179,8 @@ class Cache:
         self.directory = directory
         self.salt = salt.encode()
         self._ready: Optional[bool] = None  # the directory exists with its marker files
+        self._packs: dict[str, dict[str, Any]] = {}  # entries by pack, as read
+        self._new: dict[str, dict[str, Any]] = {}  # entries put and not yet written, by pack
 
     @classmethod
     def for_linter(cls, linter: Linter) -> Cache:
@@ -217,36 +226,65 @@ class Cache:
         digest.update(content)
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return Path(self._entry(key))
+    def pack_for(self, stamp: Optional[bytes]) -> str:
+        """The pack that holds the entries of the files of a project in this state (``stamp``,
+        see ``project_context``; None: files of no project): a run reads one file per
+        project, not one per linted file. A project that changes starts a new pack, as its
+        old entries can no longer match (their keys hold the old stamp)."""
+        digest = hashlib.sha256(self.salt)
+        digest.update(b"-" if stamp is None else b"+" + stamp)
+        return digest.hexdigest()[:32]
 
-    def _entry(self, key: str) -> str:
-        return os.path.join(self.directory, key[:2], key[2:] + ".json")  # (cheaper than Path)
+    def _pack_path(self, pack: str) -> str:
+        return os.path.join(self.directory, f"{PACK_PREFIX}{pack}.json")  # (cheaper than Path)
 
-    def get(self, key: str, filename: str) -> Optional[list[Diagnostic]]:
+    def _entries(self, pack: str) -> dict[str, Any]:
+        entries = self._packs.get(pack)
+        if entries is None:
+            entries = self._packs[pack] = _read_pack(self._pack_path(pack))
+        return entries
+
+    def get(self, key: str, filename: str, pack: str = "") -> Optional[list[Diagnostic]]:
         try:
-            with open(self._entry(key), "rb") as fh:
-                items = json.loads(fh.read())["diagnostics"]
+            _written, items = self._entries(pack)[key]
             if not isinstance(items, list):
                 return None
             return [_load(item, filename) for item in items]
         except Exception:  # missing, partial, corrupt or foreign: a miss
             return None
 
-    def put(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
-        if not self._prepare():
+    def put(self, key: str, diagnostics: Sequence[Diagnostic], pack: str = "") -> None:
+        """Remember an entry; ``flush`` writes it."""
+        entry = [int(time.time()), [_dump(d) for d in diagnostics]]
+        self._new.setdefault(pack, {})[key] = entry
+
+    def flush(self, now: Optional[float] = None) -> None:
+        """Write the entries ``put`` since the last flush into their packs. Each pack is read
+        again first and merged (another run may have added to it meanwhile; when two write at
+        once, the entries of the one that loses are misses next time, never wrong), its
+        entries older than MAX_AGE_DAYS left out and at most MAX_ENTRIES of the newest kept."""
+        new, self._new = self._new, {}
+        if not new or not self._prepare():
             return
-        path = self._path(key)
-        data = json.dumps({"diagnostics": [_dump(d) for d in diagnostics]}, separators=(",", ":"))
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(exist_ok=True)
-            write_atomic(path, data)
+        now = time.time() if now is None else now
+        for pack, added in new.items():
+            path = self._pack_path(pack)
+            entries = {
+                key: entry
+                for key, entry in _read_pack(path).items()
+                if _written(entry) > now - MAX_AGE_DAYS * 86400
+            }
+            entries.update(added)
+            if len(entries) > MAX_ENTRIES:
+                newest = sorted(entries.items(), key=lambda item: _written(item[1]))
+                entries = dict(newest[len(entries) - MAX_ENTRIES :])
+            self._packs[pack] = entries
+            with contextlib.suppress(OSError):
+                write_atomic(Path(path), json.dumps(entries, separators=(",", ":")))
 
     def prune(self, now: Optional[float] = None, force: bool = False) -> int:
-        """Delete old entries and orphaned temporary files; returns how many files went.
+        """Delete old files and orphaned temporary files; returns how many files went.
         Cheap when it is not due: one stat of the marker file."""
-        import time
-
         now = time.time() if now is None else now
         marker = self.directory / _PRUNE_MARKER
         try:
@@ -256,7 +294,7 @@ class Cache:
             if not self.directory.is_dir():
                 return 0
         removed = 0
-        entries: list[tuple[float, str]] = []
+        packs: list[tuple[float, str]] = []
         for root, _dirs, files in os.walk(self.directory):
             for name in files:
                 path = os.path.join(root, name)
@@ -266,14 +304,18 @@ class Cache:
                     continue
                 age = now - mtime
                 stale_tmp = name.startswith(".tmp-") and age > _STALE_TMP_SECONDS
+                # (*.json: the packs, remembered rule lists and project listings, and the
+                # one-file-per-entry layout of older versions)
                 is_entry = name.endswith(".json")
                 if stale_tmp or (is_entry and age > MAX_AGE_DAYS * 86400):
                     removed += _unlink(path)
-                elif is_entry:
-                    entries.append((mtime, path))
-        if len(entries) > MAX_ENTRIES:
-            entries.sort()
-            for _, path in entries[: len(entries) - MAX_ENTRIES]:
+                elif is_entry and name.startswith(PACK_PREFIX) and root == str(self.directory):
+                    packs.append((mtime, path))
+        # At most MAX_ENTRIES entries in all: the packs written last are kept.
+        total = 0
+        for _, path in sorted(packs, reverse=True):
+            total += len(_read_pack(path))
+            if total > MAX_ENTRIES:
                 removed += _unlink(path)
         with contextlib.suppress(OSError):
             marker.touch()
@@ -323,6 +365,25 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _read_pack(path: str) -> dict[str, Any]:
+    """A pack's entries; a pack that is missing, partial or foreign holds none."""
+    try:
+        with open(path, "rb") as fh:
+            entries = json.loads(fh.read())
+    except Exception:
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _written(entry: Any) -> float:
+    """When a pack's entry was written (0: a malformed entry, the first to go)."""
+    try:
+        written = entry[0]
+    except Exception:
+        return 0
+    return written if isinstance(written, (int, float)) else 0
 
 
 def _dump(diag: Diagnostic) -> list[Any]:

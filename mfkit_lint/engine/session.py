@@ -57,6 +57,7 @@ class Session:
         self.options = options
         self._fixed_project_stamp: Optional[bytes] = None
         self._real_dirs: dict[str, str] = {}
+        self._cache: Optional[Cache] = None
 
     def run(self, paths: list[str], stdin: Optional[bytes] = None) -> RunOutcome:
         """Lint (and fix) ``paths``; ``-`` is ``stdin``. A KeyboardInterrupt stops the worker
@@ -78,14 +79,15 @@ class Session:
                 self._one(result, outcome, job.path)
         finally:
             results.close()  # stops the workers at once if we are leaving early
-        if self.options.cache:
-            Cache.for_linter(self.linter).prune()
+        if self._cache is not None:
+            self._cache.flush()
+            self._cache.prune()
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
         return outcome
 
     def _results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileResult]]:
         """Each job's result, in order: from the cache, or linted (maybe in workers)."""
-        cache = Cache.for_linter(self.linter) if self.options.cache else None
+        cache = self._cache = Cache.for_linter(self.linter) if self.options.cache else None
         if cache is not None:
             self.linter.listing_store = cache.directory
         for job in jobs:
@@ -110,7 +112,8 @@ class Session:
                     context = stamp + self._real_path(job.filename).encode()
                 codes = self.linter.checked_codes(job.filename)
                 job.key = cache.key_for(job.digest, codes, context)
-                diagnostics = cache.get(job.key, job.filename)
+                job.pack = cache.pack_for(stamp)
+                diagnostics = cache.get(job.key, job.filename, job.pack)
                 if diagnostics is not None:
                     job.result = FileResult(
                         job.filename, diagnostics, _decode(job.raw), cached=True
@@ -126,7 +129,7 @@ class Session:
                 if result is None:
                     result = next(linted)
                     if cache is not None and job.key is not None and not result.errors:
-                        cache.put(job.key, result.diagnostics)
+                        cache.put(job.key, result.diagnostics, job.pack)
                 job.raw = job.result = None  # the Source keeps what is still needed
                 yield job, result
         finally:
@@ -235,6 +238,7 @@ class _Job:
     raw: Optional[bytes] = None
     digest: Optional[bytes] = None  # of the bytes, for the cache
     key: Optional[str] = None  # in the cache
+    pack: str = ""  # the cache's pack that holds the key
     result: Optional[FileResult] = None
 
 
