@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -85,13 +86,21 @@ def resolved(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _identity(path: Path) -> object:
+def _stat(path: Path) -> Optional[os.stat_result]:
+    """``os.stat(path)``, or None where the path cannot be followed (missing, a broken link,
+    a loop, an invalid name)."""
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _identity(path: Path, info: Optional[os.stat_result] = None) -> object:
     """What makes two paths the same file, for linting each file once: its device and inode
     (one stat, cheaper than resolving every component), or for a path that cannot be
-    followed (a broken link, a loop) the absolute path itself."""
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):
+    followed (a broken link, a loop) the absolute path itself. ``info``: its stat, if known."""
+    info = info or _stat(path)
+    if info is None:
         return os.path.abspath(path)
     return (info.st_dev, info.st_ino)
 
@@ -139,18 +148,19 @@ class FileFinder:
         errors: list[tuple[Path, str]] = []
         seen: set[object] = set()
         for path in paths:
-            if path.is_dir():
+            info = _stat(path)  # (one stat per named path: pre-commit names every file)
+            if info is not None and stat.S_ISDIR(info.st_mode):
                 for found in self._walk(path, errors):
                     key = _identity(found)
                     if key not in seen:
                         seen.add(key)
                         files.append(found)
-            elif path.exists() or path.is_symlink():
+            elif info is not None or path.is_symlink():
                 # An explicitly named file is linted even when an exclude pattern matches it,
                 # unless --force-exclude says otherwise.
                 if self.force_exclude and self._excluded_with_parents(path):
                     continue
-                key = _identity(path)
+                key = _identity(path, info)
                 if key not in seen:
                     seen.add(key)
                     files.append(path)

@@ -56,7 +56,8 @@ class Session:
         self.linter = linter
         self.options = options
         self._fixed_project_stamp: Optional[bytes] = None
-        self._real_dirs: dict[str, str] = {}
+        self._real_dirs: dict[str, str] = {}  # (for the run's cwd, which does not change)
+        self._stamps: dict[str, Optional[bytes]] = {}  # project stamps by directory, this run
         self._cache: Optional[Cache] = None
 
     def run(self, paths: list[str], stdin: Optional[bytes] = None) -> RunOutcome:
@@ -73,6 +74,8 @@ class Session:
             jobs.extend(_Job(str(path), path) for path in found.files)
         if STDIN in paths:
             jobs.append(_Job(self.options.stdin_filename or STDIN, None, stdin or b""))
+        self._real_dirs.clear()
+        self._stamps.clear()
         results = self._results(jobs)
         try:
             for job, result in results:
@@ -107,7 +110,7 @@ class Session:
                 # Rules may read the other files of the file's project: the result depends on
                 # all of them, and on which one it is.
                 context = b""
-                stamp = self._project_stamp(job.filename)
+                stamp = self._project_stamp(job.filename, job.path is not None)
                 if stamp is not None:
                     context = stamp + self._real_path(job.filename).encode()
                 codes = self.linter.checked_codes(job.filename)
@@ -135,22 +138,30 @@ class Session:
         finally:
             linted.close()
 
-    def _project_stamp(self, filename: str) -> Optional[bytes]:
-        """The state on disk of the project ``filename`` belongs to (None: no project)."""
+    def _project_stamp(self, filename: str, on_disk: bool) -> Optional[bytes]:
+        """The state on disk of the project ``filename`` belongs to (None: no project).
+        ``on_disk``: the file was just read, so it exists and its project is the one of its
+        directory, looked up once per directory and run."""
         if self.linter.project is not None:
             if self._fixed_project_stamp is None:
                 self._fixed_project_stamp = project_context(self.linter.project.files)
             return self._fixed_project_stamp
+        directory = os.path.dirname(filename)
+        if on_disk and directory in self._stamps:
+            return self._stamps[directory]
         listing = self.linter.project_listing(filename)
-        return listing.stamp() if listing is not None else None
+        stamp = listing.stamp() if listing is not None else None
+        if on_disk:
+            self._stamps[directory] = stamp
+        return stamp
 
     def _real_path(self, filename: str) -> str:
         """``os.path.realpath(filename)``, resolving each directory once per run: which file of
         its project a file is, however it was named."""
-        directory, name = os.path.split(os.path.abspath(filename))
+        directory, name = os.path.split(filename)
         real = self._real_dirs.get(directory)
         if real is None:
-            real = self._real_dirs[directory] = os.path.realpath(directory)
+            real = self._real_dirs[directory] = os.path.realpath(directory or os.curdir)
         path = os.path.join(real, name)
         return os.path.realpath(path) if os.path.islink(path) else path
 
