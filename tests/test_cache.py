@@ -133,6 +133,35 @@ def test_a_warm_run_lints_nothing(bad_project: Path, monkeypatch):
     assert all(warm.sources[name].raw == cold.sources[name].raw for name in cold.sources)
 
 
+@pytest.mark.parametrize("config", ["", 'ignore = ["MFK002"]'], ids=["default", "MFK002-ignored"])
+def test_a_warm_run_decodes_only_the_text_it_uses(bad_project: Path, monkeypatch, config: str):
+    """Cached files are read (their bytes are the key) but decoded only when their text is
+    used; a file that does not decode stays without a source, as in a cold run."""
+    from mfkit_lint.engine.source import Source
+
+    (bad_project / "pyproject.toml").write_text(f"[tool.mfkit-lint]\n{config}\n")
+    (bad_project / "latin.py").write_bytes("# coding: latin-1\nx = 'é'\n".encode("latin-1"))
+    (bad_project / "broken.py").write_bytes(b"x = '\xff'\n")  # not UTF-8
+    cold = _session(bad_project).run([str(bad_project)])
+    assert str(bad_project / "broken.py") not in cold.sources
+    decoded: list[bytes] = []
+    real = Source.from_bytes.__func__
+
+    def spy(cls, raw: bytes) -> Source:
+        decoded.append(raw)
+        return real(cls, raw)
+
+    monkeypatch.setattr(Source, "from_bytes", classmethod(spy))
+    warm = _session(bad_project).run([str(bad_project)])
+    assert _summary(warm) == _summary(cold)
+    assert set(warm.sources) == set(cold.sources)
+    if not config:
+        assert decoded == []
+    for name, source in cold.sources.items():
+        again = warm.sources[name]
+        assert (again.text, again.encoding, again.raw) == (source.text, source.encoding, source.raw)
+
+
 def test_in_project_mode_a_change_to_any_file_invalidates_the_tree(bad_project: Path, monkeypatch):
     """Linting a directory, rules may read the other files: every entry depends on all of them."""
     cold = _session(bad_project).run([str(bad_project)])

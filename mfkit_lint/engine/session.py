@@ -18,6 +18,7 @@ from mfkit_lint.engine.cache import Cache, content_digest, project_context
 from mfkit_lint.engine.diagnostic import Diagnostic
 from mfkit_lint.engine.discovery import FileFinder, forget_projects
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
+from mfkit_lint.engine.registry import UndecodableFileRule
 from mfkit_lint.engine.source import DecodeError, Source
 from mfkit_lint.engine.workers import describe_error, lint_files, lint_one
 
@@ -118,9 +119,8 @@ class Session:
                 job.pack = cache.pack_for(stamp)
                 diagnostics = cache.get(job.key, job.filename, job.pack)
                 if diagnostics is not None:
-                    job.result = FileResult(
-                        job.filename, diagnostics, _decode(job.raw), cached=True
-                    )
+                    source = _cached_source(job.raw, codes, diagnostics)
+                    job.result = FileResult(job.filename, diagnostics, source, cached=True)
                     continue
             todo.append(job)
         linted = lint_files(
@@ -251,6 +251,19 @@ class _Job:
     key: Optional[str] = None  # in the cache
     pack: str = ""  # the cache's pack that holds the key
     result: Optional[FileResult] = None
+
+
+def _cached_source(
+    raw: bytes, codes: tuple[str, ...], diagnostics: list[Diagnostic]
+) -> Optional[Source]:
+    """The Source of a file answered by the cache (None: its bytes do not decode). Where MFK002
+    is checked, bytes that do not decode have it among their cached diagnostics, and the
+    others are decoded only if their text is used."""
+    if UndecodableFileRule.code not in codes:
+        return _decode(raw)
+    if any(d.code == UndecodableFileRule.code for d in diagnostics):
+        return None
+    return Source.decoded_later(raw)
 
 
 def _decode(raw: bytes) -> Optional[Source]:

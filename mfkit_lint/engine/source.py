@@ -7,6 +7,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Optional
 
 from mfkit_lint.engine.diagnostic import Location
 
@@ -43,6 +44,13 @@ class Source:
         except (UnicodeDecodeError, LookupError) as exc:
             raise DecodeError(f"not valid {encoding}: {exc}") from exc
         return cls(text=text, encoding=encoding, raw=raw)
+
+    @classmethod
+    def decoded_later(cls, raw: bytes) -> Source:
+        """A Source of bytes known to decode (they did when the cache entry was written), whose
+        text is decoded when it is first used: a run answered by the cache shows the text of
+        few of its files, if any."""
+        return _DecodedLater(raw)
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
@@ -86,3 +94,24 @@ class Source:
             else:
                 hi = mid - 1
         return Location(lo + 1, offset - starts[lo] + 1)
+
+
+class _DecodedLater(Source):
+    """See ``Source.decoded_later``."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._decoded: Optional[Source] = None
+
+    def _source(self) -> Source:
+        if self._decoded is None:
+            self._decoded = Source.from_bytes(self.raw)
+        return self._decoded
+
+    @property
+    def text(self) -> str:
+        return self._source().text
+
+    @property
+    def encoding(self) -> str:
+        return self._source().encoding
