@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 from conftest import (
@@ -249,6 +249,39 @@ def test_a_change_to_the_analysis_code_invalidates(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(cache_module, "__version__", "99.0")
     assert fingerprint(modules=plugin) not in (first, fingerprint(modules=[]))
     assert fingerprint(modules=[]) != fingerprint(modules=plugin)
+
+
+def test_the_fingerprint_is_remembered_until_a_file_changes(tmp_path: Path, monkeypatch):
+    """With a cache directory the digest of the analysis code is kept, keyed by each file's
+    size, inode and times: a changed file is hashed again."""
+    module_file = tmp_path / "third_party_rules.py"
+    module_file.write_text("# version 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugin = ["third_party_rules"]
+    directory = tmp_path / "cache"
+    # A file changed in the last two seconds could change again within one tick of the file
+    # system's clock: nothing is remembered then.
+    assert fingerprint(directory, plugin) == fingerprint(modules=plugin)
+    assert not list(directory.glob("fingerprint-*"))
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)
+    first = fingerprint(directory, plugin)
+    assert first == fingerprint(modules=plugin)
+    assert len(list(directory.glob("fingerprint-*"))) == 1
+    hashed: list[str] = []
+    real_sha256 = cache_module.hashlib.sha256
+
+    def spy(data: bytes = b"") -> Any:
+        hashed.append(data)
+        return real_sha256(data)
+
+    monkeypatch.setattr(cache_module.hashlib, "sha256", spy)
+    assert fingerprint(directory, plugin) == first
+    assert b"# version 1\n" not in hashed  # remembered, not read again
+    module_file.write_text("# version 2, longer\n")
+    second = fingerprint(directory, plugin)
+    assert b"# version 2, longer\n" in hashed
+    assert second != first
+    assert second == fingerprint(modules=plugin)
 
 
 def test_the_key_depends_on_bytes_and_codes(tmp_path: Path):

@@ -83,7 +83,8 @@ def cache_dir(root: Path) -> Path:
 def fingerprint(directory: Optional[Path] = None, modules: Optional[Sequence[str]] = None) -> str:
     """A digest of the format, Python, mfkit-lint and the source of the analysis code and of
     every rule plugin (read as files: nothing is imported). ``directory`` is the cache, where
-    the list of plugins is remembered; ``modules`` names the plugins instead."""
+    the list of plugins and the digest are remembered (see ``_remembered_digest``);
+    ``modules`` names the plugins instead."""
     digest = hashlib.sha256()
     for part in (f"format {FORMAT}", sys.version, sys.implementation.name, __version__):
         digest.update(part.encode() + b"\0")
@@ -92,13 +93,50 @@ def fingerprint(directory: Optional[Path] = None, modules: Optional[Sequence[str
         modules = _plugin_modules(directory)
     digest.update(",".join(modules).encode() + b"\0")
     files += plugin_sources(modules)
+    return _remembered_digest(directory, digest, files)
+
+
+def _remembered_digest(directory: Optional[Path], digest: Any, files: Sequence[Path]) -> str:
+    """``digest`` updated with the path and content of each file. Reading and hashing the
+    analysis code costs a warm run more than its own cache entries do, so with a cache
+    ``directory`` the result is kept there, keyed by what ``digest`` holds so far and by each
+    file's path, size, inode and modification and change times (nanoseconds; the change time
+    cannot be set back). As in git's index, a digest taken while a file had just changed is
+    not kept: a change within the same tick of the file system's clock would not show."""
+    remembered: Optional[str] = None  # where the digest is kept
+    if directory is not None:
+        key = digest.copy()
+        newest = 0
+        for path in files:
+            try:
+                info = os.stat(path)
+                state = f"{info.st_size}:{info.st_ino}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+                newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
+            except OSError:
+                state = "-"
+            key.update(f"{path}\0{state}\0".encode())
+        remembered = os.path.join(directory, f"fingerprint-{key.hexdigest()[:32]}.json")
+        try:
+            with open(remembered, "rb") as fh:
+                value = json.loads(fh.read())
+            if isinstance(value, str) and len(value) == 64:
+                return value
+        except Exception:  # missing or unreadable: hash the files
+            pass
+        if newest > time.time_ns() - _RACY_NS:
+            remembered = None
     for path in files:
         digest.update(str(path).encode() + b"\0")
         try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            with open(path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
         except OSError:
             digest.update(b"unreadable")
-    return digest.hexdigest()
+    value = digest.hexdigest()
+    if remembered is not None and directory is not None and prepare_directory(directory):
+        with contextlib.suppress(OSError):
+            write_atomic(Path(remembered), json.dumps(value))
+    return value
 
 
 def _plugin_modules(directory: Optional[Path]) -> list[str]:
@@ -168,6 +206,7 @@ MAX_ENTRIES = 100_000
 PRUNE_EVERY_SECONDS = 24 * 3600
 _STALE_TMP_SECONDS = 3600
 _PRUNE_MARKER = "last-prune"
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again unseen
 PACK_PREFIX = "pack-"
 _SALTS: dict[Path, str] = {}
 
