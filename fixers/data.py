@@ -759,6 +759,8 @@ def _shell_init_env(module: ModuleModel, write: EnvWrite) -> Union[InitEnvFix, s
         return spelling
     # init's name for the parameter: upper-cased, '-' as '_' (the shell name already works
     # without a '-', so the replace only matters to a name a shell would have refused).
+    if not _repeatable(name_expr):
+        return "the parameter's name is computed by a call the fix would have to repeat"
     name_code = ast.get_source_segment(module.source.text, name_expr) or ""
     if not (isinstance(name_expr, ast.Call) and call_name(name_expr) == "upper"):
         name_code = f"({name_code}).upper()" if not _simple(name_expr) else f"{name_code}.upper()"
@@ -785,9 +787,9 @@ def _ends_line(module: ModuleModel, template: Template, at: int, outer: ast.expr
     if rest:
         return rest[0] in "\n;"
     parent = module.parent(outer)
-    if isinstance(parent, (ast.GeneratorExp, ast.ListComp)) and parent.elt is outer:
-        return _newline_join(module.parent(parent)) is parent
-    if isinstance(parent, ast.List):
+    if isinstance(parent, (ast.GeneratorExp, ast.ListComp)) and parent.elt is not outer:
+        return False
+    if isinstance(parent, (ast.GeneratorExp, ast.ListComp, ast.List)):
         return _newline_join(module.parent(parent)) is parent or _list_joined(module, parent)
     if (
         isinstance(parent, ast.Call)
@@ -800,9 +802,9 @@ def _ends_line(module: ModuleModel, template: Template, at: int, outer: ast.expr
 
 
 def _list_joined(module: ModuleModel, node: ast.AST) -> bool:
-    """The list (a name, or a list display assigned to one) is joined with line breaks in
-    the same function (``"\\n".join(lines)``, ``"\\n".join(lines + [...])``)."""
-    if isinstance(node, ast.List):
+    """The list (a name, or a list display or comprehension assigned to one) is joined with
+    line breaks in the same function (``"\\n".join(lines)``, ``"\\n".join(lines + [...])``)."""
+    if isinstance(node, (ast.List, ast.ListComp)):
         statement = module.parent(node)
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
             return False
@@ -840,6 +842,37 @@ _ASSIGNMENT = re.compile("[A-Za-z_\ufffc][A-Za-z0-9_\ufffc]*=")
 
 def _simple(node: ast.expr) -> bool:
     return isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+
+
+# Calls that may be evaluated once more without changing anything.
+_PURE_CALLS = frozenset({"upper", "lower", "strip", "replace", "str", "repr", "int", "format"})
+
+
+_REPEATABLE = (
+    ast.Name,
+    ast.Attribute,
+    ast.Constant,
+    ast.Subscript,
+    ast.BinOp,
+    ast.operator,
+    ast.expr_context,
+    ast.JoinedStr,
+    ast.FormattedValue,
+)
+
+
+def _repeatable(node: ast.expr) -> bool:
+    """The fix writes the expression a second time: only names, attributes, constants, indexing
+    and string conversions, which give the same value and do nothing else."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name not in _PURE_CALLS:
+                return False
+        elif not isinstance(sub, _REPEATABLE):
+            return False
+    return True
 
 
 # A piece of text to insert into a template: its own characters, or ("hole", index) for a copy
@@ -932,7 +965,7 @@ class _Spelling:
                 a, b = template.offsets[piece[1]]
                 expr = template.hole_expr(piece[1])
                 code = ast.get_source_segment(source, expr) if expr is not None else None
-                if code is None:
+                if code is None or not _repeatable(expr):
                     return "a value of the script is not an expression the fix can repeat"
                 field = source[a:b]
             else:

@@ -241,3 +241,17 @@ NO_SHELL_FIX = {
 def test_no_fix_says_why(code, reason):
     (diag,) = lint(code, "MFK112")
     assert diag.fix is None and reason in diag.no_fix_reason, diag.no_fix_reason
+
+
+def test_no_fix_repeats_a_call_that_may_do_something():
+    code = """
+        def init_script(inputs, params):
+            lines = ['MF_PARAM_%s="%s"' % (p.upper(), next(inputs)) for p in params]
+            lines.append("python flow.py init --run-id $RUN_ID --task-id params")
+            return "\\n".join(lines)
+    """
+    (diag,) = lint(code, "MFK112")
+    assert diag.fix is None and "not an expression the fix can repeat" in diag.no_fix_reason
+    renamed = code.replace("next(inputs)", "inputs[p]")
+    (diag,) = lint(renamed, "MFK112")
+    assert diag.fix is not None
