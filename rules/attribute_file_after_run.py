@@ -15,7 +15,6 @@ from mfkit_lint.model.module import (
     ModuleModel,
     call_name,
     dotted_name,
-    per_module,
 )
 from mfkit_lint.model.values import values_of
 
@@ -352,17 +351,7 @@ def _imported(module: ModuleModel, call: ast.Call) -> bool:
     """The called name (or the module it is an attribute of) is bound by an import."""
     func = call.func
     root = func.value if isinstance(func, ast.Attribute) else func
-    return isinstance(root, ast.Name) and root.id in _imported_names(module)
-
-
-@per_module
-def _imported_names(module: ModuleModel) -> frozenset[str]:
-    return frozenset(
-        (alias.asname or alias.name).split(".")[0]
-        for node in module.nodes
-        if isinstance(node, (ast.Import, ast.ImportFrom))
-        for alias in node.names
-    )
+    return isinstance(root, ast.Name) and root.id in module.imported_names
 
 
 def _names(node: ast.AST) -> set[str]:

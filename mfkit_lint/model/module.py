@@ -187,6 +187,17 @@ class ModuleModel:
         return out
 
     @cached_property
+    def imported_names(self) -> frozenset[str]:
+        """Every name an import statement binds anywhere in the module (``import a.b`` binds
+        ``a``): a name outside this set is never bound by an import."""
+        return frozenset(
+            (alias.asname or alias.name).split(".")[0]
+            for node in self.nodes
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+        )
+
+    @cached_property
     def name_loads(self) -> dict[str, int]:
         """How often each bare name or attribute name is read anywhere in the module."""
         counts: dict[str, int] = defaultdict(int)

@@ -32,6 +32,10 @@ class ProjectIndex:
         self._holding: dict[bytes, list[Path]] = {}
         self._owners: dict[int, Optional[ModuleModel]] = {}
         self._named: dict[tuple, Optional[Path]] = {}
+        # The files by resolved path and by file name (with the order of ``files``), built on
+        # the first import question: each import is then answered without a walk over them all.
+        self._by_resolved: Optional[dict[Path, list[Path]]] = None
+        self._by_name: dict[str, list[tuple[int, Path, Path]]] = {}
 
     def __getstate__(self) -> dict:
         # Sent to worker processes: the file list only; each process reads what it needs.
@@ -123,9 +127,19 @@ class ProjectIndex:
         path = self._named[key]
         return self.model(path) if path is not None else None
 
+    def _index(self) -> dict[Path, list[Path]]:
+        if self._by_resolved is None:
+            self._by_resolved = {}
+            for i, path in enumerate(self.files):
+                resolved = self._resolve(path)
+                self._by_resolved.setdefault(resolved, []).append(path)
+                self._by_name.setdefault(resolved.name, []).append((i, path, resolved))
+        return self._by_resolved
+
     def _find_module(self, importer: Optional[Path], dotted: str, level: int) -> Optional[Path]:
         parts = [p for p in dotted.split(".") if p]
         endings = [(*parts[:-1], parts[-1] + ".py"), (*parts, "__init__.py")] if parts else []
+        by_resolved = self._index()
         if level:
             if importer is None:
                 return None
@@ -133,11 +147,13 @@ class ProjectIndex:
             for _ in range(level - 1):
                 base = base.parent
             wanted = {base.joinpath(*ending) for ending in endings} or {base / "__init__.py"}
-            found = [p for p in self.files if self._resolve(p) in wanted]
+            found = [p for w in wanted for p in by_resolved.get(w, ())]
             return found[0] if len(found) == 1 else None
         found: list[tuple[Path, Path]] = []  # (file, the directory its package starts in)
-        for path in self.files:
-            resolved = self._resolve(path)
+        # The files named like the module's file, in the order of ``files`` (one file cannot
+        # end both ways: the names differ).
+        candidates = sorted(c for ending in endings for c in self._by_name.get(ending[-1], ()))
+        for _, path, resolved in candidates:
             for ending in endings:
                 if resolved.parts[-len(ending) :] == ending:
                     found.append((path, resolved.parents[len(ending) - 1]))

@@ -364,6 +364,8 @@ class Values:
             name, attribute = func.value.id, func.attr
         else:
             return module, []
+        if name not in module.imported_names:
+            return module, []  # bound otherwise (a local, a parameter, self): not a module
         _, bindings = self.lookup(name, func)
         if len(bindings) != 1 or not isinstance(bindings[0], Bound):
             return module, []
