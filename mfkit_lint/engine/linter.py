@@ -149,6 +149,15 @@ class Linter:
         if is_yaml_file(filename):
             return self._lint_yaml(source, filename, errors, apply_noqa)
         rules = [r for r in self._rules_for(filename) if r.kind == SourceKind.PYTHON]
+        project = self.project_for(filename)
+        # The project index may have parsed this file already (another file asked about it).
+        known = (
+            project.parsed(Path(filename), source.raw)
+            if tree is None and project is not None and source.raw
+            else None
+        )
+        if known is not None:
+            tree = known.tree
         try:
             if tree is None:
                 with warnings.catch_warnings():
@@ -173,7 +182,9 @@ class Linter:
         from mfkit_lint.model.embedded import embedded_of
         from mfkit_lint.model.module import ModuleModel
 
-        module = ModuleModel(source, tree, project=self.project_for(filename), path=Path(filename))
+        module = ModuleModel(source, tree, project=project, path=Path(filename))
+        if known is not None:
+            module.take_tree_facts(known)
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template.

@@ -70,6 +70,25 @@ class ModuleModel:
         # Results of memoised analyses (see ``per_module``), by analysis and arguments.
         self.analyses: dict[Callable, dict[tuple, Any]] = {}
 
+    # Facts of the tree alone (neither its path nor its project): another model of the same
+    # tree may take them over instead of walking the tree again.
+    _TREE_FACTS = (
+        "nodes",
+        "_parent_of",
+        "functions",
+        "calls_by_name",
+        "self_assignments",
+        "imported_names",
+        "name_loads",
+    )
+
+    def take_tree_facts(self, other: ModuleModel) -> None:
+        """Reuse what ``other``, a model of this very tree, has computed about it."""
+        if other.tree is self.tree:
+            for name in self._TREE_FACTS:
+                if name in other.__dict__:
+                    self.__dict__[name] = other.__dict__[name]
+
     # -- positions ---------------------------------------------------------------------------
     def span(self, node: ast.AST) -> Span:
         start = self.source.location(node.lineno, node.col_offset)

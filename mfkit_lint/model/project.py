@@ -58,6 +58,17 @@ class ProjectIndex:
             self._models[path] = self._parse(path)
         return self._models[path]
 
+    def parsed(self, path: Path, raw: bytes) -> Optional[ModuleModel]:
+        """This index's model of ``path`` when it has parsed that file already, from the same
+        bytes: a file asked about before it is linted is then parsed once."""
+        if not self._models:
+            return None
+        for candidate in self._index().get(self._resolve(path), ()):
+            model = self._models.get(candidate)
+            if model is not None and self._raw.get(candidate) == raw:
+                return model
+        return None
+
     def _parse(self, path: Path) -> Optional[ModuleModel]:
         from mfkit_lint.model.module import ModuleModel
 
