@@ -323,8 +323,8 @@ def remote_group(node: ast.ClassDef) -> Optional[str]:
 
 def backend_decorators(module: ModuleModel) -> Iterator[tuple[ast.ClassDef, str]]:
     """Step decorator classes of this module that run steps on a backend, with the group."""
-    for node in module.nodes:
-        if isinstance(node, ast.ClassDef) and is_step_decorator_class(node):
+    for node in module.nodes_of(ast.ClassDef):
+        if is_step_decorator_class(node):
             group = remote_group(node)
             if group is not None:
                 yield node, group

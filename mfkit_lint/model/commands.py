@@ -816,10 +816,9 @@ def whole_fragment_lists(module: ModuleModel) -> dict[Optional[ast.AST], set[str
 @per_module
 def _fragment_pastes(module: ModuleModel) -> dict[Optional[ast.AST], dict[str, bool]]:
     out: dict[Optional[ast.AST], dict[str, bool]] = {}
-    for node in module.nodes:
+    for node in module.nodes_of(ast.Call):
         if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
+            isinstance(node.func, ast.Attribute)
             and node.func.attr == "join"
             and isinstance(node.func.value, ast.Constant)
             and str(node.func.value.value).strip() == ","
@@ -904,7 +903,7 @@ def _lines_variables(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
     """Per function (None: module level), variables that hold lines of text
     (``"\\n".join(lines)``), not argv words."""
     out: dict[Optional[ast.AST], set[str]] = {}
-    for node in module.nodes:
+    for node in module.nodes_of(ast.Call):
         if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
             scope = module.enclosing_function(node)
             out.setdefault(scope, set()).add(node.args[0].id)
@@ -922,7 +921,7 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
     code are among them (argv lists too: callers tell)."""
     pieces: dict[tuple[Optional[ast.AST], str], list[ast.expr]] = {}
     out: list[list[ast.expr]] = []
-    for node in module.nodes:
+    for node in module.nodes_of(*_STRING_ADDERS):
         added = _strings_added(node)
         if added is not None:
             key = (module.enclosing_function(node), added[0])
@@ -937,6 +936,13 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
             out.append(sorted(strings, key=lambda n: (n.lineno, n.col_offset)))
     return out
 
+
+# The statements and calls ``_strings_added`` reads (see ``string_lists``).
+_STRING_ADDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Call, ast.Return)
+# Nodes whose first statement may be a docstring.
+BODY_HOLDERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+# The node classes a string expression (``is_stringish``) can have.
+STRING_EXPRESSIONS = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
 
 # Methods that add one line to generated text: a list's append, a code writer's emit, a file's
 # write (generated lines are written one call at a time as often as they are collected).
@@ -967,11 +973,10 @@ def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:
 
 def docstring_nodes(module: ModuleModel) -> set[int]:
     out = set()
-    for node in module.nodes:
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                out.add(id(body[0].value))
+    for node in module.nodes_of(*BODY_HOLDERS):
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            out.add(id(body[0].value))
     return out
 
 
@@ -1045,7 +1050,7 @@ def own_commands(module: ModuleModel) -> list[Command]:
 
 def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Command]:
     skip = docstring_nodes(module)
-    for node in module.nodes:
+    for node in module.nodes_of(*STRING_EXPRESSIONS):
         if id(node) in skip or not is_stringish(node) or not _may_hold_command(node):
             continue
         parent = module.parent(node)
@@ -1108,8 +1113,8 @@ def _sole_user(module: ModuleModel, node: ast.expr) -> Optional[FunctionNode]:
     name = statement.targets[0].id
     readers = {
         module.enclosing_function(n)
-        for n in module.nodes
-        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+        for n in module.nodes_of(ast.Name)
+        if n.id == name and isinstance(n.ctx, ast.Load)
     }
     if len(readers) != 1 or module.name_loads.get(name, 0) == 0:
         return None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Optional
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.engine.source import Source
 from mfkit_lint.model.commands import (
+    STRING_EXPRESSIONS,
     Token,
     among_elements,
     docstring_nodes,
@@ -117,9 +118,7 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
         if len(templates) >= _MIN_LINES and len(templates) == len(lines):
             found.append(templates)
     skip = docstring_nodes(module) | in_lines
-    for node in module.nodes:
-        if not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
-            continue
+    for node in module.nodes_of(*STRING_EXPRESSIONS):
         if id(node) in skip or not is_stringish(node) or is_stringish(module.parent(node)):
             continue
         text = _literal_text(node)

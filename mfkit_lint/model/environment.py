@@ -58,6 +58,10 @@ class EnvWrite:
     name_start: int = 0  # index of the name's first character in ``template.text``
 
 
+# The nodes ``env_writes`` reads: dicts, subscript assignments, calls and string expressions.
+_WRITERS = (ast.Dict, ast.DictComp, ast.Assign, ast.Call, ast.Constant, ast.JoinedStr, ast.BinOp)
+
+
 def env_writes(
     module: ModuleModel,
     wanted: Callable[[str], bool],
@@ -70,7 +74,7 @@ def env_writes(
     entries and ``V1EnvVar(name=N, value=V)``, and skips prose (docstrings, help texts,
     messages) when reading shell words."""
     prose = prose_nodes(module) if extended else set()
-    for node in module.nodes:
+    for node in module.nodes_of(*_WRITERS):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 write = _python_write(module, key, value, wanted)
@@ -373,7 +377,7 @@ _READER_CALLS = frozenset(r.rsplit(".", 1)[1] for r in METAFLOW_PARAMETERS_READE
 
 
 def _calls(module: ModuleModel) -> Iterator[ast.Call]:
-    return (n for n in module.nodes if isinstance(n, ast.Call))
+    return iter(module.nodes_of(ast.Call))
 
 
 def _calls_reader(call: ast.Call) -> bool:

@@ -429,7 +429,7 @@ def is_metaflow(module: ModuleModel, command: Command) -> bool:
 def _uses_metaflow(module: ModuleModel) -> bool:
     """The module imports Metaflow (or a Metaflow extension package), or builds other
     commands with Metaflow-only options."""
-    for node in module.nodes:
+    for node in module.nodes_of(ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and not node.level:

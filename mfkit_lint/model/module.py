@@ -75,6 +75,7 @@ class ModuleModel:
     _TREE_FACTS = (
         "nodes",
         "_parent_of",
+        "_by_class",
         "functions",
         "calls_by_name",
         "self_assignments",
@@ -127,6 +128,21 @@ class ModuleModel:
                     todo.append(value)
         return out
 
+    @cached_property
+    def _by_class(self) -> dict[type, list[ast.AST]]:
+        out: dict[type, list[ast.AST]] = defaultdict(list)
+        for node in self.nodes:
+            out[node.__class__].append(node)
+        return out
+
+    def nodes_of(self, *classes: type) -> list[ast.AST]:
+        """The nodes of exactly these classes (``ast`` parses into no subclasses of them), in
+        the order of ``nodes``: an analysis that reads a few kinds of node skips the others."""
+        if len(classes) == 1:
+            return self._by_class.get(classes[0], [])
+        wanted = frozenset(classes)
+        return [node for node in self.nodes if node.__class__ in wanted]
+
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         self.nodes  # noqa: B018 - building the node list fills the parent map
         return self._parent_of.get(node)
@@ -155,9 +171,8 @@ class ModuleModel:
     def functions(self) -> dict[str, list[FunctionNode]]:
         """Functions and methods by name (a name can be defined more than once)."""
         out: dict[str, list[FunctionNode]] = defaultdict(list)
-        for node in self.nodes:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                out[node.name].append(node)
+        for node in self.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
+            out[node.name].append(node)
         return out
 
     def local_function(self, call: ast.Call) -> Optional[FunctionNode]:
@@ -178,18 +193,17 @@ class ModuleModel:
     def calls_by_name(self) -> dict[str, list[ast.Call]]:
         """Calls by the called name: ``f(...)``, ``self.f(...)`` and ``obj.f(...)`` all under f."""
         out: dict[str, list[ast.Call]] = defaultdict(list)
-        for node in self.nodes:
-            if isinstance(node, ast.Call):
-                name = call_name(node)
-                if name:
-                    out[name].append(node)
+        for node in self.nodes_of(ast.Call):
+            name = call_name(node)
+            if name:
+                out[name].append(node)
         return out
 
     @cached_property
     def self_assignments(self) -> dict[str, list[ast.expr]]:
         """Values assigned to ``self.<attr>`` anywhere in the module, by attribute name."""
         out: dict[str, list[ast.expr]] = defaultdict(list)
-        for node in self.nodes:
+        for node in self.nodes_of(ast.Assign, ast.AnnAssign):
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -211,8 +225,7 @@ class ModuleModel:
         ``a``): a name outside this set is never bound by an import."""
         return frozenset(
             (alias.asname or alias.name).split(".")[0]
-            for node in self.nodes
-            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for node in self.nodes_of(ast.Import, ast.ImportFrom)
             for alias in node.names
         )
 
@@ -220,7 +233,7 @@ class ModuleModel:
     def name_loads(self) -> dict[str, int]:
         """How often each bare name or attribute name is read anywhere in the module."""
         counts: dict[str, int] = defaultdict(int)
-        for node in self.nodes:
+        for node in self.nodes_of(ast.Name, ast.Attribute):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 counts[node.id] += 1
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):

@@ -182,8 +182,8 @@ def _uses_of(module: ModuleModel, name: ast.Name) -> list[ast.Name]:
 @per_module
 def _names(module: ModuleModel) -> dict[str, list[ast.Name]]:
     out: dict[str, list[ast.Name]] = {}
-    for node in module.nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+    for node in module.nodes_of(ast.Name):
+        if isinstance(node.ctx, ast.Load):
             out.setdefault(node.id, []).append(node)
     return out
 
@@ -199,12 +199,23 @@ def _constant(node: Optional[ast.AST]) -> object:
     return node.value if isinstance(node, ast.Constant) else None
 
 
+# The nodes ``prose_nodes`` reads: docstring holders, keywords, calls.
+_PROSE_HOLDERS = (
+    ast.Module,
+    ast.ClassDef,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.keyword,
+    ast.Call,
+)
+
+
 @per_module
 def prose_nodes(module: ModuleModel) -> set[int]:
     """Strings that are prose, not scripts: docstrings, ``help=``/``description=`` texts, and
     messages handed to print, logging, warnings or exceptions."""
     out: set[int] = set()
-    for node in module.nodes:
+    for node in module.nodes_of(*_PROSE_HOLDERS):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
