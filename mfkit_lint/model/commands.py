@@ -783,13 +783,19 @@ def _refers_to(node: ast.AST, name: str) -> bool:
 
 
 def _is_newline_join(node: Optional[ast.AST]) -> bool:
+    """Lines joined into text (``"\\n".join(lines)``, ``writelines``); a comma and a line
+    break (``",\\n    ".join(parts)``) joins a list's elements, one per line, instead."""
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("join", "writelines")
         and (
             node.func.attr == "writelines"
-            or (isinstance(node.func.value, ast.Constant) and "\n" in str(node.func.value.value))
+            or (
+                isinstance(node.func.value, ast.Constant)
+                and "\n" in str(node.func.value.value)
+                and str(node.func.value.value).strip() != ","
+            )
         )
     )
 

@@ -172,7 +172,7 @@ def _parse(module: ModuleModel, pieces: list[Template]) -> Optional[EmbeddedSour
     if tree is None:
         # A hole alone among a dict display's entries (``env.update({..., %(extra)s})``)
         # pastes entries: it reads as ``**_``.
-        text, offsets = _entries_holes(text, offsets)
+        text, offsets = _line_holes(*_entries_holes(text, offsets))
         tree = _parsed(text)
     if tree is None:
         return None
@@ -189,6 +189,29 @@ def _parsed(text: str) -> Optional[ast.Module]:
             return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _line_holes(text: str, offsets: list[Optional[int]]) -> tuple[str, list[Optional[int]]]:
+    """A hole alone on its line pastes lines of code: indented like the line after it."""
+    lines = text.split("\n")
+    if not any(line.strip() == PLACEHOLDER for line in lines):
+        return text, offsets
+    out_lines: list[str] = []
+    out: list[Optional[int]] = []
+    pos = 0
+    for i, line in enumerate(lines):
+        width = len(line) + (1 if i < len(lines) - 1 else 0)
+        mine = offsets[pos : pos + width]
+        if line.strip() == PLACEHOLDER:
+            after = next((n for n in lines[i + 1 :] if n.strip()), "")
+            pad = after[: len(after) - len(after.lstrip())]
+            at = mine[len(line) - len(line.lstrip())] if mine else None
+            mine = [at] * (len(pad) + 1) + mine[len(line) :]  # and the line break's
+            line = pad + PLACEHOLDER
+        out_lines.append(line)
+        out.extend(mine)
+        pos += width
+    return "\n".join(out_lines), out
 
 
 def _entries_holes(text: str, offsets: list[Optional[int]]) -> tuple[str, list[Optional[int]]]:
@@ -224,7 +247,11 @@ def _entries_holes(text: str, offsets: list[Optional[int]]) -> tuple[str, list[O
 
 
 def _pasted_words(
-    module: ModuleModel, piece: Template, offsets: list[Optional[int]], ends: dict[int, int]
+    module: ModuleModel,
+    piece: Template,
+    offsets: list[Optional[int]],
+    ends: dict[int, int],
+    depth: int = 0,
 ) -> tuple[str, list[Optional[int]]]:
     """The piece's text with each hole whose words the generator knows written out as the
     Python source it produces: a list of words (``{top_args!r}``, a helper returning the
@@ -244,7 +271,10 @@ def _pasted_words(
         chars.append(piece.text[pos:hole])
         out.extend(offsets[pos:hole])
         words = _words_of_hole(module, piece, hole, expr)
-        source = _source_of_words(module, *words, ends) if words is not None else None
+        if words is not None:
+            source = _source_of_words(module, *words, ends)
+        else:
+            source = _pasted_template(module, piece, hole, expr, ends, depth)
         if source is None:
             chars.append(HOLE)
             out.append(offsets[hole])
@@ -255,6 +285,42 @@ def _pasted_words(
     chars.append(piece.text[pos:])
     out.extend(offsets[pos:])
     return "".join(chars), out
+
+
+_MAX_PASTE_DEPTH = 4
+
+
+def _pasted_template(
+    module: ModuleModel,
+    piece: Template,
+    hole: int,
+    expr: Optional[ast.expr],
+    ends: dict[int, int],
+    depth: int,
+) -> Optional[tuple[str, list[Optional[int]]]]:
+    """A hole filled with a string the generator renders from a template of its own (a
+    helper's rendered text, handed down through parameters or a returned tuple): that
+    template's text, its own holes pasted the same way, when it pastes words of its own or
+    stands alone on its line as lines of code (``{preamble}``)."""
+    if expr is None or depth >= _MAX_PASTE_DEPTH:
+        return None
+    found = values_of(module).origin(expr)
+    if found is None or found[1].module is not module or not is_stringish(found[0]):
+        return None
+    template = template_of(module, found[0])
+    if template is None or template.offsets is None:
+        return None
+    inner = [s for s, _ in template.offsets]
+    text, where = _pasted_words(module, template, inner, ends, depth + 1)
+    if text == template.text and not ("\n" in text.strip() and _alone_on_line(piece.text, hole)):
+        return None  # a value of its own (a name, a number): one unknown, as before
+    return text, where
+
+
+def _alone_on_line(text: str, index: int) -> bool:
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start : end if end >= 0 else len(text)].strip() == text[index]
 
 
 def _words_of_hole(
@@ -356,9 +422,21 @@ def _word_source(word: Token, elements: bool) -> str:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return repr(HOLE).replace(HOLE, _KEPT)
         return fragment.value.strip()
+    if word.text == HOLE and _generator_attribute(fragment):
+        # The value of the generator's ``self.<attr>`` (``repr(self.flow_file)``): unknown
+        # in the generated module as well, but still named (a file, a path: no option).
+        return f"self.{fragment.attr}"
     # A word known only in part stays one word: a literal whose unknown characters are
     # holes (kept as such in the generated module, see ``_KEPT``).
     return repr(word.text).replace(HOLE, _KEPT)
+
+
+def _generator_attribute(node: Optional[ast.AST]) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
 
 
 def _dedent(text: str, offsets: list[Optional[int]]) -> tuple[str, list[Optional[int]]]:

@@ -525,6 +525,55 @@ class Values:
             return UNKNOWN
         return first
 
+    def origin(self, expr: ast.expr, depth: int = 0) -> Optional[tuple[ast.expr, Values]]:
+        """The one expression ``expr``'s value comes from on every path, with the value model
+        of its module: followed through assignments (``alternatives``), a parameter every
+        caller fills from the same expression, and the unpacking of a tuple a helper returns
+        (``a, b = self.helper()``). None when paths differ or a step cannot be followed."""
+        if depth > _MAX_DEPTH:
+            return None
+        found = self.alternatives(expr)
+        if len(found) != 1:
+            return None
+        (value,) = found
+        if not isinstance(value, ast.Name):
+            return value, self
+        scope, bindings = self.lookup(value.id, value)
+        if len(bindings) != 1:
+            return None
+        (binding,) = bindings
+        if isinstance(binding, Param) and isinstance(
+            scope, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            passed = self.passed_arguments(scope, binding.arg, binding.default)
+            return _same(
+                [owner.origin(arg, depth + 1) if arg is not None else None for arg, owner in passed]
+            )
+        if isinstance(binding, Bound) and isinstance(binding.node, ast.Name):
+            return self._unpacked(binding.node, depth)
+        return None
+
+    def _unpacked(self, target: ast.Name, depth: int) -> Optional[tuple[ast.expr, Values]]:
+        """``target`` of ``a, b = helper(...)``: the same element of every tuple the helper
+        returns."""
+        pattern = self.module.parent(target)
+        statement = self.module.parent(pattern) if pattern is not None else None
+        if not (
+            isinstance(pattern, ast.Tuple)
+            and isinstance(statement, ast.Assign)
+            and statement.targets == [pattern]
+            and isinstance(statement.value, ast.Call)
+            and not any(isinstance(e, ast.Starred) for e in pattern.elts)
+        ):
+            return None
+        index = next(i for i, e in enumerate(pattern.elts) if e is target)
+        returned = self._returned(statement.value)
+        if not returned or any(
+            not isinstance(r, ast.Tuple) or len(r.elts) != len(pattern.elts) for r in returned
+        ):
+            return None
+        return _same([self.origin(r.elts[index], depth + 1) for r in returned])
+
     def passed_arguments(
         self, func: FunctionNode, arg: ast.arg, default: Optional[ast.expr]
     ) -> list[tuple[Optional[ast.expr], Values]]:
@@ -616,6 +665,16 @@ class Values:
                 )
                 out.append((call, 1 if is_method and bound else 0, values_of(owner)))
         return out
+
+
+def _same(
+    origins: list[Optional[tuple[ast.expr, Values]]],
+) -> Optional[tuple[ast.expr, Values]]:
+    """The origin all paths agree on (the same expression), else None."""
+    if not origins or any(o is None for o in origins):
+        return None
+    first = origins[0]
+    return first if all(o[0] is first[0] for o in origins) else None
 
 
 # What reaches a use of a name: the values assigned on the paths to it (an ``ast.arg`` for

@@ -1112,6 +1112,7 @@ def _fragments(top_extra: str = "", step_extra: str = "") -> str:
     )
 
 
+NAMESPACE_PARTS = "    if namespace:\n        %s += ['\"--namespace\"', repr(namespace)]"
 NAMESPACE_FRAGMENT = (
     "    if self.namespace:\n        args.append('\"--namespace=%s\"' % self.namespace)"
 )
@@ -1169,6 +1170,39 @@ BASH_TASK_LINE = '{command} --run-id "$RUN_ID" --task-id "$TASK_ID" --input-path
 CLONE_ON_INIT = '    if ORIGIN_RUN_ID:\n        cmd += ["--clone-run-id", ORIGIN_RUN_ID]'
 
 
+def _through_parameters(top_extra: str, step_extra: str) -> Shape:
+    """Fragments joined into list sources that a helper returns as a tuple; the caller
+    unpacks it and hands each on, through parameters, to the templates of a preamble and a
+    block pasted into each other."""
+    return Shape(
+        module="HEADER = '''\\\nimport os\nimport subprocess\nimport sys\n'''\n\n\n"
+        "def command_lists(flow_file, namespace, step_name):\n"
+        "    top_parts = ['sys.executable', repr(flow_file), '\"--no-pylint\"']\n"
+        f"{top_extra}"
+        "    step_parts = ['\"step\"', repr(step_name), '\"--run-id\"', 'run_id']\n"
+        "    step_parts += ['\"--task-id\"', 'task_id']\n"
+        f"{step_extra}"
+        '    top_list = "[\\n        %s,\\n    ]" % ",\\n        ".join(top_parts)\n'
+        '    step_list = "[\\n        %s,\\n    ]" % ",\\n        ".join(step_parts)\n'
+        "    return top_list, step_list\n\n\n"
+        "def preamble(step_name, top_list):\n"
+        "    return '''{header}\n"
+        "def run_{step_name}(run_id, task_id, input_paths):\n"
+        "    env = os.environ.copy()\n"
+        "    top_cmd = {top_list}\n"
+        "'''.format(header=HEADER, step_name=step_name, top_list=top_list)\n\n\n"
+        "def step_block(step_name, top_list, step_list):\n"
+        "    return '''{preamble}\n"
+        "    step_cmd = {step_list}\n"
+        '    step_cmd += ["--input-paths", input_paths]\n'
+        "    subprocess.run(top_cmd + step_cmd, env=env, check=True)\n"
+        "'''.format(preamble=preamble(step_name, top_list), step_list=step_list)",
+        body="def block(self, step_name):\n"
+        "    top_list, step_list = command_lists(self.flow_file, self.namespace, step_name)\n"
+        "    return step_block(step_name, top_list, step_list)",
+    )
+
+
 def _generated_shapes(wrong: bool) -> tuple[tuple[str, Shape], ...]:
     """The generated-code shapes with the option on the wrong side of the subcommand (the
     finding's line marked), or each option on its own side (the correct look-alike)."""
@@ -1222,6 +1256,13 @@ def _generated_shapes(wrong: bool) -> tuple[tuple[str, Shape], ...]:
             BASH_INIT if wrong else BASH_STEP, '{command} --clone-run-id "$ORIGIN_RUN_ID"' + anchor
         ),
         ("join-from-helper-into-bash", helper),
+        (
+            "fragments-through-parameters",
+            _through_parameters(
+                NAMESPACE_PARTS % "top_parts" + anchor + "\n" if wrong else "",
+                "" if wrong else NAMESPACE_PARTS % "step_parts" + "\n",
+            ),
+        ),
     )
 
 
