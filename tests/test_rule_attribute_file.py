@@ -138,6 +138,7 @@ NEGATIVE = {
         def trigger(obj, deployer_attribute_file=None):
             subprocess.run([sys.executable, "-m", "prefect", "run"], check=True)
             subprocess.run([sys.executable, obj.cli_script, "run"], check=True)
+            subprocess.run([sys.executable, obj.workflow_file, "run"], check=True)
             subprocess.run(["docker", "run", "--rm", obj.image], check=True)
             subprocess.run(["python", obj.flow_file, "deploy", "run"], check=True)
             open(deployer_attribute_file, "w").write("{}")

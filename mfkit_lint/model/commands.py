@@ -242,6 +242,9 @@ def _runs_flow_variable(words: list[Token]) -> bool:
         if script.text != HOLE or script.expr is None:
             return False
         name = (dotted_name(script.expr) or "").rsplit(".", 1)[-1].lower()
+        # ``flow_file``, ``flowpath``, ``self._flow``: a word of the name starts with "flow"
+        # (``workflow_file`` is another tool's)
+        names_flow = any(part.startswith("flow") for part in name.split("_"))
         rest = words[i + 2 :]
         expect_value = False
         for word in rest:
@@ -251,7 +254,7 @@ def _runs_flow_variable(words: list[Token]) -> bool:
                 return False  # a positional word between the file and ``run``: not the flow's
             else:
                 expect_value = False
-        return "flow" in name or any(w.option_name in _FLOW_ONLY_TOP_LEVEL for w in rest)
+        return names_flow or any(w.option_name in _FLOW_ONLY_TOP_LEVEL for w in rest)
     return False
 
 
