@@ -657,11 +657,11 @@ class Values:
             calls = owner.calls_by_name.get(func.name, [])
             if owner.name_loads.get(func.name, 0) != len(calls):
                 return None  # passed around or stored, not only called
-            classes = {n.name for n in owner.nodes if isinstance(n, ast.ClassDef)}
             for call in calls:
                 # ``obj.f(...)`` passes self implicitly; ``Class.f(obj, ...)`` passes it first
                 bound = isinstance(call.func, ast.Attribute) and not (
-                    isinstance(call.func.value, ast.Name) and call.func.value.id in classes
+                    isinstance(call.func.value, ast.Name)
+                    and call.func.value.id in _class_names(owner)
                 )
                 out.append((call, 1 if is_method and bound else 0, values_of(owner)))
         return out
@@ -874,6 +874,11 @@ def _is_path_join(func: ast.AST) -> bool:
         and isinstance(func.value, ast.Attribute)
         and func.value.attr == "path"
     )
+
+
+@per_module
+def _class_names(module: ModuleModel) -> frozenset[str]:
+    return frozenset(n.name for n in module.nodes if isinstance(n, ast.ClassDef))
 
 
 @per_module
