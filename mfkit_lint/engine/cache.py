@@ -174,7 +174,7 @@ def content_digest(raw: bytes) -> bytes:
     return hashlib.sha256(raw).digest()
 
 
-def project_context(files: Iterable[Path]) -> bytes:
+def project_context(files: Iterable[str | Path]) -> bytes:
     """A digest of a project's files as they are on disk (path, size, modification time): a
     cached result that depends on the project is valid while none of them changes."""
     digest = hashlib.sha256()

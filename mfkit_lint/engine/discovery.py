@@ -7,7 +7,7 @@ import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -248,9 +248,14 @@ class ProjectListing:
     linting it."""
 
     root: Path
-    files: tuple[Path, ...]
+    names: tuple[str, ...]  # the files' paths
     listed_at: float
     _stamp: Optional[bytes] = None
+
+    @cached_property
+    def files(self) -> tuple[Path, ...]:
+        # (made when first asked for: a run answered by the cache needs only the stamp)
+        return tuple(Path(name) for name in self.names)
 
     def stamp(self) -> bytes:
         """A digest of the files as they are on disk (path, size, modification time), taken
@@ -258,7 +263,7 @@ class ProjectListing:
         if self._stamp is None:
             from mfkit_lint.engine.cache import project_context
 
-            self._stamp = project_context(self.files)
+            self._stamp = project_context(self.names)
         return self._stamp
 
 
@@ -271,15 +276,15 @@ def project_listing(settings: Settings, root: Path, store: Optional[Path] = None
     listed = _PROJECT_FILES.get(key)
     if listed is None or now - listed.listed_at > _LISTING_TTL:
         stored = _StoredListing(store, key) if store is not None else None
-        files = stored.load() if stored is not None else None
-        if files is None:
+        names = stored.load() if stored is not None else None
+        if names is None:
             started = time.time_ns()
             finder = FileFinder(settings)
             found = finder.find([root])
-            files = tuple(found.files)
+            names = tuple(str(path) for path in found.files)
             if stored is not None and not found.errors:
-                stored.save(files, finder, started)
-        listed = _PROJECT_FILES[key] = ProjectListing(root, files, now)
+                stored.save(names, finder, started)
+        listed = _PROJECT_FILES[key] = ProjectListing(root, names, now)
     return listed
 
 
@@ -300,7 +305,7 @@ class _StoredListing:
         self.path = store / f"listing-{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.json"
         self.root = Path(key[0])
 
-    def load(self) -> Optional[tuple[Path, ...]]:
+    def load(self) -> Optional[tuple[str, ...]]:
         import json
 
         try:
@@ -309,11 +314,13 @@ class _StoredListing:
             watched, files = data["watched"], data["files"]
             if any(_state(path) != state for path, state in watched):
                 return None
-            return tuple(Path(f) for f in files)
+            if not all(isinstance(f, str) for f in files):
+                return None
+            return tuple(files)
         except Exception:  # missing, partial or foreign: list again
             return None
 
-    def save(self, files: tuple[Path, ...], finder: FileFinder, started_ns: int) -> None:
+    def save(self, names: tuple[str, ...], finder: FileFinder, started_ns: int) -> None:
         import contextlib
         import json
 
@@ -325,7 +332,7 @@ class _StoredListing:
         watched = [(path, _state(path)) for path in paths]
         if any(state and state[0] > started_ns - self.RACY_NS for _, state in watched):
             return
-        data = {"watched": watched, "files": [str(f) for f in files]}
+        data = {"watched": watched, "files": list(names)}
         if prepare_directory(self.path.parent):
             with contextlib.suppress(OSError):
                 write_atomic(self.path, json.dumps(data, separators=(",", ":")))
