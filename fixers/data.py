@@ -331,7 +331,7 @@ def helper_option_fix(
         if caller is None or caller is helper or id(caller) in callers:
             return f"{name}() is called where its commands cannot be followed"
         callers.add(id(caller))
-        found = _command_through(module, caller, option, contract.SUBCOMMANDS)
+        found = _command_through(module, caller, option, contract.COMMANDS)
         if found is None:
             return (
                 f"a command built with {name}() in {caller.name}() has no subcommand the "
@@ -387,7 +387,12 @@ def _command_through(
         if not at:
             continue
         sub = next(
-            (j for j in range(at[0] + 1, len(tokens)) if tokens[j].text in subcommands), None
+            (
+                j
+                for j in range(at[0] + 1, len(tokens))
+                if tokens[j].text in subcommands and not _option_value(tokens[j - 1])
+            ),
+            None,
         )
         if sub is None:
             if any(t.spread for t in tokens[at[0] :]):
@@ -401,6 +406,17 @@ def _command_through(
             return None
         matches.append((command, same[0]))
     return matches[0] if len(matches) == 1 else None
+
+
+def _option_value(previous: Token) -> bool:
+    """The word after ``previous`` is that option's value (``--tag show``), not a command."""
+    from mfkit_lint.contract import cli as contract
+
+    return (
+        previous.is_option()
+        and "=" not in previous.text
+        and previous.option_name not in contract.FLAGS
+    )
 
 
 def _insertion(

@@ -122,10 +122,16 @@ class OptionWrongLevel(Rule):
                 top_level = _top_level_args(inp)
                 init_args = ["init", "--run-id", inp.run_id, "--task-id", params_task_id]
                 return [sys.executable, inp.flow_file] + top_level + init_args
+
+            def _build_dump_cmd(inp, params_task_id):
+                top_level = _top_level_args(inp)
+                return [sys.executable, inp.flow_file] + top_level + [
+                    "dump", "--max-value-size=0", "%s/_parameters/%s" % (inp.run_id, params_task_id)
+                ]
             """,
             line=7,
             column=21,
-            # The helper's only command does not take the option: it leaves the helper.
+            # Neither of the helper's commands (init, dump) takes the option: it leaves the helper.
             fixed="""
             import sys
 
@@ -137,6 +143,12 @@ class OptionWrongLevel(Rule):
                 top_level = _top_level_args(inp)
                 init_args = ["init", "--run-id", inp.run_id, "--task-id", params_task_id]
                 return [sys.executable, inp.flow_file] + top_level + init_args
+
+            def _build_dump_cmd(inp, params_task_id):
+                top_level = _top_level_args(inp)
+                return [sys.executable, inp.flow_file] + top_level + [
+                    "dump", "--max-value-size=0", "%s/_parameters/%s" % (inp.run_id, params_task_id)
+                ]
             """,
         ),
         Invalid(
@@ -190,7 +202,9 @@ def _verdict(command: Command, option: Option) -> Optional[tuple[str, Optional[s
     sub = command.name
     if not _OPTION_NAME.match(name) or name in _EVERYWHERE or name == "--run-param":
         return None  # unreadable name, or MFK107's
-    sub_options = contract.SUBCOMMAND_OPTIONS.get(sub, {})
+    # Any core command the contract describes: a shared helper's words may also go to
+    # ``dump`` or ``show`` (the per-command move asks what each command takes).
+    sub_options = contract.COMMAND_OPTIONS.get(sub, {})
     top_level = name in contract.TOP_LEVEL_OPTIONS
     owners = [s for s in _owners(name) if s != sub]
     rejected = f"Metaflow rejects it (no such option: {name})"

@@ -40,3 +40,14 @@ def test_parameters_reach_init_as_options_with_init_env_vars():
 def test_config_options_take_two_values():
     assert contract.NARGS["--config"] == contract.NARGS["--config-value"] == 2
     assert contract.CONFIG_OPTIONS["--config-value"].envvar == "METAFLOW_FLOW_CONFIG_VALUE"
+
+
+def test_core_commands_that_only_read_are_described_but_not_checked_as_invocations():
+    # 'dump' reads artifacts; extensions build it with the same top-level words as step/init.
+    dump = contract.COMMAND_OPTIONS["dump"]
+    assert set(dump) == {"--private", "--no-private", "--max-value-size", "--include", "--file"}
+    assert contract.COMMAND_ARGUMENTS["dump"] == ("input_path",)
+    assert "--namespace" not in dump and "--namespace" not in contract.TOP_LEVEL_OPTIONS
+    assert {"show", "check", "version", "spin", "spin-step"} <= contract.COMMANDS
+    assert {"step", "init", "run", "resume"} == contract.SUBCOMMANDS
+    assert {"--private", "--no-private"} <= contract.FLAGS

@@ -160,3 +160,61 @@ def test_a_helper_option_moved_per_command_is_accepted_by_metaflow(tmp_path: Pat
         accepted = _metaflow_accepts(argv, tmp_path)
         assert accepted.returncode == 0, accepted.stderr
         assert usage in accepted.stdout
+
+
+# metaflow-temporal's shape: one helper's top-level words build 'init' and 'dump' (which reads
+# the parameters back); neither takes --namespace on any side, so the helper no longer adds it.
+INIT_AND_DUMP = """
+import sys
+
+
+def _top_level_args(flow_file, namespace):
+    args = ["--quiet", "--no-pylint", "--metadata=local", "--datastore=local"]
+    if namespace:
+        args.append("--namespace=%s" % namespace)
+    return args
+
+
+def init_command(flow_file, namespace, run_id):
+    top_level = _top_level_args(flow_file, namespace)
+    init_args = ["init", "--run-id", run_id, "--task-id", "p-1"]
+    return [sys.executable, flow_file] + top_level + init_args
+
+
+def dump_command(flow_file, namespace, run_id):
+    top_level = _top_level_args(flow_file, namespace)
+    return [sys.executable, flow_file] + top_level + [
+        "dump",
+        "--max-value-size=0",
+        "%s/_parameters/p-1" % run_id,
+    ]
+"""
+
+
+def test_a_helper_option_neither_init_nor_dump_takes_is_removed_and_metaflow_accepts_both(
+    tmp_path: Path,
+):
+    flow = tmp_path / "flow.py"
+    flow.write_text(TINY_FLOW)
+
+    def commands(builder: str) -> list[list[str]]:
+        namespace: dict = {}
+        exec(compile(textwrap.dedent(builder), "builder.py", "exec"), namespace)
+        return [namespace[f"{n}_command"](str(flow), "user:dev", "r-1") for n in ("init", "dump")]
+
+    for argv in commands(INIT_AND_DUMP):
+        rejected = _metaflow_accepts(argv, tmp_path)
+        assert rejected.returncode == 2 and "no such option: --namespace" in rejected.stderr
+
+    fixed = fix(INIT_AND_DUMP, "MFK109", unsafe=True)
+    assert codes(fixed, "MFK1") == []
+    assert fix(fixed, "MFK109", unsafe=True) == fixed
+    for argv, usage in zip(commands(fixed), ("Usage: flow.py init", "Usage: flow.py dump")):
+        assert "--namespace" not in " ".join(argv)
+        sub = usage.split()[-1]
+        words = argv[argv.index(sub) + 1 :]
+        known = contract.COMMAND_OPTIONS[sub]
+        assert [w for w in words if w.startswith("--") and w.split("=")[0] not in known] == []
+        accepted = _metaflow_accepts(argv, tmp_path)
+        assert accepted.returncode == 0, accepted.stderr
+        assert usage in accepted.stdout

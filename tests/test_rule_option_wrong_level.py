@@ -424,16 +424,55 @@ def test_a_helper_option_moved_into_a_caller_takes_the_callers_names_and_quotes(
     assert codes(after, "MFK109") == []
 
 
+# metaflow-temporal's shape: the helper's words also build a ``dump`` command (a core command
+# that only reads artifacts), whose options the contract snapshot describes too.
+SHARED_WITH_DUMP = (
+    SHARED_FUNCTION
+    + """
+
+    def build_dump(spec, run_id, task_id):
+        top_level = _top_level_args(spec)
+        return [sys.executable, spec.flow_file] + top_level + [
+            "dump",
+            "--max-value-size=0",
+            "%s/_parameters/%s" % (run_id, task_id),
+        ]
+"""
+)
+
+
+def test_a_helper_option_no_dump_command_takes_leaves_dump_and_moves_for_step():
+    (diag,) = lint(SHARED_WITH_DUMP, "MFK109")
+    assert diag.fix is not None and diag.fix.applicability.value == "unsafe"
+    after = fix(SHARED_WITH_DUMP, "MFK109", unsafe=True)
+    step = after.split("def build_step", 1)[1].split("def build_init", 1)[0]
+    assert "if spec.namespace:\n        cmd.append('--namespace=%s' % spec.namespace)" in step
+    assert after.count("--namespace") == 1  # only step's copy: init and dump take none
+    assert codes(after, "MFK109") == []
+    assert fix(after, "MFK109", unsafe=True) == after
+
+
+def test_an_option_only_dump_takes_is_unknown_to_step():
+    code = """
+        def cmd(flow, run_id):
+            return ["python", flow, "step", "start", "--run-id", run_id, "--include", "x"]
+    """
+    (diag,) = lint(code, "MFK109")
+    assert "'step' does not take --include" not in diag.message  # dump is not a subcommand
+    assert "--include is not an option of 'step'" in diag.message
+
+
 @pytest.mark.parametrize(
     "change, reason",
     [
-        # a caller whose subcommand the contract does not know: what it takes is unknown
+        # a caller whose subcommand the contract does not know (a plugin's group, not a core
+        # command): what it takes is unknown
         (
             (
                 "def build_init(spec, run_id):",
-                "def build_dump(spec, run_id):\n"
+                "def build_logs(spec, run_id):\n"
                 "    return [sys.executable, spec.flow_file] + _top_level_args(spec) + "
-                "['dump', run_id]\n\n\n"
+                "['logs', run_id]\n\n\n"
                 "def build_init(spec, run_id):",
             ),
             "no subcommand the linter knows",

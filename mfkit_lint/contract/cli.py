@@ -54,12 +54,23 @@ TOP_LEVEL: dict[str, OptionSpec] = {**ALWAYS_TOP_LEVEL, **FLOW_DECORATOR_OPTIONS
 # Every flow decorator's top-level option name, with the decorator that adds it.
 DECORATOR_OPTION_OWNERS: dict[str, str] = dict(_DATA["flow_decorator_option_owners"])
 
-SUBCOMMANDS = frozenset(_DATA["subcommands"])
-SUBCOMMAND_OPTIONS: dict[str, dict[str, OptionSpec]] = {
+# Every core command of the flow command group (``step``, ``init``, ``run``, ``dump``, ``show``,
+# ...), with its options and arguments: what a command an extension builds accepts.
+COMMAND_OPTIONS: dict[str, dict[str, OptionSpec]] = {
     name: _specs(data["options"]) for name, data in _DATA["subcommands"].items()
 }
-SUBCOMMAND_ARGUMENTS: dict[str, tuple[str, ...]] = {
+COMMAND_ARGUMENTS: dict[str, tuple[str, ...]] = {
     name: tuple(data["arguments"]) for name, data in _DATA["subcommands"].items()
+}
+COMMANDS = frozenset(COMMAND_OPTIONS)
+# The subcommands that run the flow's code, whose invocations the command model recognizes and
+# the rules check; the other commands only read or show what a run left (``dump``, ``show``).
+SUBCOMMANDS = frozenset({"step", "init", "run", "resume"}) & COMMANDS
+SUBCOMMAND_OPTIONS: dict[str, dict[str, OptionSpec]] = {
+    name: COMMAND_OPTIONS[name] for name in SUBCOMMANDS
+}
+SUBCOMMAND_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    name: COMMAND_ARGUMENTS[name] for name in SUBCOMMANDS
 }
 # Subcommands that also take one option per flow Parameter (``init --alpha 0.5``), whose
 # environment variable is METAFLOW_INIT_<NAME>.
@@ -68,14 +79,14 @@ INIT_PARAMETER_EXAMPLE: dict[str, OptionSpec] = _specs(_DATA["init_parameter_exa
 TOP_LEVEL_OPTIONS = frozenset(TOP_LEVEL) | frozenset(DECORATOR_OPTION_OWNERS)
 FLAGS = frozenset(
     name
-    for table in (TOP_LEVEL, *SUBCOMMAND_OPTIONS.values())
+    for table in (TOP_LEVEL, *COMMAND_OPTIONS.values())
     for name, spec in table.items()
     if spec.flag
 )
 # How many values an option takes (``--config NAME PATH`` takes two).
 NARGS: dict[str, int] = {
     name: spec.nargs
-    for table in (TOP_LEVEL, *SUBCOMMAND_OPTIONS.values())
+    for table in (TOP_LEVEL, *COMMAND_OPTIONS.values())
     for name, spec in table.items()
     if not spec.flag
 }

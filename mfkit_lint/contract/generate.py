@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 SNAPSHOT = Path(__file__).with_name("metaflow_cli.json")
-SUBCOMMANDS = ("step", "init", "run", "resume")
 PREFIX = "METAFLOW"
+# Modules whose commands are Metaflow's core flow commands (plugins add groups: ``batch``,
+# ``kubernetes``, ``tag``, ``logs``, ``card``..., and extensions their own).
+_CORE_MODULES = ("metaflow.cli", "metaflow.cli_components.")
 
 
 def _option(param: Any, envvar_prefix: str) -> dict[str, Any]:
@@ -50,6 +52,22 @@ def _options(command: Any, envvar_prefix: str, click: Any) -> dict[str, dict[str
 
 def _arguments(command: Any, click: Any) -> list[str]:
     return [p.name for p in command.params if isinstance(p, click.Argument)]
+
+
+def _core_commands(start: Any, ctx: Any, click: Any) -> dict[str, Any]:
+    """Every plain command of the flow command group that Metaflow's core defines: ``step``,
+    ``init``, ``run``, ``resume``, and the ones that only read or show (``dump``, ``show``...),
+    which extensions also build with the same top-level words."""
+    out = {}
+    for name in start.list_commands(ctx):
+        command = start.get_command(ctx, name)
+        module = getattr(command.callback, "__module__", "") or ""
+        if isinstance(command, click.Group) or not (
+            module == _CORE_MODULES[0] or module.startswith(_CORE_MODULES[1])
+        ):
+            continue
+        out[name] = command
+    return out
 
 
 def _sample_flow() -> Any:
@@ -83,8 +101,7 @@ def snapshot() -> dict[str, Any]:
 
     ctx = click.Context(start)
     subcommands = {}
-    for name in SUBCOMMANDS:
-        command = start.get_command(ctx, name)
+    for name, command in _core_commands(start, ctx, click).items():
         subcommands[name] = {
             "arguments": _arguments(command, click),
             "options": _options(command, f"{PREFIX}_{name.upper()}", click),
