@@ -46,10 +46,9 @@ def _edit(source: Source, old: str, new: str) -> Edit:
     return Edit(new[start:end_new], source.location_at(start), source.location_at(end_old))
 
 
-def minimal_edits(source: Source, old: str, new: str) -> tuple[Edit, ...]:
-    """The edits that turn ``old`` into ``new``, one per changed run of lines and each trimmed
-    to what really changes: a fix that moves an option from one list to another yields two
-    small edits, not one that re-emits every line in between."""
+def line_blocks(old: str, new: str) -> list[tuple[int, int, str]]:
+    """The changed runs of whole lines: (start offset, end offset) in ``old`` and the text
+    that replaces them."""
     import difflib
 
     old_lines = old.splitlines(keepends=True)
@@ -57,30 +56,36 @@ def minimal_edits(source: Source, old: str, new: str) -> tuple[Edit, ...]:
     starts = [0]
     for line in old_lines:
         starts.append(starts[-1] + len(line))
-    edits = []
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        a, b = starts[i1], starts[i2]
-        before, after = old[a:b], "".join(new_lines[j1:j2])
-        # Trim what the block's old and new text share at both ends.
-        head = 0
-        while head < min(len(before), len(after)) and before[head] == after[head]:
-            head += 1
-        tail = 0
-        while (
-            tail < min(len(before), len(after)) - head
-            and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]
-        ):
-            tail += 1
-        edits.append(
-            Edit(
-                after[head : len(after) - tail],
-                source.location_at(a + head),
-                source.location_at(b - tail),
-            )
-        )
+    return [
+        (starts[i1], starts[i2], "".join(new_lines[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def trimmed(before: str, after: str) -> tuple[int, int, str]:
+    """What really changes between two texts: (start, end) in ``before`` and its new text."""
+    head = 0
+    while head < min(len(before), len(after)) and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while (
+        tail < min(len(before), len(after)) - head
+        and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]
+    ):
+        tail += 1
+    return head, len(before) - tail, after[head : len(after) - tail]
+
+
+def minimal_edits(source: Source, old: str, new: str) -> tuple[Edit, ...]:
+    """The edits that turn ``old`` into ``new``, one per changed run of lines and each trimmed
+    to what really changes: a fix that moves an option from one list to another yields two
+    small edits, not one that re-emits every line in between."""
+    edits = []
+    for a, b, after in line_blocks(old, new):
+        start, end, content = trimmed(old[a:b], after)
+        edits.append(Edit(content, source.location_at(a + start), source.location_at(a + end)))
     return tuple(edits)
 
 

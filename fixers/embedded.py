@@ -15,12 +15,16 @@ import dataclasses
 import io
 import tokenize
 import warnings
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.diagnostic import Diagnostic, Edit, Location, Span
 from mfkit_lint.engine.linter import EMBEDDED_KEY
 from mfkit_lint.engine.source import Source
 from mfkit_lint.fixers.base import FixNotApplicable
+
+if TYPE_CHECKING:
+    from mfkit_lint.model.embedded import EmbeddedSource
+    from mfkit_lint.model.module import ModuleModel
 
 
 class NotWritable(FixNotApplicable):
@@ -47,40 +51,40 @@ def virtual_diagnostic(diag: Diagnostic) -> tuple[int, Diagnostic]:
 def virtual_modules(source: Source) -> list:
     """The generated code of ``source`` (model.embedded), as the linter found it."""
     from mfkit_lint.model.embedded import embedded_of
+
+    return embedded_of(_module(source))
+
+
+def _module(source: Source) -> ModuleModel:
     from mfkit_lint.model.module import ModuleModel
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = ast.parse(source.text)
-    return embedded_of(ModuleModel(source, tree))
+    return ModuleModel(source, tree)
 
 
 def write_back(source: Source, index: int, new_virtual: str) -> tuple[Edit, ...]:
-    """Real edits that turn the template into one generating ``new_virtual``."""
-    from mfkit_lint.fixers.apply import minimal_edits
+    """Real edits that turn the template into one generating ``new_virtual``: each changed
+    run of lines written inside one literal, or else as whole pieces of a list of generated
+    lines (fixers.line_pieces)."""
+    from mfkit_lint.fixers.apply import line_blocks, trimmed
+    from mfkit_lint.model.embedded import embedded_of
 
-    embedded = virtual_modules(source)[index]
+    module = _module(source)
+    embedded = embedded_of(module)[index]
     virtual = embedded.source
     literals = _string_tokens(source.text)
     edits = []
-    for edit in minimal_edits(virtual, virtual.text, new_virtual):
-        a, b = virtual.offset(edit.location), virtual.offset(edit.end_location)
-        start, end = _real_range(embedded.offsets, a, b, virtual.text, source.text)
-        token = _token_at(literals, start, end)
-        if token is None:
-            raise NotWritable("the generated text there is not written in one string literal")
-        indent = _indent(source, virtual, embedded.offsets, a)
-        content = _spell(edit.content, token, indent)
-        if (a == 0 or virtual.text[a - 1] == "\n") and source.text[
-            start - len(indent) : start
-        ] == indent:
-            # A whole-line edit: it starts where the template's line starts, indentation
-            # included, and what it inserts is indented like the template's lines.
-            start -= len(indent)
-            end = start if a == b else end
-            if content and not content.startswith("\n"):
-                content = indent + content
-        edits.append(Edit(content, source.location_at(start), source.location_at(end)))
+    failed: list[tuple[tuple[int, int, str], NotWritable]] = []
+    for a, b, after in line_blocks(virtual.text, new_virtual):
+        start, end, content = trimmed(virtual.text[a:b], after)
+        try:
+            edits.append(_literal_edit(source, embedded, literals, a + start, a + end, content))
+        except NotWritable as exc:
+            failed.append(((a, b, after), exc))
+    if failed:
+        edits.extend(_piece_edits(source, module, embedded, failed))
     fixed = _apply(
         source.text,
         [(source.offset(e.location), source.offset(e.end_location), e.content) for e in edits],
@@ -95,6 +99,60 @@ def write_back(source: Source, index: int, new_virtual: str) -> tuple[Edit, ...]
             "formatting or built from pieces the fix cannot follow)"
         )
     return tuple(edits)
+
+
+def _literal_edit(
+    source: Source,
+    embedded: EmbeddedSource,
+    literals: list[tuple[int, int, str]],
+    a: int,
+    b: int,
+    content: str,
+) -> Edit:
+    """The virtual edit of characters ``[a, b)`` written inside one literal of the template."""
+    virtual = embedded.source
+    start, end = _real_range(embedded.offsets, a, b, virtual.text, source.text)
+    token = _token_at(literals, start, end)
+    if token is None:
+        raise NotWritable("the generated text there is not written in one string literal")
+    indent = _indent(source, virtual, embedded.offsets, a)
+    content = _spell(content, token, indent)
+    if (a == 0 or virtual.text[a - 1] == "\n") and source.text[
+        start - len(indent) : start
+    ] == indent:
+        # A whole-line edit: it starts where the template's line starts, indentation
+        # included, and what it inserts is indented like the template's lines.
+        start -= len(indent)
+        end = start if a == b else end
+        if content and not content.startswith("\n"):
+            content = indent + content
+    return Edit(content, source.location_at(start), source.location_at(end))
+
+
+def _piece_edits(
+    source: Source,
+    module: ModuleModel,
+    embedded: EmbeddedSource,
+    failed: list[tuple[tuple[int, int, str], NotWritable]],
+) -> list[Edit]:
+    """Runs of whole generated lines that no literal holds (a statement spread over several
+    elements of a list of lines), written as whole elements."""
+    from mfkit_lint.fixers.line_pieces import LinePieces, PiecesNotWritable
+
+    text = embedded.source.text
+    if text.splitlines() != text.split("\n")[: len(text.splitlines())]:
+        raise failed[0][1]  # line breaks other than "\n": lines cannot be counted alike
+    blocks = []
+    for (a, b, after), _ in failed:
+        first = text.count("\n", 0, a)
+        blocks.append((first, first + len(text[a:b].splitlines()), after.splitlines()))
+    try:
+        edits = LinePieces(module, embedded).edits(blocks)
+    except PiecesNotWritable as exc:
+        if not exc.pieces:
+            raise failed[0][1] from exc
+        raise NotWritable(exc.reason) from exc
+    return [Edit(c, source.location_at(s), source.location_at(e)) for s, e, c in edits]
 
 
 def _real_range(

@@ -1,5 +1,7 @@
 """Generated code (helper templates, lists of generated lines) is linted where it is written."""
 
+import textwrap
+
 from conftest import codes, fix, fixes_in_generated_code, lint
 
 HELPERS_AND_LINES = '''
@@ -293,3 +295,271 @@ def test_fragments_pasted_among_generated_elements_are_read_once_where_they_are_
     # Alone, the generated command has an unknown flow file and spread top-level words:
     # nothing reports a missing top-level option on words it cannot see.
     assert [f for f in found if f[0] in ("MFK102", "MFK108", "MFK109")] == []
+
+
+# -- statements spread over several generated lines ---------------------------------------------
+# metaflow-prefect's shape: a helper returns the lines of the generated init, one element per
+# line, the indented ones spelled ``_INDENT + '...'``. The guarded --clone-run-id (init does not
+# take it) is one statement over two elements: the fix removes both elements.
+INIT_LIST = """
+import sys
+
+_INDENT = "    "
+
+
+def _start_init_lines():
+    return [
+        "init_cmd = [",
+        _INDENT + "sys.executable, FLOW_FILE,",
+        _INDENT + '"--no-pylint",',
+        "]",
+        "if ORIGIN_RUN_ID:",
+        _INDENT + 'init_cmd += ["--clone-run-id", ORIGIN_RUN_ID]',
+        "init_cmd += [",
+        _INDENT + '"init",',
+        _INDENT + '"--run-id", run_id,',
+        _INDENT + '"--task-id", param_task_id,',
+        "]",
+        "for _tag in TAGS:",
+        _INDENT + 'init_cmd += ["--tag", _tag]',
+        "_run_cmd(init_cmd)",
+    ]
+
+
+def write_flow(out):
+    out.write("\\n".join(_start_init_lines()))
+"""
+
+
+def _generated(fixed: str, function: str) -> str:
+    namespace: dict = {}
+    exec(compile(fixed, "codegen.py", "exec"), namespace)
+    return "\n".join(namespace[function]())
+
+
+def test_a_statement_over_two_generated_line_elements_is_removed_element_by_element():
+    (diag,) = fixes_in_generated_code(INIT_LIST, "MFK109")
+    assert diag.fix is not None, diag.no_fix_reason
+    assert diag.fix.applicability.value == "unsafe"
+    fixed = fix(INIT_LIST, "MFK109", unsafe=True)
+    assert '"if ORIGIN_RUN_ID:"' not in fixed and "--clone-run-id" not in fixed
+    assert '        "]",\n        "init_cmd += [",\n        _INDENT + \'"init",\',' in fixed
+    assert codes(fixed, "MFK1") == []
+    assert fix(fixed, "MFK109", unsafe=True) == fixed
+    generated = _generated(fixed, "_start_init_lines")
+    compile(generated, "generated.py", "exec")
+    assert generated.splitlines()[3:5] == ["]", "init_cmd += ["]
+
+
+def test_the_generated_init_without_the_statement_is_accepted_by_metaflow(tmp_path):
+    import os
+    import subprocess
+
+    from conftest import TINY_FLOW
+
+    flow = tmp_path / "flow.py"
+    flow.write_text(TINY_FLOW)
+
+    def init_argv(code: str) -> list:
+        scope = {
+            "sys": __import__("sys"),
+            "FLOW_FILE": str(flow),
+            "ORIGIN_RUN_ID": "r-0",
+            "run_id": "r-1",
+            "param_task_id": "p-1",
+            "TAGS": ["nightly"],
+            "_run_cmd": lambda cmd: None,
+        }
+        exec(compile(_generated(code, "_start_init_lines"), "generated.py", "exec"), scope)
+        return scope["init_cmd"]
+
+    env = dict(os.environ, USERNAME="dev", METAFLOW_HOME=str(tmp_path / "home"))
+    for code, returncode in ((INIT_LIST, 2), (fix(INIT_LIST, "MFK109", unsafe=True), 0)):
+        done = subprocess.run(
+            [*init_argv(textwrap.dedent(code)), "--help"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == returncode, done.stderr
+
+
+# The same statement written one ``lines.append(...)`` per generated line, last in the lines.
+INIT_APPENDS = """
+def write_init(out):
+    lines = []
+    lines.append("init_cmd = [sys.executable, FLOW_FILE, '--no-pylint']")
+    lines.append("init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']")
+    lines.append("if NAMESPACE:")
+    lines.append("    init_cmd += ['--namespace', NAMESPACE]")
+    out.write("\\n".join(lines))
+"""
+
+
+def test_a_statement_over_two_appended_lines_is_removed_statement_by_statement():
+    (diag,) = fixes_in_generated_code(INIT_APPENDS, "MFK109")
+    assert diag.fix is not None, diag.no_fix_reason
+    fixed = fix(INIT_APPENDS, "MFK109", unsafe=True)
+    assert fixed == textwrap.dedent(
+        """
+        def write_init(out):
+            lines = []
+            lines.append("init_cmd = [sys.executable, FLOW_FILE, '--no-pylint']")
+            lines.append("init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']")
+            out.write("\\n".join(lines))
+        """
+    )
+    assert codes(fixed, "MFK1") == []
+    assert fix(fixed, "MFK109", unsafe=True) == fixed
+
+
+# A guarded --clone-run-id before 'step' in generated lines (the last element of one list,
+# the step statement in another): the statement moves after the step statement, its
+# elements' source text kept.
+STEP_LISTS = """
+_INDENT = "    "
+
+
+def _step_lines():
+    lines = [
+        "cmd = [sys.executable, FLOW_FILE, '--environment', ENV_TYPE]",
+        "if ORIGIN_RUN_ID:",
+        _INDENT + "cmd += ['--clone-run-id', ORIGIN_RUN_ID]",
+    ]
+    lines += [
+        "cmd += ['step', STEP_NAME]",
+        "cmd += ['--run-id', run_id, '--task-id', task_id, '--input-paths', paths]",
+        "subprocess.run(cmd, check=True)",
+    ]
+    return lines
+
+
+def write_flow(out):
+    out.write("\\n".join(_step_lines()))
+"""
+
+
+def test_a_statement_over_two_generated_lines_moves_across_the_subcommand():
+    (diag,) = fixes_in_generated_code(STEP_LISTS, "MFK109")
+    assert diag.fix is not None, diag.no_fix_reason
+    assert diag.fix.applicability.value == "safe"
+    fixed = fix(STEP_LISTS, "MFK109")
+    generated = _generated(fixed, "_step_lines").splitlines()
+    assert generated[:4] == [
+        "cmd = [sys.executable, FLOW_FILE, '--environment', ENV_TYPE]",
+        "cmd += ['step', STEP_NAME]",
+        "if ORIGIN_RUN_ID:",
+        "    cmd += ['--clone-run-id', ORIGIN_RUN_ID]",
+    ]
+    assert "_INDENT + \"cmd += ['--clone-run-id', ORIGIN_RUN_ID]\"" in fixed  # its spelling kept
+    assert codes(fixed, "MFK1") == []
+    assert fix(fixed, "MFK109") == fixed
+
+
+def test_a_blank_generated_line_inside_the_statement_goes_with_it():
+    code = INIT_LIST.replace(
+        """        "if ORIGIN_RUN_ID:",\n""", """        "if ORIGIN_RUN_ID:",\n        "",\n"""
+    )
+    assert code != INIT_LIST
+    fixed = fix(code, "MFK109", unsafe=True)
+    assert fixed == fix(INIT_LIST, "MFK109", unsafe=True)
+
+
+# Lines written with their own newline (``out.write("...\\n")``): each piece also ends the
+# blank line the virtual module puts between pieces, so the statement's lines are not one
+# piece each. No fix, and the reason says so.
+WRITTEN_WITH_NEWLINES = """
+def write_init(out):
+    out.write("import subprocess, sys\\n")
+    out.write("init_cmd = [sys.executable, FLOW_FILE, '--no-pylint']\\n")
+    out.write("if ORIGIN_RUN_ID:\\n")
+    out.write("    init_cmd += ['--clone-run-id', ORIGIN_RUN_ID]\\n")
+    out.write("init_cmd += ['init', '--run-id', run_id, '--task-id', 'params']\\n")
+    out.write("subprocess.run(init_cmd, check=True)\\n")
+"""
+
+
+def test_no_piece_fix_when_the_lines_are_not_one_piece_each():
+    (diag,) = fixes_in_generated_code(WRITTEN_WITH_NEWLINES, "MFK109")
+    assert diag.fix is None
+    assert diag.no_fix_reason == (
+        "in generated code: the changed text spans a template hole, an escape sequence or "
+        "two literals"
+    )
+    assert fix(WRITTEN_WITH_NEWLINES, "MFK109", unsafe=True) == textwrap.dedent(
+        WRITTEN_WITH_NEWLINES
+    )
+
+
+# A helper shared by 'step' and 'init' inside generated lines (windmill's shape, generated):
+# the per-command move writes the helper's statement, renamed for the step builder, as new
+# generated lines (plain literals) after the step statement, and removes it from the helper.
+HELPER_LINES = """
+import sys
+
+_INDENT = "    "
+
+
+def _helper_lines():
+    return [
+        "def _top_level_args(inp):",
+        _INDENT + "args = ['--quiet', '--environment', ENV_TYPE]",
+        _INDENT + "if inp.namespace:",
+        _INDENT + _INDENT + "args += ['--namespace', inp.namespace]",
+        _INDENT + "return args",
+        "",
+        "def build_step(spec, run_id, task_id, paths):",
+        _INDENT + "cmd = [sys.executable, FLOW_FILE] + _top_level_args(spec)",
+        _INDENT + "cmd += ['step', spec.step_name]",
+        _INDENT + "cmd += ['--run-id', run_id, '--task-id', task_id, '--input-paths', paths]",
+        _INDENT + "return cmd",
+        "",
+        "def build_init(spec, run_id):",
+        _INDENT + "top = _top_level_args(spec)",
+        _INDENT + "init = ['init', '--run-id', run_id, '--task-id', 'params']",
+        _INDENT + "return [sys.executable, FLOW_FILE] + top + init",
+    ]
+
+
+def write_flow(out):
+    out.write("\\n".join(_helper_lines()))
+"""
+
+
+def test_a_helper_option_in_generated_lines_moves_per_command_as_new_lines():
+    (diag,) = fixes_in_generated_code(HELPER_LINES, "MFK109")
+    assert diag.fix is not None, diag.no_fix_reason
+    fixed = fix(HELPER_LINES, "MFK109", unsafe=True)
+    generated = _generated(fixed, "_helper_lines")
+    assert "inp.namespace" not in generated
+    assert (
+        "    cmd += ['step', spec.step_name]\n"
+        "    if spec.namespace:\n"
+        "        cmd += ['--namespace', spec.namespace]\n"
+        "    cmd += ['--run-id'"
+    ) in generated
+    # New lines, indented the way the other pieces are.
+    assert '        _INDENT + "if spec.namespace:",\n' in fixed
+    assert "        _INDENT + _INDENT + \"cmd += ['--namespace', spec.namespace]\",\n" in fixed
+    compile(generated, "generated.py", "exec")
+    assert codes(fixed, "MFK109") == []
+    assert fix(fixed, "MFK109", unsafe=True) == fixed
+
+
+def test_new_generated_lines_are_plain_literals_indented_like_the_template():
+    # Indentation spelled inside the literals, every line four more spaces in (the virtual
+    # module is dedented; the new lines get the four spaces back).
+    code = HELPER_LINES
+    for expression, spaces in (('_INDENT + _INDENT + "', '"        '), ('_INDENT + "', '"    ')):
+        code = code.replace(expression, spaces)
+    code = code.replace('        "', '        "    ').replace('"    ",', '"",')
+    assert "_INDENT +" not in code
+    fixed = fix(code, "MFK109", unsafe=True)
+    assert '        "        if spec.namespace:",\n' in fixed
+    assert "        \"            cmd += ['--namespace', spec.namespace]\",\n" in fixed
+    generated = _generated(fixed, "_helper_lines")
+    compile(textwrap.dedent(generated), "generated.py", "exec")
+    assert "inp.namespace" not in generated
+    assert fix(fixed, "MFK109", unsafe=True) == fixed
