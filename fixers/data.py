@@ -56,6 +56,23 @@ class StatementFix:
         return cls(statement, position("after"), position("before"))
 
 
+@dataclass(frozen=True)
+class RemovedStatements:
+    """Fix data of ``statements:RemoveStatements``: the statements starting at ``statements``
+    are removed (each block keeps at least one statement)."""
+
+    statements: tuple[Position, ...]
+
+    CODEMOD = "statements:RemoveStatements"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"statements": [list(p) for p in self.statements]}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> RemovedStatements:
+        return cls(tuple((int(p[0]), int(p[1])) for p in data["statements"]))
+
+
 def words_statement(module: ModuleModel, words: list[Token]) -> Optional[ast.stmt]:
     """The statement that adds exactly these words and nothing else: ``cmd += [...]``,
     ``cmd.extend([...])`` or ``cmd.append(x)``, together with an ``if``/``for`` whose whole body

@@ -17,7 +17,7 @@ from typing import Union
 import libcst as cst
 
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable
-from mfkit_lint.fixers.data import HelperOptionFix, StatementFix
+from mfkit_lint.fixers.data import HelperOptionFix, RemovedStatements, StatementFix
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -107,3 +107,38 @@ class MoveToCallers(Codemod):
             raise FixNotApplicable  # the block would be empty
         self.mark(original)
         return updated.with_changes(body=body)
+
+
+class RemoveStatements(Codemod):
+    """Removes every statement the fix names (MFK207: a runtime override and its guard)."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self.fix = RemovedStatements.from_data(self.data)
+        self.done: set[tuple[int, int]] = set()
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self._block(original, updated)
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        result = self._block(original, updated)
+        if self.done != set(self.fix.statements):
+            raise FixNotApplicable  # a statement of the fix was not found: change nothing
+        return result
+
+    def _block(self, original: Block, updated: Block) -> Block:
+        kept = []
+        for statement, new in zip(original.body, updated.body):
+            start = self.range_of(statement).start
+            if (start.line, start.column) in self.fix.statements:
+                self.done.add((start.line, start.column))
+            else:
+                kept.append(new)
+        if len(kept) == len(updated.body):
+            return updated
+        if not kept and isinstance(updated, cst.IndentedBlock):
+            raise FixNotApplicable  # the block would be empty
+        self.mark(original)
+        return updated.with_changes(body=kept)

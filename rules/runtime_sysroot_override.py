@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import RemovedStatements
 from mfkit_lint.model.environment import (
     SYSROOT_LOCAL,
 )
@@ -67,11 +69,11 @@ class RuntimeSysrootOverride(Rule):
     summary = "generated worker code reads the local sysroot from the worker's environment"
     capability = Cap.DATASTORE
     triggers = (SYSROOT_LOCAL.encode(),)
-    no_fix = (
-        "the read is a deliberate override in the generated code: whether workers must "
-        "use the compiled sysroot, or mount the same directory at another path, depends "
-        "on how the scheduler's workers see the datastore; remove the override only if "
-        "they see it at the compiled path"
+    fix = FixSpec(
+        Applicability.UNSAFE,
+        "Remove the runtime override: the compiled datastore root stays (right when the "
+        "workers see the datastore at the compiled path)",
+        RemovedStatements.CODEMOD,
     )
 
     VALID = (
@@ -136,6 +138,22 @@ class RuntimeSysrootOverride(Rule):
             """,
             line=7,
             column=12,
+            fixed="""
+            SCRIPT = \"\"\"
+            import os
+            import subprocess
+
+            datastore_root = "/srv/compiled/.metaflow"
+
+            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
+                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
+                            "--input-paths", "p"], check=True)
+            \"\"\"
+
+            def write_worker(path):
+                with open(path, "w") as f:
+                    f.write(SCRIPT)
+            """,
         ),
         Invalid(
             """
@@ -158,6 +176,8 @@ class RuntimeSysrootOverride(Rule):
             """,
             line=7,
             column=5,
+            # No compiled value to fall back on: nothing to remove.
+            fixed=None,
         ),
     )
 
@@ -166,9 +186,108 @@ class RuntimeSysrootOverride(Rule):
             return  # the extension's own code runs at compile time: reading it there is right
         for node in module.nodes:
             if _reads_environment(node) == SYSROOT_LOCAL and _becomes_a_root(module, node):
-                yield Finding(
-                    node,
+                message = (
                     f"generated code reads {SYSROOT_LOCAL} from the worker's environment: the "
                     "run lands wherever the worker points, not where the deployer looks; "
-                    "write the compile-time sysroot into the generated code",
+                    "write the compile-time sysroot into the generated code"
                 )
+                removal = _override_removal(module, node)
+                if removal is None:
+                    yield Finding(node, message, no_fix_reason=_NO_FIX)
+                else:
+                    yield Finding(node, message, removal.to_data())
+
+
+_NO_FIX = (
+    "the read is not an override of a compiled value (a variable read, then assigned to a "
+    "root in an 'if' of its own): what the workers should use instead is not in the code"
+)
+# Guards whose test has no side effects: removing the guard with its body changes nothing else.
+_PURE = (ast.Compare, ast.Name, ast.Constant, ast.BoolOp, ast.UnaryOp, ast.Attribute)
+
+
+def _override_removal(module: ModuleModel, read: ast.AST) -> Optional[RemovedStatements]:
+    """The statements that only exist to override a compiled root with the value read:
+    ``_sysroot = os.environ.get(...)`` and ``if _sysroot: root = ...`` after it, where
+    ``root`` already holds the compiled value (and the guard around both, when they are all
+    it holds)."""
+    assign = module.parent(read)
+    if not (
+        isinstance(assign, ast.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0], ast.Name)
+        and assign.value is read
+    ):
+        return None
+    name = assign.targets[0].id
+    block = _block_of(module, assign)
+    if block is None:
+        return None
+    guard = next(
+        (
+            s
+            for s in block[block.index(assign) + 1 :]
+            if isinstance(s, ast.If) and isinstance(s.test, ast.Name) and s.test.id == name
+        ),
+        None,
+    )
+    if guard is None or guard.orelse:
+        return None
+    scope = module.enclosing_function(assign) or module.tree
+    inside = {id(n) for n in ast.walk(guard)}
+    if any(
+        isinstance(n, ast.Name) and n.id == name and id(n) not in inside
+        for n in ast.walk(scope)
+        if n is not assign.targets[0]
+    ):
+        return None  # the value read is used (or set) elsewhere too
+    for statement in guard.body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and all(isinstance(t, ast.Name) for t in statement.targets)
+            and all(_assigned_before(module, t.id, assign) for t in statement.targets)
+        ):
+            return None  # the guard does more than override roots that hold a value
+    removed: list[ast.stmt] = [assign, guard]
+    while True:
+        parent = module.parent(removed[0])
+        if not (
+            isinstance(parent, ast.If)
+            and parent.body == removed
+            and not parent.orelse
+            and all(
+                isinstance(n, (*_PURE, ast.expr_context, ast.cmpop, ast.boolop, ast.unaryop))
+                for n in ast.walk(parent.test)
+            )
+        ):
+            break
+        removed = [parent]
+    return RemovedStatements(tuple(module.position(s) for s in removed))
+
+
+def _block_of(module: ModuleModel, statement: ast.stmt) -> Optional[list[ast.stmt]]:
+    parent = module.parent(statement)
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and statement in block:
+            return block
+    return None
+
+
+def _assigned_before(module: ModuleModel, name: str, statement: ast.stmt) -> bool:
+    """``name`` is assigned, unconditionally, before ``statement`` is reached: by a statement
+    that precedes it (or one of its enclosing statements) in the same block."""
+    current: Optional[ast.AST] = statement
+    while isinstance(current, ast.stmt):
+        block = _block_of(module, current)
+        if block is None:
+            return False
+        for earlier in block[: block.index(current)]:
+            if isinstance(earlier, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in earlier.targets
+            ):
+                return True
+        current = module.parent(current)
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return False
+    return False
