@@ -533,6 +533,33 @@ def _renamed(module: ModuleModel, statement: ast.stmt, edits: list) -> Optional[
 
 
 @dataclass(frozen=True)
+class AttemptCounterFix:
+    """Fix data of ``retry_count:ThreadAttemptCounter``: the constant retry count the finding
+    reports becomes the attempt counter, either a variable of the enclosing function
+    (``attempt``: ``"0"`` -> ``str(attempt)``, in an f-string ``{attempt}``) or, in a string
+    the scheduler renders, its template expression (``template``: ``"0"`` -> ``"{{
+    taskrun.attemptsCount }}"``). Exactly one of the two is set; where is the finding's span."""
+
+    attempt: Optional[str] = None
+    template: Optional[str] = None
+
+    CODEMOD = "retry_count:ThreadAttemptCounter"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"attempt": self.attempt, "template": self.template}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> AttemptCounterFix:
+        attempt, template = data.get("attempt"), data.get("template")
+        if (attempt is None) == (template is None):
+            raise ValueError("one of attempt and template")
+        return cls(
+            str(attempt) if attempt is not None else None,
+            str(template) if template is not None else None,
+        )
+
+
+@dataclass(frozen=True)
 class CallArgumentFix:
     """Fix data of ``retry_count:PassAttemptCounter``: pass ``keyword=value`` in each call at
     ``calls`` (it is added after the last positional argument, on its line), and import

@@ -5,21 +5,53 @@ from __future__ import annotations
 import libcst as cst
 
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable, expression_at
-from mfkit_lint.fixers.data import CallArgumentFix
+from mfkit_lint.fixers.data import AttemptCounterFix, CallArgumentFix
 
 
 class ThreadAttemptCounter(Codemod):
-    """``"0"``/``0``/``str(0)`` -> ``str(attempt)``; in an f-string ``0`` -> ``{attempt}``."""
+    """``"0"``/``0``/``str(0)`` -> ``str(attempt)``; in an f-string ``0`` -> ``{attempt}``; or,
+    with a scheduler's template counter, ``"0"`` -> ``"{{ taskrun.attemptsCount }}"`` (also
+    inside a longer literal or f-string: the reported characters only)."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self.fix = AttemptCounterFix.from_data(self.data)
 
     def leave_List(self, original: cst.List, updated: cst.List) -> cst.BaseExpression:
+        if self.fix.attempt is None:
+            return updated
         elements = list(updated.elements)
         for i, element in enumerate(original.elements):
             if expression_at(self, element.value):
-                counter = cst.parse_expression(f"str({self.data['attempt']})")
+                counter = cst.parse_expression(f"str({self.fix.attempt})")
                 elements[i] = elements[i].with_changes(value=counter)
                 self.mark(original)
                 return updated.with_changes(elements=elements)
         return updated
+
+    def leave_SimpleString(
+        self, original: cst.SimpleString, updated: cst.SimpleString
+    ) -> cst.BaseExpression:
+        if self.fix.template is None or self.applied:
+            return updated
+        if not self.covers(original, self.start, self.start):
+            return updated
+        template = self.fix.template
+        if "\\" in template or original.quote in template:
+            raise FixNotApplicable  # the expression cannot be spelled in this literal
+        value = original.raw_value
+        count = value.strip()
+        if count.isdigit() or _quoted_count(count):
+            # The literal is the count ("0"), or the count as text of generated code ('"0"'):
+            # its characters become the expression, its quotes stay.
+            new = template if count.isdigit() else count[0] + template + count[-1]
+            self.mark(original)
+            return updated.with_changes(
+                value=original.prefix + original.quote + value.replace(count, new) + original.quote
+            )
+        # The count is one word of a longer literal (a shell line): only its characters.
+        self.mark(original)
+        return self.splice(original, [(self.start, self.end, template)])
 
     def leave_FormattedString(
         self, original: cst.FormattedString, updated: cst.FormattedString
@@ -27,7 +59,11 @@ class ThreadAttemptCounter(Codemod):
         if self.applied or not self.covers(original, self.start, self.end):
             return updated
         self.mark(original)
-        return self.splice(original, [(self.start, self.end, "{%s}" % self.data["attempt"])])
+        if self.fix.attempt is not None:
+            text = "{%s}" % self.fix.attempt
+        else:
+            text = self.fix.template.replace("{", "{{").replace("}", "}}")
+        return self.splice(original, [(self.start, self.end, text)])
 
 
 class PassAttemptCounter(Codemod):
@@ -115,3 +151,7 @@ def _imports(statement: cst.CSTNode, module: str) -> bool:
                 if alias.asname is None and cst.Module([]).code_for_node(alias.name) == module:
                     return True
     return False
+
+
+def _quoted_count(text: str) -> bool:
+    return len(text) > 2 and text[0] == text[-1] and text[0] in "'\"" and text[1:-1].isdigit()

@@ -11,9 +11,10 @@ from mfkit_lint.contract import schedulers
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import CallArgumentFix
+from mfkit_lint.fixers.data import AttemptCounterFix, CallArgumentFix
 from mfkit_lint.model.backends import option_overrides
 from mfkit_lint.model.commands import Token
+from mfkit_lint.model.embedded import embedded_of
 from mfkit_lint.model.extension import scheduler_of
 from mfkit_lint.model.invocation import (
     option_constant,
@@ -54,7 +55,8 @@ class HardcodedRetryCount(Rule):
     triggers = (b"--retry-count", b"retry_count")
     fix = FixSpec(
         Applicability.UNSAFE,
-        "Pass the enclosing function's attempt counter as --retry-count",
+        "Pass the attempt counter (the enclosing function's, or the scheduler's template "
+        "variable in code the scheduler renders) as --retry-count",
         "retry_count:ThreadAttemptCounter",
     )
 
@@ -188,20 +190,48 @@ class HardcodedRetryCount(Rule):
 
     @staticmethod
     def _fix_data(module: ModuleModel, token: Token) -> Optional[dict]:
-        """Offer a fix only when the value is a literal and an attempt counter is in scope."""
+        """Offer a fix only when the value is a literal and an attempt counter is in scope:
+        a variable of the enclosing function, or the template counter of the scheduler that
+        renders this generated code."""
         if token.container is not None:
             if not _is_count_literal(token.expr):
-                return None
-        elif not (isinstance(token.node, ast.JoinedStr) and token.known):
-            return None  # only an f-string can take the counter in place of the literal
+                template = _rendered_counter(module, token)  # a quoted word of generated code
+                return AttemptCounterFix(template=template).to_data() if template else None
+        elif not (isinstance(token.node, (ast.JoinedStr, ast.Constant)) and token.known):
+            return None  # only text of a literal can take the counter in place of the count
         function = module.enclosing_function(token.node)
-        if function is None:
-            return None
-        bindings = values_of(module).bindings(function)
-        attempt = next((n for n in ATTEMPT_NAMES if n in bindings), None)
-        if attempt is None or values_of(module).value_in(function, attempt) is not UNKNOWN:
-            return None
-        return {"attempt": attempt}
+        if function is not None and (isinstance(token.node, ast.JoinedStr) or token.container):
+            bindings = values_of(module).bindings(function)
+            attempt = next((n for n in ATTEMPT_NAMES if n in bindings), None)
+            if attempt is not None and values_of(module).value_in(function, attempt) is UNKNOWN:
+                return AttemptCounterFix(attempt=attempt).to_data()
+        template = _rendered_counter(module, token)
+        return AttemptCounterFix(template=template).to_data() if template else None
+
+
+def _rendered_counter(module: ModuleModel, token: Token) -> Optional[str]:
+    """The scheduler's template expression for the 0-based attempt, where the count is text
+    of code generated for a scheduler whose counter is a template variable (Kestra's ``{{
+    taskrun.attemptsCount }}``): a string literal of generated code, or a word of generated
+    code kept as a quoted literal (``'"0"'``). The generated code must already rely on the
+    scheduler rendering it: a string literal of it holds a template expression."""
+    scheduler = scheduler_of(module)
+    template = schedulers.usable_retry_count(scheduler)
+    if scheduler is None or scheduler.kind != "template" or template is None:
+        return None
+    literal = token.expr if token.expr is not None else token.node
+    if not isinstance(literal, ast.Constant) or not isinstance(literal.value, str):
+        return None
+    if not module.generated and literal.value.strip() == token.text:
+        return None  # a plain argv word of the extension's own command: nothing renders it
+    opening = template.split(" ", 1)[0]
+    trees = [module.tree, *(e.tree for e in embedded_of(module))]
+    rendered = any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and opening in n.value
+        for tree in trees
+        for n in ast.walk(tree)
+    )
+    return template if rendered else None
 
 
 def _backend_overrides(module: ModuleModel) -> Iterator[Finding]:

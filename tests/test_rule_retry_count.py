@@ -240,8 +240,8 @@ def test_fix_passes_the_schedulers_verified_counter_to_each_call(imports, counte
 @pytest.mark.parametrize(
     "imports, reason",
     [
-        # Kestra's counter base is inferred, not verified: no fix may use it
-        ("from kestra import Kestra", "kestra's attempt counter is not verified"),
+        # Kestra's counter is a template variable: only a string Kestra renders can hold it
+        ("from kestra import Kestra", "is not a module attribute"),
         # Windmill exposes no attempt counter at all
         ("import wmill", "windmill's attempt counter is not verified"),
         # Dagster's counter is read from the op's context, not from a module
@@ -380,3 +380,117 @@ def test_message_for_a_literal_names_no_call():
     """
     (diag,) = lint(code, "MFK101")
     assert "called without" not in diag.message
+
+
+# -- a scheduler whose attempt counter is a template variable (Kestra) -------------------------
+# metaflow-kestra's shape: the step arguments are words of generated Python kept as quoted
+# literals, joined into a script that Kestra renders (it already holds {{ ... }} expressions).
+KESTRA_WORDS = '''
+class Compiler:
+    def _step_args(self, step_name, max_retries):
+        args = [
+            '"step"',
+            '"%s"' % step_name,
+            '"--run-id"', 'run_id',
+            '"--task-id"', 'task_id',
+            '"--retry-count"', '"0"',
+            '"--max-user-code-retries"', '"%d"' % max_retries,
+        ]
+        return ", ".join(args)
+
+    def _step_script(self, node):
+        return """\\
+import subprocess, sys
+from kestra import Kestra
+run_id = "{{ outputs.init.vars.run_id }}"
+task_id = "t-{{ taskrun.id }}"
+cmd = [sys.executable, "flow.py", "--environment", "local", %(step_args)s]
+subprocess.run(cmd, check=True)
+Kestra.outputs({"task_id": task_id})
+""" % {"step_args": self._step_args(node.name, 3)}
+'''
+
+# The same count inside a script template itself, as a list element and as a shell word.
+KESTRA_SCRIPT = '''
+SCRIPT = """\\
+import subprocess, sys
+from kestra import Kestra
+run_id = "{{ outputs.init.vars.run_id }}"
+cmd = [sys.executable, "flow.py", "--environment", "local", "step", "start",
+       "--run-id", run_id, "--task-id", "t-1", "--input-paths", run_id + "/_parameters/p",
+       "--retry-count", "0", "--max-user-code-retries", "2"]
+subprocess.run(cmd, check=True)
+"""
+
+
+def write(out):
+    out.write(SCRIPT)
+'''
+
+KESTRA_SHELL = '''
+SCRIPT = """\\
+import subprocess
+from kestra import Kestra
+subprocess.run(
+    "python flow.py --environment local step start --run-id {{ outputs.init.vars.run_id }}"
+    " --task-id t-1 --input-paths p --retry-count 0 --max-user-code-retries 2",
+    shell=True, check=True,
+)
+"""
+
+
+def write(out):
+    out.write(SCRIPT)
+'''
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        (KESTRA_WORDS, """'"--retry-count"', '"{{ taskrun.attemptsCount }}"',"""),
+        (KESTRA_SCRIPT, '"--retry-count", "{{ taskrun.attemptsCount }}",'),
+        (KESTRA_SHELL, " --retry-count {{ taskrun.attemptsCount }} --max-user-code-retries 2"),
+    ],
+    ids=["quoted words of generated code", "list in a script", "shell line in a script"],
+)
+def test_kestra_gets_its_rendered_attempt_counter(code, expected):
+    (diag,) = lint(code, "MFK101")
+    assert diag.fix is not None, diag.no_fix_reason
+    assert diag.fix.applicability.value == "unsafe"
+    after = fix(code, "MFK101", unsafe=True)
+    assert expected in after
+    assert after.count("{{ taskrun.attemptsCount }}") == 1
+    assert codes(after, "MFK101") == []
+    assert fix(after, "MFK101", unsafe=True) == after
+    compile(after, "fixed.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # the script relies on no rendering: a template expression would stay literal text
+        ('run_id = "{{ outputs.init.vars.run_id }}"', "run_id = sys.argv[1]"),
+        # no scheduler whose counter is a template variable
+        ("from kestra import Kestra", "import json"),
+    ],
+    ids=["not rendered", "not kestra"],
+)
+def test_no_rendered_counter_where_nothing_renders_it(change):
+    code = KESTRA_SCRIPT.replace(*change)
+    assert code != KESTRA_SCRIPT
+    (diag,) = lint(code, "MFK101")
+    assert diag.fix is None
+
+
+def test_the_extensions_own_argv_word_never_gets_a_template():
+    code = """
+        from kestra import Kestra
+
+        TEMPLATE = "{{ taskrun.id }}"
+
+        def step_cmd(flow, run_id):
+            return ["python", flow, "step", "start", "--run-id", run_id, "--task-id", "t",
+                    "--input-paths", "p", "--retry-count", "0", "--max-user-code-retries", "2"]
+    """
+    (diag,) = lint(code, "MFK101")
+    assert diag.fix is None

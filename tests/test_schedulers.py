@@ -61,6 +61,7 @@ def test_known_bases():
     assert schedulers.by_name("flyte").base == 0
     assert schedulers.by_name("temporal").base == 1
     assert schedulers.by_name("prefect").base == 1
+    assert schedulers.by_name("kestra").base == 0
 
 
 def test_lookup_by_import_and_deployer_type():
@@ -72,7 +73,10 @@ def test_lookup_by_import_and_deployer_type():
 
 
 def test_fixes_use_only_verified_counters():
-    assert schedulers.usable_retry_count(schedulers.by_name("kestra")) is None  # inferred base
+    # Kestra's attemptsCount counts the attempts before the running one (checked in its source).
+    assert (
+        schedulers.usable_retry_count(schedulers.by_name("kestra")) == "{{ taskrun.attemptsCount }}"
+    )
     assert schedulers.usable_retry_count(schedulers.by_name("windmill")) is None  # no counter
     assert schedulers.usable_retry_count(schedulers.by_name("kubernetes")) is None
     assert schedulers.usable_retry_count(None) is None

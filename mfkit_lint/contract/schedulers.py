@@ -171,12 +171,15 @@ COUNTERS: tuple[AttemptCounter, ...] = (
         base=0,
         retry_count="{{ taskrun.attemptsCount }}",
         source=(
-            "Kestra docs (expressions): taskrun.attemptsCount, the number of attempts of the "
-            "current task; ExecutionServiceTest.restartSimpleRevision: the attempt restarted "
-            "after one failed attempt sees attemptsCount == 1"
+            "kestra-io/kestra core/src/main/java/io/kestra/core/runners/RunVariables.java: "
+            "taskrun.attemptsCount is the size of the TaskRun's attempts list (0 when it has "
+            "none); worker/.../processors/WorkerTaskProcessor.java runTask builds the task's "
+            "RunContext (runContextInitializer.forWorker) from the TaskRun it was handed and "
+            "only then runAttempt adds the running attempt, to a new list for the result: the "
+            "first attempt renders 0, one retried after one failed attempt renders 1 "
+            "(ExecutionServiceTest.restartSimpleRevision sees attemptsCount == 1 there)"
         ),
-        verified=False,
-        note="Base 0 is inferred from a restart test, not observed on a first attempt.",
+        verified=True,
     ),
     AttemptCounter(
         scheduler="windmill",
