@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 if TYPE_CHECKING:
+    from mfkit_lint.engine.diagnostic import Span
     from mfkit_lint.model.commands import Command, Option, Token
     from mfkit_lint.model.environment import EnvWrite
     from mfkit_lint.model.module import FunctionNode, ModuleModel
@@ -54,6 +55,154 @@ class StatementFix:
         if statement is None:
             raise ValueError("no statement")
         return cls(statement, position("after"), position("before"))
+
+
+def span_positions(span: Span) -> tuple[Position, Position]:
+    """A reported span (1-based columns) as the (start, end) Positions of fix data."""
+    return (span.start.row, span.start.column - 1), (span.end.row, span.end.column - 1)
+
+
+def node_positions(module: ModuleModel, node: ast.AST) -> tuple[Position, Position]:
+    """The (start, end) Positions of a node, as libcst counts them (without its parentheses)."""
+    return span_positions(module.span(node))
+
+
+def _position(value: Any) -> Position:
+    return (int(value[0]), int(value[1]))
+
+
+def _range(value: Any) -> tuple[Position, Position]:
+    return (_position(value[0]), _position(value[1]))
+
+
+@dataclass(frozen=True)
+class ElementRef:
+    """A list element: the list literal's start and the element's index in it."""
+
+    list: Position
+    index: int
+
+    @classmethod
+    def of(cls, module: ModuleModel, token: Token) -> ElementRef:
+        return cls(module.position(token.container), token.index)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"list": list(self.list), "index": self.index}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ElementRef:
+        return cls(_position(data["list"]), int(data["index"]))
+
+
+@dataclass(frozen=True)
+class WordsMove:
+    """Fix data of ``move:MoveWords`` (MFK103, MFK109): command-line words moved right after
+    (``side`` "after") or right before ("before") an anchor word across the subcommand. In a
+    list command the words are adjacent elements of one list and the anchor an element of the
+    same or another list of the command; in a string command they are ranges of text inside
+    the string literal that starts at ``string``."""
+
+    side: str
+    elements: tuple[ElementRef, ...] = ()
+    anchor_element: Optional[ElementRef] = None
+    string: Optional[Position] = None
+    words: tuple[tuple[Position, Position], ...] = ()
+    anchor_word: Optional[tuple[Position, Position]] = None
+
+    CODEMOD = "move:MoveWords"
+
+    @property
+    def in_string(self) -> bool:
+        return self.string is not None
+
+    def to_data(self) -> dict[str, Any]:
+        if self.in_string:
+            return {
+                "side": self.side,
+                "string": list(self.string),
+                "words": [[list(a), list(b)] for a, b in self.words],
+                "anchor_word": [list(p) for p in self.anchor_word],
+            }
+        return {
+            "side": self.side,
+            "elements": [e.to_data() for e in self.elements],
+            "anchor_element": self.anchor_element.to_data(),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> WordsMove:
+        side = str(data["side"])
+        if side not in ("after", "before"):
+            raise ValueError(f"side {side!r}")
+        if data.get("string") is not None:
+            return cls(
+                side,
+                string=_position(data["string"]),
+                words=tuple(_range(w) for w in data["words"]),
+                anchor_word=_range(data["anchor_word"]),
+            )
+        return cls(
+            side,
+            elements=tuple(ElementRef.from_data(e) for e in data["elements"]),
+            anchor_element=ElementRef.from_data(data["anchor_element"]),
+        )
+
+
+@dataclass(frozen=True)
+class InsertedElements:
+    """Fix data of ``missing_environment:InsertEnvironment`` (MFK108): the list elements
+    ``elements`` (source text) are inserted before element ``index`` of the list literal that
+    starts at ``list``."""
+
+    list: Position
+    index: int
+    elements: str
+
+    CODEMOD = "missing_environment:InsertEnvironment"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"list": list(self.list), "index": self.index, "elements": self.elements}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> InsertedElements:
+        return cls(_position(data["list"]), int(data["index"]), str(data["elements"]))
+
+
+@dataclass(frozen=True)
+class ExpressionRewrites:
+    """Fix data of ``resources_merge:ReplaceExpressions`` (MFK604): each expression spanning
+    (start, end) becomes the source text given with it."""
+
+    rewrites: tuple[tuple[Position, Position, str], ...]
+
+    CODEMOD = "resources_merge:ReplaceExpressions"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"rewrites": [[list(a), list(b), text] for a, b, text in self.rewrites]}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ExpressionRewrites:
+        return cls(
+            tuple((_position(a), _position(b), str(text)) for a, b, text in data["rewrites"])
+        )
+
+
+@dataclass(frozen=True)
+class TupleToList:
+    """Fix data of ``run_params:RunParamsAsList`` (MFK301): the run params expression spanning
+    (``start``, ``end``) is handed on as a list."""
+
+    start: Position
+    end: Position
+
+    CODEMOD = "run_params:RunParamsAsList"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"start": list(self.start), "end": list(self.end)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> TupleToList:
+        return cls(_position(data["start"]), _position(data["end"]))
 
 
 @dataclass(frozen=True)

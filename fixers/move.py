@@ -1,19 +1,6 @@
-"""Moving command-line words across the subcommand (MFK103, MFK109).
-
-Fix data, list commands (every word a plain list element)::
-
-    {"kind": "list", "pair": [{"list": POS, "index": I}, ...],
-     "after": {"list": POS, "index": J}}        # or "before": {...}
-
-All moved words sit next to each other in one list; they go right after (or right before) the
-anchor element, which may be in another list of the same command.
-
-Fix data, string commands (the words are text inside one string literal)::
-
-    {"kind": "string", "string": POS, "pair": [SPAN, ...], "after": SPAN}   # or "before"
-
-where POS is a (row, 0-based column) start position and SPAN a (row, column, row, column)
-range with 1-based columns, as rules report spans.
+"""Moving command-line words across the subcommand (MFK103, MFK109); the fix data is a
+``WordsMove`` (fixers/data.py): adjacent list elements moved next to an anchor element, which
+may be in another list of the same command, or ranges of text moved inside one string literal.
 """
 
 from __future__ import annotations
@@ -25,6 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable, insert_elements, remove_elements
+from mfkit_lint.fixers.data import WordsMove
 from mfkit_lint.model.shell import split_commands
 
 _HOLE = "\ufffc"
@@ -37,21 +25,17 @@ class MoveWords(Codemod):
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
+        self.fix = WordsMove.from_data(self.data)
         self._positional: set[int] = set()  # literals whose placeholders are filled by position
-        if self.data["kind"] == "list":
+        if not self.fix.in_string:
             self.moved = self._collect_pair(node)
 
     # -- lists -----------------------------------------------------------------------------------
-    def _anchor(self) -> tuple[str, dict]:
-        if "after" in self.data:
-            return "after", self.data["after"]
-        return "before", self.data["before"]
-
     def _collect_pair(self, module: cst.Module) -> list[cst.BaseElement]:
-        pair_list = tuple(self.data["pair"][0]["list"])
-        if any(tuple(p["list"]) != pair_list for p in self.data["pair"]):
+        pair_list = self.fix.elements[0].list
+        if any(e.list != pair_list for e in self.fix.elements):
             raise FixNotApplicable
-        indexes = [p["index"] for p in self.data["pair"]]
+        indexes = [e.index for e in self.fix.elements]
         finder = _ListFinder(pair_list)
         cst.MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
         if finder.found is None or max(indexes) >= len(finder.found.elements):
@@ -59,20 +43,20 @@ class MoveWords(Codemod):
         return [finder.found.elements[i] for i in indexes]
 
     def leave_List(self, original: cst.List, updated: cst.List) -> cst.BaseExpression:
-        if self.data["kind"] != "list":
+        if self.fix.in_string:
             return updated
-        side, anchor = self._anchor()
+        side, anchor = self.fix.side, self.fix.anchor_element
         elements = list(updated.elements)
-        pair_here = self.starts_at(original, self.data["pair"][0]["list"])
-        anchor_here = self.starts_at(original, anchor["list"])
+        pair_here = self.starts_at(original, self.fix.elements[0].list)
+        anchor_here = self.starts_at(original, anchor.list)
         if not (pair_here or anchor_here):
             return updated
         moved = [e.with_changes(comma=cst.MaybeSentinel.DEFAULT) for e in self.moved]
-        insert_at = anchor["index"] + (1 if side == "after" else 0)
+        insert_at = anchor.index + (1 if side == "after" else 0)
         if pair_here:
-            indexes = {p["index"] for p in self.data["pair"]}
+            indexes = {e.index for e in self.fix.elements}
             if anchor_here:
-                if anchor["index"] in indexes:
+                if anchor.index in indexes:
                     raise FixNotApplicable
                 insert_at -= sum(1 for i in indexes if i < insert_at)
             elements = remove_elements(elements, indexes)
@@ -93,24 +77,20 @@ class MoveWords(Codemod):
 
     def on_leave(self, original, updated):
         if (
-            self.data["kind"] == "string"
+            self.fix.in_string
             and isinstance(original, cst.BaseExpression)
             and not self.applied
-            and self.starts_at(original, self.data["string"])
+            and self.starts_at(original, self.fix.string)
         ):
             return self._move_text(original)
         return super().on_leave(original, updated)
 
     def _move_text(self, node: cst.BaseExpression) -> cst.BaseExpression:
         code = self.module.code_for_node(node)
-        side, anchor = self._anchor()
-        first, last = self.data["pair"][0], self.data["pair"][-1]
-        start = self.offset_in(node, code, (first[0], first[1] - 1))
-        end = self.offset_in(node, code, (last[2], last[3] - 1))
-        if side == "after":
-            insert = self.offset_in(node, code, (anchor[2], anchor[3] - 1))
-        else:
-            insert = self.offset_in(node, code, (anchor[0], anchor[1] - 1))
+        side, (anchor_start, anchor_end) = self.fix.side, self.fix.anchor_word
+        start = self.offset_in(node, code, self.fix.words[0][0])
+        end = self.offset_in(node, code, self.fix.words[-1][1])
+        insert = self.offset_in(node, code, anchor_end if side == "after" else anchor_start)
         if not (start < end <= len(code) and (insert <= start or insert >= end)):
             raise FixNotApplicable
         words = code[start:end]

@@ -6,14 +6,15 @@ from __future__ import annotations
 import libcst as cst
 
 from mfkit_lint.fixers.base import Codemod, FixNotApplicable
+from mfkit_lint.fixers.data import ExpressionRewrites
 
 
 class ReplaceExpressions(Codemod):
     def __init__(self, diagnostic) -> None:
         super().__init__(diagnostic)
         self.todo = {
-            ((row, col), (end_row, end_col)): text
-            for row, col, end_row, end_col, text in self.data["edits"]
+            (start, end): text
+            for start, end, text in ExpressionRewrites.from_data(self.data).rewrites
         }
 
     def on_leave(self, original, updated):

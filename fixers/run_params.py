@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mfkit_lint.fixers.base import Codemod
+from mfkit_lint.fixers.data import TupleToList
 
 
 class RunParamsAsList(Codemod):
@@ -13,7 +14,8 @@ class RunParamsAsList(Codemod):
     def on_leave(self, original, updated):
         if self.applied or not isinstance(original, cst.BaseExpression):
             return super().on_leave(original, updated)
-        if not self.is_reported(original):
+        fix = TupleToList.from_data(self.data)
+        if self.outer_range(original) != (fix.start, fix.end):
             return super().on_leave(original, updated)
         self.mark(original)
         if isinstance(updated, cst.Tuple):

@@ -9,6 +9,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import InsertedElements
 from mfkit_lint.model.commands import Command
 from mfkit_lint.model.invocation import (
     COMMAND_TRIGGERS,
@@ -203,4 +204,4 @@ def _environment_fix_data(
         elements = f'*(["--environment", {text}] if {text} else [])'
     else:
         elements = f'"--environment", {text}'
-    return {"list": module.position(sub.container), "index": sub.index, "elements": elements}
+    return InsertedElements(module.position(sub.container), sub.index, elements).to_data()

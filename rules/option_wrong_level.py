@@ -10,9 +10,12 @@ from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.fixers.data import (
+    ElementRef,
     HelperOptionFix,
     StatementFix,
+    WordsMove,
     helper_option_fix,
+    span_positions,
     statement_fix,
     words_statement,
 )
@@ -270,9 +273,9 @@ def _wrong_level_finding(
     string, or the statement that adds them (``if X: cmd += ["--opt", X]``) moved across the
     subcommand's statement; an option the command does not take at all, added by a statement
     of its own, is removed (unsafe: whatever the option was meant to do is then not done)."""
-    fix_data = _move_fix_data(module, command, option, side) if side else None
-    if fix_data is not None:
-        return Finding(option.flag.span, message, fix_data)
+    moved = _move_fix_data(module, command, option, side) if side else None
+    if moved is not None:
+        return Finding(option.flag.span, message, moved.to_data())
     words = [option.flag, *option.values]
     complete = option.inline_value is not None or option.name in contract.FLAGS
     complete = complete or len(option.values) == contract.NARGS.get(option.name, 1)
@@ -327,7 +330,7 @@ def _judge(command: Command, option: Option) -> str:
 
 def _move_fix_data(
     module: ModuleModel, command: Command, option: Option, side: str
-) -> Optional[dict]:
+) -> Optional[WordsMove]:
     """Where to move the option's words: all of them and the anchor must be plain list
     elements built in the command's own function (lists), or text of one string literal."""
     words = [option.flag, *option.values]
@@ -355,7 +358,7 @@ def _anchor(command: Command, side: str) -> Optional[Token]:
 
 def _list_move(
     module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
-) -> Optional[dict]:
+) -> Optional[WordsMove]:
     containers = {id(t.container) for t in words}
     if any(t.container is None for t in (*words, anchor)) or len(containers) != 1:
         return None
@@ -365,25 +368,25 @@ def _list_move(
     for container in (words[0].container, anchor.container):
         if module.enclosing_function(container) is not command.function:
             return None  # a helper's list may be shared by other commands
-    return {
-        "kind": "list",
-        "pair": [{"list": module.position(t.container), "index": t.index} for t in words],
-        side: {"list": module.position(anchor.container), "index": anchor.index},
-    }
+    return WordsMove(
+        side,
+        elements=tuple(ElementRef.of(module, t) for t in words),
+        anchor_element=ElementRef.of(module, anchor),
+    )
 
 
 def _string_move(
     module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
-) -> Optional[dict]:
+) -> Optional[WordsMove]:
     template = command.template
     if not in_own_string(module, command, [*words, anchor]):
         return None
     whole = module.span(template.node)
     if any(t.span == whole for t in (*words, anchor)):
         return None  # a word whose characters could not be located
-    return {
-        "kind": "string",
-        "string": module.position(template.node),
-        "pair": [span_tuple(t.span) for t in words],
-        side: span_tuple(anchor.span),
-    }
+    return WordsMove(
+        side,
+        string=module.position(template.node),
+        words=tuple(span_positions(t.span) for t in words),
+        anchor_word=span_positions(anchor.span),
+    )

@@ -9,6 +9,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import ExpressionRewrites, node_positions
 from mfkit_lint.model.backends import (
     backend_decorators,
     class_attribute,
@@ -314,20 +315,20 @@ class ResourcesMerge(Rule):
             for field, found in reads.items():
                 found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
                 first, text = found[0]
-                edits = [[*_range(module, sub), new] for sub, new in found]
+                rewrites = ExpressionRewrites(
+                    tuple((*node_positions(module, sub), new) for sub, new in found)
+                )
                 yield Finding(
                     first,
                     f"@resources keeps {field!r} in .attributes, it has no Python attribute "
                     f"{field!r}: this reads nothing and the step's @resources({field}=...) is "
                     f"ignored; read {text}",
-                    {"edits": edits},
+                    rewrites.to_data(),
                 )
 
 
-def _range(module: ModuleModel, node: ast.AST) -> list[int]:
-    """(row, column, end row, end column) as libcst counts them (0-based columns)."""
-    span = module.span(node)
-    return [span.start.row, span.start.column - 1, span.end.row, span.end.column - 1]
+def _rewrite(module: ModuleModel, node: ast.AST, text: str) -> dict:
+    return ExpressionRewrites(((*node_positions(module, node), text),)).to_data()
 
 
 def _overwrite_finding(module: ModuleModel, name: str, sub: ast.AST) -> Iterator[Finding]:
@@ -346,7 +347,7 @@ def _overwrite_finding(module: ModuleModel, name: str, sub: ast.AST) -> Iterator
                 sub.value,
                 "@resources overwrites the decorator's own value: a larger value given to "
                 f"the backend's decorator is lost; keep the larger one: {text}",
-                {"edits": [[*_range(module, sub.value), text]]},
+                _rewrite(module, sub.value, text),
             )
     elif (
         isinstance(sub, ast.Call)
@@ -365,7 +366,7 @@ def _overwrite_finding(module: ModuleModel, name: str, sub: ast.AST) -> Iterator
             "every @resources value replaces the decorator's own (the defaults cpu='1', "
             "memory='4096' too): a larger value given to the backend's decorator is lost; "
             "keep the larger value per field",
-            {"edits": [[*_range(module, sub.args[0]), text]]},
+            _rewrite(module, sub.args[0], text),
         )
 
 

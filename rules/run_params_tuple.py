@@ -9,6 +9,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
+from mfkit_lint.fixers.data import TupleToList, node_positions
 from mfkit_lint.model.module import ModuleModel, call_name
 from mfkit_lint.model.values import Bound, Param, Values, values_of
 
@@ -118,24 +119,28 @@ class RunParamsTuple(Rule):
             origin = _tuple_origin(module, value)
             if origin is None:
                 continue
-            yield _finding(value, origin, RUN_PARAMS)
+            yield _finding(module, value, origin, RUN_PARAMS)
         for name, value in _click_api_values(module):
             origin = _tuple_origin(module, value)
             # A one-element tuple passes the click API's check (List[str] or Tuple[str]) of an
             # option that takes several values; any other length fails it.
             if origin is None or _one_element(module, value):
                 continue
-            yield _finding(value, origin, name)
+            yield _finding(module, value, origin, name)
 
 
-def _finding(value: ast.expr, origin: str, name: str) -> Finding:
+def _finding(module: ModuleModel, value: ast.expr, origin: str, name: str) -> Finding:
     why = (
         "Metaflow's click API rejects it, or turns a one-element tuple into the text \"('k=v',)\""
         if name == RUN_PARAMS
         else "Metaflow's click API takes a list (or a one-element tuple) for an option with "
         "several values and fails with TypeError: Invalid type for any other tuple"
     )
-    return Finding(value, f"{name} is a tuple ({origin}): {why}; pass a list", {})
+    return Finding(
+        value,
+        f"{name} is a tuple ({origin}): {why}; pass a list",
+        TupleToList(*node_positions(module, value)).to_data(),
+    )
 
 
 def _run_params_values(module: ModuleModel) -> Iterator[ast.expr]:

@@ -7,9 +7,15 @@ from typing import Optional
 
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import StatementFix, statement_fix
+from mfkit_lint.fixers.data import (
+    ElementRef,
+    StatementFix,
+    WordsMove,
+    span_positions,
+    statement_fix,
+)
 from mfkit_lint.model.commands import Command, Option, commands_of
-from mfkit_lint.model.fixdata import element_ref, in_own_string, span_tuple
+from mfkit_lint.model.fixdata import in_own_string
 from mfkit_lint.model.module import ModuleModel
 
 
@@ -108,17 +114,17 @@ def _move_fix_data(module: ModuleModel, command: Command, option: Option) -> Opt
     if command.kind == "list":
         if any(t.container is None or t.conditional for t in (*pair, after)):
             return None
-        return {
-            "kind": "list",
-            "pair": [element_ref(module, t) for t in pair],
-            "after": element_ref(module, after),
-        }
+        return WordsMove(
+            "after",
+            elements=tuple(ElementRef.of(module, t) for t in pair),
+            anchor_element=ElementRef.of(module, after),
+        ).to_data()
     template = command.template
     if not in_own_string(module, command, [*pair, after]) or option.inline_value is not None:
         return None
-    return {
-        "kind": "string",
-        "string": module.position(template.node),
-        "pair": [span_tuple(t.span) for t in pair],
-        "after": span_tuple(after.span),
-    }
+    return WordsMove(
+        "after",
+        string=module.position(template.node),
+        words=tuple(span_positions(t.span) for t in pair),
+        anchor_word=span_positions(after.span),
+    ).to_data()

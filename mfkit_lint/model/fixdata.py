@@ -16,11 +16,6 @@ def span_tuple(span: Span) -> tuple[int, int, int, int]:
     return (span.start.row, span.start.column, span.end.row, span.end.column)
 
 
-def element_ref(module: ModuleModel, token: Token) -> dict:
-    """A list element: the list literal's start position and the element's index in it."""
-    return {"list": module.position(token.container), "index": token.index}
-
-
 def in_own_string(module: ModuleModel, command: Command, tokens: list[Token]) -> bool:
     """The words sit, on every path, in the string literal the command is written in: not
     a conditional piece, nor a piece spliced in from another string (editing the command's
