@@ -12,7 +12,7 @@ the one that adds the subcommand; an option the command does not take at all by 
 
 from __future__ import annotations
 
-from typing import Union
+from typing import ClassVar, Union
 
 import libcst as cst
 
@@ -60,14 +60,19 @@ class MoveOrRemoveStatement(Codemod):
         return updated.with_changes(body=body)
 
 
-class MoveToCallers(Codemod):
-    """Removes a helper's statement and inserts each caller's renamed copy after the
-    caller's statement that adds the subcommand (one fix, one edit per place)."""
+class _PlacedBlocksEdit(Codemod):
+    """Edits the statement blocks at the positions its fix data names, and changes nothing
+    unless it found every one of them."""
+
+    FIX: ClassVar[type]  # the fix data class: from_data() of the diagnostic's data
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
-        self.fix = HelperOptionFix.from_data(self.data)
+        self.fix = self.FIX.from_data(self.data)
         self.done: set[tuple[int, int]] = set()
+
+    def wanted(self) -> set[tuple[int, int]]:
+        raise NotImplementedError
 
     def leave_IndentedBlock(
         self, original: cst.IndentedBlock, updated: cst.IndentedBlock
@@ -76,10 +81,22 @@ class MoveToCallers(Codemod):
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         result = self._block(original, updated)
-        wanted = {self.fix.statement, *(i.after for i in self.fix.inserts)}
-        if self.done != wanted:
+        if self.done != self.wanted():
             raise FixNotApplicable  # a place of the fix was not found: change nothing
         return result
+
+    def _block(self, original: Block, updated: Block) -> Block:
+        raise NotImplementedError
+
+
+class MoveToCallers(_PlacedBlocksEdit):
+    """Removes a helper's statement and inserts each caller's renamed copy after the
+    caller's statement that adds the subcommand (one fix, one edit per place)."""
+
+    FIX = HelperOptionFix
+
+    def wanted(self) -> set[tuple[int, int]]:
+        return {self.fix.statement, *(i.after for i in self.fix.inserts)}
 
     def _block(self, original: Block, updated: Block) -> Block:
         starts = [
@@ -109,24 +126,13 @@ class MoveToCallers(Codemod):
         return updated.with_changes(body=body)
 
 
-class RemoveStatements(Codemod):
+class RemoveStatements(_PlacedBlocksEdit):
     """Removes every statement the fix names (MFK207: a runtime override and its guard)."""
 
-    def visit_Module(self, node: cst.Module) -> None:
-        super().visit_Module(node)
-        self.fix = RemovedStatements.from_data(self.data)
-        self.done: set[tuple[int, int]] = set()
+    FIX = RemovedStatements
 
-    def leave_IndentedBlock(
-        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        return self._block(original, updated)
-
-    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        result = self._block(original, updated)
-        if self.done != set(self.fix.statements):
-            raise FixNotApplicable  # a statement of the fix was not found: change nothing
-        return result
+    def wanted(self) -> set[tuple[int, int]]:
+        return set(self.fix.statements)
 
     def _block(self, original: Block, updated: Block) -> Block:
         kept = []
