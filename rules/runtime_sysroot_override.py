@@ -53,6 +53,25 @@ def _becomes_a_root(module: ModuleModel, read: ast.AST) -> bool:
     return False
 
 
+# Generated code that uses the compile-time root: right as it is, and what the fix leaves.
+_COMPILED_ROOT = """
+SCRIPT = \"\"\"
+import os
+import subprocess
+
+datastore_root = "/srv/compiled/.metaflow"
+
+subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
+                "step", "start", "--run-id", run_id, "--task-id", "t-1",
+                "--input-paths", "p"], check=True)
+\"\"\"
+
+def write_worker(path):
+    with open(path, "w") as f:
+        f.write(SCRIPT)
+"""
+
+
 class RuntimeSysrootOverride(Rule):
     """Generated worker code takes the local sysroot from the worker's environment.
 
@@ -77,24 +96,7 @@ class RuntimeSysrootOverride(Rule):
     )
 
     VALID = (
-        Valid(
-            """
-            SCRIPT = \"\"\"
-            import os
-            import subprocess
-
-            datastore_root = "/srv/compiled/.metaflow"
-
-            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
-                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
-                            "--input-paths", "p"], check=True)
-            \"\"\"
-
-            def write_worker(path):
-                with open(path, "w") as f:
-                    f.write(SCRIPT)
-            """
-        ),
+        Valid(_COMPILED_ROOT),
         Valid(
             """
             SCRIPT = \"\"\"
@@ -138,22 +140,7 @@ class RuntimeSysrootOverride(Rule):
             """,
             line=7,
             column=12,
-            fixed="""
-            SCRIPT = \"\"\"
-            import os
-            import subprocess
-
-            datastore_root = "/srv/compiled/.metaflow"
-
-            subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root,
-                            "step", "start", "--run-id", run_id, "--task-id", "t-1",
-                            "--input-paths", "p"], check=True)
-            \"\"\"
-
-            def write_worker(path):
-                with open(path, "w") as f:
-                    f.write(SCRIPT)
-            """,
+            fixed=_COMPILED_ROOT,
         ),
         Invalid(
             """
