@@ -141,6 +141,8 @@ NEGATIVE = {
             subprocess.run([sys.executable, obj.workflow_file, "run"], check=True)
             subprocess.run(["docker", "run", "--rm", obj.image], check=True)
             subprocess.run(["python", obj.flow_file, "deploy", "run"], check=True)
+            subprocess.run([sys.executable, obj.workflow_script, "run"], check=True)
+            subprocess.run([sys.executable, obj.overflowPath, "run"], check=True)
             open(deployer_attribute_file, "w").write("{}")
     """,
     "a Popen of the flow, detached and only its pid kept": """

@@ -241,10 +241,7 @@ def _runs_flow_variable(words: list[Token]) -> bool:
         script = words[i + 1]
         if script.text != HOLE or script.expr is None:
             return False
-        name = (dotted_name(script.expr) or "").rsplit(".", 1)[-1].lower()
-        # ``flow_file``, ``flowpath``, ``self._flow``: a word of the name starts with "flow"
-        # (``workflow_file`` is another tool's)
-        names_flow = any(part.startswith("flow") for part in name.split("_"))
+        name = (dotted_name(script.expr) or "").rsplit(".", 1)[-1]
         rest = words[i + 2 :]
         expect_value = False
         for word in rest:
@@ -254,8 +251,19 @@ def _runs_flow_variable(words: list[Token]) -> bool:
                 return False  # a positional word between the file and ``run``: not the flow's
             else:
                 expect_value = False
-        return names_flow or any(w.option_name in _FLOW_ONLY_TOP_LEVEL for w in rest)
+        return _names_a_flow(name) or any(w.option_name in _FLOW_ONLY_TOP_LEVEL for w in rest)
     return False
+
+
+# The words of a variable name (snake_case or camelCase), so ``workflow_file`` is not a flow.
+_NAME_WORDS = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _names_a_flow(name: str) -> bool:
+    """``flow_file``, ``flowPath``, ``flowfile``: a name with the word flow (not a word that
+    merely contains it, like ``workflow``)."""
+    words = [w.lower() for w in _NAME_WORDS.split(name) if w]
+    return any(w == "flow" or (w.startswith("flow") and w[4:] in ("file", "path")) for w in words)
 
 
 def _is_interpreter(word: Token) -> bool:
