@@ -218,15 +218,9 @@ def _override_removal(module: ModuleModel, read: ast.AST) -> Optional[RemovedSta
         ),
         None,
     )
-    if guard is None or guard.orelse:
+    if guard is None or guard.orelse or _rebinds(block, assign, guard, name):
         return None
-    scope = module.enclosing_function(assign) or module.tree
-    inside = {id(n) for n in ast.walk(guard)}
-    if any(
-        isinstance(n, ast.Name) and n.id == name and id(n) not in inside
-        for n in ast.walk(scope)
-        if n is not assign.targets[0]
-    ):
+    if _read_later(module, assign, guard, name):
         return None  # the value read is used (or set) elsewhere too
     for statement in guard.body:
         if not (
@@ -250,6 +244,62 @@ def _override_removal(module: ModuleModel, read: ast.AST) -> Optional[RemovedSta
             break
         removed = [parent]
     return RemovedStatements(tuple(module.position(s) for s in removed))
+
+
+def _read_later(module: ModuleModel, assign: ast.Assign, guard: ast.If, name: str) -> bool:
+    """Whether anything but ``guard`` can see the value ``assign`` binds to ``name``: the
+    statements after it in its block and in each enclosing block, until the name is bound
+    again (generated scripts pasted one after another rebind the same names). Inside a loop
+    or an ``except`` handler, any other mention in the scope counts."""
+    scope = module.enclosing_function(assign) or module.tree
+    statement: ast.AST = assign
+    while statement is not scope:
+        parent = module.parent(statement)
+        block = _block_of(module, statement)
+        if block is None or isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            inside = {id(n) for n in ast.walk(guard)} | {id(assign.targets[0])}
+            return any(
+                isinstance(n, ast.Name) and n.id == name and id(n) not in inside
+                for n in ast.walk(scope)
+            )
+        later = [s for s in block[block.index(statement) + 1 :] if s is not guard]
+        outcome = _scan(later, name)
+        if outcome is not None:
+            return outcome
+        statement = parent
+    return False
+
+
+def _scan(statements: list[ast.stmt], name: str) -> Optional[bool]:
+    """True: a statement reads (or sets otherwise) ``name`` before it is bound again; False:
+    it is bound again first on every path; None: neither."""
+    for statement in statements:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in statement.targets
+        ):
+            return _mentions(statement.value, name)
+        if isinstance(statement, ast.If):
+            if _mentions(statement.test, name) or any(
+                _scan(branch, name) for branch in (statement.body, statement.orelse)
+            ):
+                return True
+        elif _mentions(statement, name):
+            return True
+    return None
+
+
+def _mentions(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _rebinds(block: list[ast.stmt], assign: ast.stmt, guard: ast.stmt, name: str) -> bool:
+    """Whether ``name`` is assigned again between the read and its guard."""
+    between = block[block.index(assign) + 1 : block.index(guard)]
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+        for statement in between
+        for n in ast.walk(statement)
+    )
 
 
 def _block_of(module: ModuleModel, statement: ast.stmt) -> Optional[list[ast.stmt]]:

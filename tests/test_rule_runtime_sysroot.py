@@ -183,6 +183,24 @@ _sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
 if _sysroot:
     datastore_root = os.path.join(_sysroot, ".metaflow")
 """,
+    # used after the guard that holds the read
+    "the value read is used after the enclosing block": """
+datastore_root = "/srv/compiled/.metaflow"
+if MODE == "local":
+    _sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
+    if _sysroot:
+        datastore_root = os.path.join(_sysroot, ".metaflow")
+print(_sysroot)
+""",
+    # in a loop, a use before the read sees the previous iteration's value
+    "the value read is used in the loop before the read": """
+datastore_root = "/srv/compiled/.metaflow"
+for attempt in range(2):
+    print(_sysroot)
+    _sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
+    if _sysroot:
+        datastore_root = os.path.join(_sysroot, ".metaflow")
+""",
     "joined directly": POSITIVE["joined directly"],
     "a default in the read": POSITIVE["os.getenv into a root variable"],
 }
@@ -193,3 +211,33 @@ def test_no_fix_where_the_read_is_not_a_removable_override(body):
     (diag,) = fixes_in_generated_code(WRAP.format(body=body), "MFK207")
     assert diag.fix is None
     assert "not an override of a compiled value" in diag.no_fix_reason
+
+
+# metaflow-kestra's init and step scripts, pasted one after the other: each rebinds the names,
+# so each override is removed on its own.
+TWO_SCRIPTS = """
+datastore_root = "/srv/compiled/.metaflow"
+if MODE == "local":
+    _sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
+    if _sysroot:
+        datastore_root = os.path.join(_sysroot, ".metaflow")
+subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root, "init"], check=True)
+datastore_root = "/srv/compiled/.metaflow"
+if MODE == "local":
+    _sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
+    if _sysroot:
+        datastore_root = os.path.join(_sysroot, ".metaflow")
+subprocess.run(["python", FLOW_FILE, "--datastore-root", datastore_root, "step"], check=True)
+"""
+
+
+def test_scripts_that_rebind_the_read_are_fixed_one_by_one():
+    code = WRAP.format(body=TWO_SCRIPTS)
+    diags = fixes_in_generated_code(code, "MFK207")
+    assert len(diags) == 2
+    assert all(d.fix is not None for d in diags), [d.no_fix_reason for d in diags]
+    fixed = fix(code, "MFK207", unsafe=True)
+    assert "os.environ" not in fixed
+    assert fixed.count('datastore_root = "/srv/compiled/.metaflow"') == 2
+    assert "MFK207" not in codes(fixed)
+    assert fix(fixed, "MFK207", unsafe=True) == fixed
