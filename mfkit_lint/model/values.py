@@ -538,20 +538,32 @@ class Values:
         (value,) = found
         if not isinstance(value, ast.Name):
             return value, self
-        scope, bindings = self.lookup(value.id, value)
-        if len(bindings) != 1:
+        sole = self._sole_binding(value)
+        if sole is None:
             return None
-        (binding,) = bindings
-        if isinstance(binding, Param) and isinstance(
-            scope, (ast.FunctionDef, ast.AsyncFunctionDef)
-        ):
-            passed = self.passed_arguments(scope, binding.arg, binding.default)
+        binding, passed = sole
+        if passed is not None:
             return _same(
                 [owner.origin(arg, depth + 1) if arg is not None else None for arg, owner in passed]
             )
         if isinstance(binding, Bound) and isinstance(binding.node, ast.Name):
             return self._unpacked(binding.node, depth)
         return None
+
+    def _sole_binding(
+        self, name: ast.Name
+    ) -> Optional[tuple[Binding, Optional[list[tuple[Optional[ast.expr], Values]]]]]:
+        """The one binding ``name`` has where it is read, with what every caller passes when
+        it is a function's parameter (else None in its place). None when it has several."""
+        scope, bindings = self.lookup(name.id, name)
+        if len(bindings) != 1:
+            return None
+        (binding,) = bindings
+        if isinstance(binding, Param) and isinstance(
+            scope, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            return binding, self.passed_arguments(scope, binding.arg, binding.default)
+        return binding, None
 
     def _unpacked(self, target: ast.Name, depth: int) -> Optional[tuple[ast.expr, Values]]:
         """``target`` of ``a, b = helper(...)``: the same element of every tuple the helper
@@ -619,14 +631,11 @@ class Values:
         expr = self.single_assignment(expr)
         if not isinstance(expr, ast.Name):
             return False
-        scope, bindings = self.lookup(expr.id, expr)
-        if len(bindings) != 1:
+        sole = self._sole_binding(expr)
+        if sole is None:
             return False
-        (binding,) = bindings
-        if isinstance(binding, Param) and isinstance(
-            scope, (ast.FunctionDef, ast.AsyncFunctionDef)
-        ):
-            passed = self.passed_arguments(scope, binding.arg, binding.default)
+        binding, passed = sole
+        if passed is not None:
             return bool(passed) and all(
                 value is not None and owner.counts_from_zero(value, depth + 1)
                 for value, owner in passed
