@@ -22,6 +22,10 @@ class InitInMetaflowExtensions(Rule):
     summary = "__init__.py in the metaflow_extensions/ namespace directory"
     capability = Cap.LINEAR_DAG
     scope = Scope.PROJECT
+    # Only files under metaflow_extensions/ are judged (ExtensionFile.of is None elsewhere,
+    # and for generated code, which has no path).
+    directories = (EXT_PKG,)
+    reads_generated = False
 
     VALID = (
         Valid(

@@ -37,6 +37,10 @@ class MfextinitMissing(Rule):
     summary = "no mfextinit_<name>.py where Metaflow looks, or the deployer registered nowhere"
     capability = Cap.LINEAR_DAG
     scope = Scope.PROJECT
+    # Only files under metaflow_extensions/ are judged (ExtensionFile.of is None elsewhere,
+    # and for generated code, which has no path).
+    directories = (EXT_PKG,)
+    reads_generated = False
 
     VALID = (
         Valid(

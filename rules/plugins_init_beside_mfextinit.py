@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Location, Span
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Scope, Valid
-from mfkit_lint.model.extension import ExtensionFile, config_files
+from mfkit_lint.model.extension import EXT_PKG, ExtensionFile, config_files
 from mfkit_lint.model.module import ModuleModel
 
 
@@ -22,6 +22,10 @@ class PluginsInitBesideMfextinit(Rule):
     summary = "__init__.py (or a second mfextinit) beside mfextinit_*.py in an extension point"
     capability = Cap.LINEAR_DAG
     scope = Scope.PROJECT
+    # Only files under metaflow_extensions/ are judged (ExtensionFile.of is None elsewhere,
+    # and for generated code, which has no path).
+    directories = (EXT_PKG,)
+    reads_generated = False
 
     VALID = (
         Valid(

@@ -187,9 +187,11 @@ class Linter:
             module.take_tree_facts(known)
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
-        # with its findings placed on the real lines of the template.
+        # with its findings placed on the real lines of the template, by the rules that can
+        # report there (extracting it is a walk over every string of the module).
+        generated_rules = [r for r in active if r.reads_generated]
         generated_fixes = []
-        for index, embedded in enumerate(embedded_of(module)):
+        for index, embedded in enumerate(embedded_of(module) if generated_rules else ()):
             # The generated code belongs to the same project (project rules read it too); it
             # has no path of its own, so questions about "the other modules" include its
             # generator.
@@ -200,7 +202,7 @@ class Linter:
                 project=module.project,
                 generator=module,
             )
-            for diag in self._run_rules(active, virtual, filename, errors):
+            for diag in self._run_rules(generated_rules, virtual, filename, errors):
                 if diag.fix is not None:
                     # The codemod runs on the generated code; fixers/embedded.py writes its
                     # edits back into the template string (or withdraws the fix).
@@ -341,8 +343,14 @@ class Linter:
 
     # -- helpers -------------------------------------------------------------------------------
     def _rules_for(self, filename: str) -> list[type[Rule]]:
+        """The rules that may report on ``filename``: not ignored for it, and declaring no
+        directory its path lacks (a file no rule applies to is parsed, and nothing more)."""
         ignored = self._ignored_codes(filename)
-        return [r for r in self.rules if r.code not in ignored]
+        rules = [r for r in self.rules if r.code not in ignored]
+        if any(r.directories for r in rules):
+            directories = frozenset(Path(filename).parts[:-1])
+            rules = [r for r in rules if r.might_apply_in(directories)]
+        return rules
 
     def _ignored_codes(self, filename: str) -> set[str]:
         if not self._per_file:

@@ -88,6 +88,14 @@ class Rule:
     # Byte strings of which at least one must occur in a file for the rule to run at all.
     # Empty means "always run". This is the cheap prefilter that keeps big trees fast.
     triggers: ClassVar[tuple[bytes, ...]] = ()
+    # Directory names of which at least one must be among the directories of the file's path
+    # for the rule to run at all (a rule about a package layout finds nothing elsewhere).
+    # Empty means "any path". Like ``triggers``, only a necessary condition: the rule decides.
+    directories: ClassVar[tuple[str, ...]] = ()
+    # Whether the rule can report in code the extension generates (the virtual modules of
+    # model/embedded.py, which have no path). When no rule run on a file can, the engine does
+    # not extract that code.
+    reads_generated: ClassVar[bool] = True
     fix: ClassVar[Optional[FixSpec]] = None
     # Why the rule offers no fix at all (rules without a FixSpec); a generic reason otherwise.
     no_fix: ClassVar[Optional[str]] = None
@@ -101,3 +109,9 @@ class Rule:
     @classmethod
     def might_apply(cls, raw: bytes) -> bool:
         return not cls.triggers or any(t in raw for t in cls.triggers)
+
+    @classmethod
+    def might_apply_in(cls, directories: frozenset[str]) -> bool:
+        """Whether the rule may report on a file in these directories (the names of its
+        path's parents)."""
+        return not cls.directories or not directories.isdisjoint(cls.directories)
