@@ -11,11 +11,12 @@ from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import env_names_written
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
-from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, values_of
+from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, text_in_reach, values_of
 
 _LOCAL_PREFIXES = ("/tmp/", "/var/tmp/", "file:///tmp/")
 _PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "package_path")
 _MAX_DEPTH = 4
+_PACKAGE_OPTION = "--code-package-url"
 
 
 def _temp_producer(node: ast.AST) -> bool:
@@ -40,11 +41,10 @@ def _attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
     """Values assigned to ``<anything>.attr`` in the module (``self.x``, ``cls.x``, ``C.x``)
     and to ``attr`` in class bodies."""
     out = []
-    for node in module.nodes:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Attribute) and target.attr == attr:
-                    out.append(node.value)
+    for node in module.nodes_of(ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and target.attr == attr:
+                out.append(node.value)
     return out
 
 
@@ -104,23 +104,25 @@ def _is_none(node: ast.AST) -> bool:
 
 def _sinks(module: ModuleModel) -> Iterator[tuple[ast.AST, str]]:
     """Values the remote task downloads its code from, with what they are called."""
-    for node in module.nodes:
-        if isinstance(node, ast.Call):
-            for keyword in node.keywords:
-                if keyword.arg in _PACKAGE_WORDS:
-                    yield keyword.value, keyword.arg
-            func = node.func
-            if (
-                isinstance(func, ast.Attribute)
-                and func.attr == "append"
-                and (dotted_name(func.value) or "").endswith("cli_args.command_args")
-                and node.args
-            ):
-                yield node.args[0], "an argument of the backend's step command"
-    for command in commands_of(module):
-        option = command.option("--code-package-url")
+    for node in module.nodes_of(ast.Call):
+        for keyword in node.keywords:
+            if keyword.arg in _PACKAGE_WORDS:
+                yield keyword.value, keyword.arg
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "append"
+            and (dotted_name(func.value) or "").endswith("cli_args.command_args")
+            and node.args
+        ):
+            yield node.args[0], "an argument of the backend's step command"
+    # Only a command that spells the option has it: without the word in reach, the command
+    # model (the costliest question here) is not asked.
+    commands = commands_of(module) if text_in_reach(module, _PACKAGE_OPTION) else ()
+    for command in commands:
+        option = command.option(_PACKAGE_OPTION)
         if option is not None and option.value is not None and option.value.expr is not None:
-            yield option.value.expr, "--code-package-url"
+            yield option.value.expr, _PACKAGE_OPTION
     for _, where in env_names_written(module, {"METAFLOW_CODE_URL"}):
         parent = module.parent(where) if isinstance(where, ast.AST) else None
         if isinstance(parent, ast.Dict):

@@ -422,6 +422,75 @@ def test_code_package_attribute_assigned_both_a_url_and_a_temp_path_is_not_judge
     assert codes(code, "MFK603") == []
 
 
+PACKAGE_OPTION_LAUNCHER = """
+import subprocess
+import sys
+import tempfile
+
+
+def launch(flow_file, step_name, run_id, task_id, paths):
+    _, local_package = tempfile.mkstemp(suffix=".tgz")
+    cmd = [sys.executable, flow_file, "step", step_name, "--run-id", run_id,
+           "--task-id", task_id, "--input-paths", paths, "--code-package-url", local_package]
+    subprocess.run(cmd)
+"""
+
+
+def test_code_package_url_option_of_a_command_is_a_sink():
+    assert codes(PACKAGE_OPTION_LAUNCHER, "MFK603") == ["MFK603"]
+    url = PACKAGE_OPTION_LAUNCHER.replace(
+        '_, local_package = tempfile.mkstemp(suffix=".tgz")',
+        "local_package = package.package_url()",
+    )
+    assert codes(url, "MFK603") == []
+    # Another option with the temp path, and the option's words taken apart in a message.
+    other = PACKAGE_OPTION_LAUNCHER.replace('"--code-package-url"', '"--package-suffixes"')
+    assert codes(other, "MFK603") == []
+
+
+def test_code_package_url_option_spelled_only_in_another_module(tmp_path):
+    # The command's string names the option through a constant of another module: this file
+    # never spells it, the project does.
+    launcher = """
+    import subprocess
+    import tempfile
+
+    from .opts import CODE_URL
+
+
+    def launch(step_name, run_id, task_id, paths):
+        _, local_package = tempfile.mkstemp(suffix=".tgz")
+        cmd = ("python flow.py step " + step_name + " --run-id " + run_id + " --task-id "
+               + task_id + " --input-paths " + paths + " " + CODE_URL + " " + local_package)
+        subprocess.run(cmd, shell=True)
+    """
+    opts = 'CODE_URL = "--code-package-url"\n'
+    found = _project(tmp_path, "MFK603", launcher=launcher, opts=opts)
+    assert found == {("launcher.py", _line(launcher, "+ task_id"), "MFK603")}
+    other = 'CODE_URL = "--package-suffixes"\n'
+    assert _project(tmp_path, "MFK603", launcher=launcher, opts=other) == set()
+
+
+def test_code_package_url_option_in_generated_code():
+    code = '''
+    SCRIPT = """
+    import subprocess, sys, tempfile
+    _, local = tempfile.mkstemp(suffix=".tgz")
+    subprocess.run([sys.executable, %(flow)r, "step", %(step)r, "--run-id", "1",
+                    "--task-id", "2", "--input-paths", "x", "--code-package-url", local])
+    """
+
+
+    def write(path, flow, step):
+        with open(path, "w") as f:
+            f.write(SCRIPT % {"flow": flow, "step": step})
+    '''
+    found = lint(code, "MFK603")
+    assert [(d.code, d.location.row) for d in found] == [("MFK603", _line(code, "--task-id"))]
+    kept = code.replace('tempfile.mkstemp(suffix=".tgz")', "(None, sys.argv[1])")
+    assert codes(kept, "MFK603") == []
+
+
 def test_conda_built_in_remote_name_and_computed_attribute_are_trusted():
     base = """
     from metaflow.decorators import StepDecorator
