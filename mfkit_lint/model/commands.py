@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.module import call_name, dotted_name, per_module
+from mfkit_lint.model.project import imported
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
@@ -376,6 +377,7 @@ class _ListBuilder:
         # that point, by the id of the join call (a string that pastes them elsewhere).
         self.joined: dict[int, list[Token]] = {}
         self.finished: dict[str, list[Token]] = {}  # each list's words when it was done
+        self.relevant = _shape(module).relevant
 
     # public ----------------------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
@@ -536,8 +538,9 @@ class _ListBuilder:
 
     def _expressions_of(self, expr: Optional[ast.expr], cond: bool) -> None:
         """Stand-alone list commands inside an expression, e.g. ``subprocess.run([...])``."""
-        if expr is None:
-            return
+        relevant = self.relevant
+        if expr is None or id(expr) not in relevant:
+            return  # no list literal, ``+`` or join inside: nothing to find (see ``_shape``)
         todo = [expr]
         while todo:
             node = todo.pop()
@@ -558,7 +561,7 @@ class _ListBuilder:
                 self._mark(node)
                 if emitted:
                     continue
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(c for c in ast.iter_child_nodes(node) if id(c) in relevant)
 
     def _is_lines(self, node: ast.AST) -> bool:
         parent = self.module.parent(node)
@@ -640,16 +643,14 @@ class _ListBuilder:
         if self.depth >= _MAX_INLINE_DEPTH:
             return None
         func = call.func
-        if isinstance(func, ast.Name):
-            name = func.id
-        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            # ``self.helper()`` here; ``common.helper()`` in another module of the project.
-            name = func.attr if func.value.id in ("self", "cls") else ""
-        else:
+        name = _helper_name(func)
+        if name is None:
             return None
         defs = self.module.functions.get(name, [])
         owner = self.module
         if not defs:
+            if not _may_import_helper(self.module, func):
+                return None  # what the dearer lookup below would find: no one function
             owner, defs = values_of(self.module).imported_function(func)
         if len(defs) != 1:
             return None
@@ -665,6 +666,139 @@ class _ListBuilder:
         return [replace(t, conditional=t.conditional or cond) for t in returned]
 
 
+# -- where lists can be built ----------------------------------------------------------------
+# A _ListBuilder finds words only where a list literal is, or a helper's list is inlined; most
+# functions have neither, and most expressions hold no list, ``+`` or join. These structural
+# facts let the builders skip them: what is skipped could add nothing, and no helper's words
+# are asked for that a builder would not have asked for (their cache keeps its order).
+
+
+@dataclass
+class _Shape:
+    # Ids of the expressions (and their parts: keywords, comprehensions) that are or hold a
+    # list literal, a ``+`` or a ``"...".join(name)``: the only ones ``_expressions_of`` reads.
+    relevant: set[int]
+    # The scopes (functions; None: the module level) with a list literal of their own.
+    with_lists: set[Optional[ast.AST]]
+    # Per scope, its calls of a name or of an attribute of a name: the calls ``_inline`` follows.
+    calls: dict[Optional[ast.AST], list[ast.Call]]
+
+
+@per_module
+def _shape(module: ModuleModel) -> _Shape:
+    relevant: set[int] = set()
+    scopes: dict[int, Optional[ast.AST]] = {}
+    shape = _Shape(relevant, set(), {})
+    parent = module.parent
+    for node in (
+        *module.nodes_of(ast.List),
+        *(n for n in module.nodes_of(ast.BinOp) if isinstance(n.op, ast.Add)),
+        *(n for n in module.nodes_of(ast.Call) if joined_name(n) is not None),
+    ):
+        current = node
+        while current is not None and id(current) not in relevant:
+            if isinstance(current, ast.stmt):
+                break
+            relevant.add(id(current))
+            current = parent(current)
+    for node in module.nodes_of(ast.List):
+        shape.with_lists.add(_scope(module, node, scopes))
+    for call in module.nodes_of(ast.Call):
+        if _helper_name(call.func) is not None:
+            shape.calls.setdefault(_scope(module, call, scopes), []).append(call)
+    return shape
+
+
+def _scope(module: ModuleModel, node: ast.AST, known: dict[int, Optional[ast.AST]]):
+    """The function ``node`` is in (like ``enclosing_function``), remembering it for every
+    node on the way up in ``known``, so a module's nodes are each walked past once."""
+    path = []
+    current = module.parent(node)
+    while current is not None and not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if id(current) in known:
+            current = known[id(current)]
+            break
+        path.append(current)
+        current = module.parent(current)
+    for passed in path:
+        known[id(passed)] = current
+    return current
+
+
+def _builds_lists(module: ModuleModel, scope: Optional[ast.AST]) -> bool:
+    """A builder over ``scope`` can find a list: it has a list literal, or a call that may
+    name a helper whose words ``_inline`` would ask for (the one function of that name in the
+    module, or, when the module has none, an imported name: which module that is, is asked
+    only where the builder needs it)."""
+    shape = _shape(module)
+    if scope in shape.with_lists:
+        return True
+    for call in shape.calls.get(scope, ()):
+        defs = module.functions.get(_helper_name(call.func) or "", [])
+        if len(defs) == 1 or (not defs and _imported_name(call.func) in module.imported_names):
+            return True
+    return False
+
+
+def _helper_name(func: ast.expr) -> Optional[str]:
+    """The function name ``_inline`` looks up for a call of ``func``: ``helper()`` and
+    ``self.helper()`` here; "" for ``common.helper()`` (another module of the project);
+    None for a call it does not follow."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.attr if func.value.id in ("self", "cls") else ""
+    return None
+
+
+def _imported_name(func: ast.expr) -> Optional[str]:
+    """The name an import would bind for ``imported_function`` to follow a call of ``func``:
+    ``helper`` of ``helper()``, ``common`` of ``common.helper()``."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.value.id
+    return None
+
+
+def _may_import_helper(module: ModuleModel, func: ast.expr) -> bool:
+    """Necessary for ``imported_function`` to find a function for ``func``: an import of the
+    module binds its name to a project module with a function of that name at its top level.
+    Cheaper than the scope lookup that tells which binding the call reads."""
+    name = _imported_name(func)
+    if name is None or name not in module.imported_names:
+        return False
+    return _imports_helper(module, name, func.attr if isinstance(func, ast.Attribute) else None)
+
+
+@per_module
+def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) -> bool:
+    for statement in _import_statements(module).get(name, ()):
+        found = imported(module, statement, name)
+        if found is None:
+            continue
+        other, defined = found
+        if (defined is None) == (attribute is None):
+            continue  # a module called, or an attribute of a function: not followed
+        wanted = defined or attribute
+        if any(
+            isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == wanted
+            for f in other.tree.body
+        ):
+            return True
+    return False
+
+
+@per_module
+def _import_statements(module: ModuleModel) -> dict[str, list[ast.stmt]]:
+    """The import statements of the module by each name they bind (``import a.b`` binds a)."""
+    out: dict[str, list[ast.stmt]] = {}
+    for statement in (*module.nodes_of(ast.Import), *module.nodes_of(ast.ImportFrom)):
+        for alias in statement.names:
+            out.setdefault((alias.asname or alias.name).split(".")[0], []).append(statement)
+    return out
+
+
 def _in_file(span: Span, module: ModuleModel) -> Span:
     """The span, marked as lying in ``module``'s file (unless it is marked already)."""
     if span.file is not None or module.path is None:
@@ -677,6 +811,8 @@ def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[
     cache = module.analyses.setdefault(_returned_words, {})
     if function not in cache:
         cache[function] = None  # guards against recursion
+        if not _builds_lists(module, function):
+            return None
         builder = _ListBuilder(module, function, depth)
         builder.run(function.body)
         cache[function] = builder.returned
@@ -691,6 +827,8 @@ def returned_words(module: ModuleModel, function: FunctionNode) -> Optional[list
 def word_lists(module: ModuleModel, function: FunctionNode) -> list[list[Token]]:
     """Every word list a function builds, whether or not it reads as a Metaflow command yet
     (``parts += ["step", name]`` whose task options are added later in a string)."""
+    if not _builds_lists(module, function):
+        return []
     builder = _ListBuilder(module, function)
     builder.run(function.body)
     return builder.emitted
@@ -725,6 +863,8 @@ def joined_words(module: ModuleModel, call: ast.Call) -> Optional[list[Token]]:
 
 @per_module
 def _joins_in(module: ModuleModel, function: Optional[FunctionNode]) -> dict[int, list[Token]]:
+    if not _builds_lists(module, function):
+        return {}
     builder = _ListBuilder(module, function)
     builder.run(function.body if function is not None else module.tree.body)
     return builder.joined
@@ -1057,6 +1197,8 @@ def own_commands(module: ModuleModel) -> list[Command]:
     scopes: list[tuple[Optional[ast.AST], list[ast.stmt]]] = [(None, module.tree.body)]
     scopes += [(f, f.body) for fs in module.functions.values() for f in fs]
     for function, body in scopes:
+        if not _builds_lists(module, function):
+            continue
         builder = _ListBuilder(module, function)
         builder.run(body)
         commands.extend(builder.found)
