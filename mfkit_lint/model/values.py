@@ -70,51 +70,130 @@ def _scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
     """Name bindings made directly in one function or module body (nested scopes excluded)."""
     out: dict[str, list[Binding]] = defaultdict(list)
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        args = scope.args
-        positional = [*getattr(args, "posonlyargs", []), *args.args]
-        defaults: list[Optional[ast.expr]] = [None] * (len(positional) - len(args.defaults)) + list(
-            args.defaults
-        )
-        for arg, default in zip(positional, defaults):
-            out[arg.arg].append(Param(arg, default))
-        for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-            out[arg.arg].append(Param(arg, default))
-        for arg in (args.vararg, args.kwarg):
-            if arg is not None:
-                out[arg.arg].append(Bound(arg))
-        body: list[ast.AST] = list(scope.body)
-    else:
-        body = list(getattr(scope, "body", []))
-    todo = body
+        _bind_parameters(out, scope)
+    todo: list[ast.AST] = list(getattr(scope, "body", []))
     while todo:
         node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out[node.name].append(Bound(node))
-            continue  # a nested scope binds its own names
-        if isinstance(node, ast.Lambda):
+        if not _bind_node(out, node):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _bind_parameters(out: dict[str, list[Binding]], function: FunctionNode) -> None:
+    args = function.args
+    positional = [*getattr(args, "posonlyargs", []), *args.args]
+    defaults: list[Optional[ast.expr]] = [None] * (len(positional) - len(args.defaults)) + list(
+        args.defaults
+    )
+    for arg, default in zip(positional, defaults):
+        out[arg.arg].append(Param(arg, default))
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        out[arg.arg].append(Param(arg, default))
+    for arg in (args.vararg, args.kwarg):
+        if arg is not None:
+            out[arg.arg].append(Bound(arg))
+
+
+def _bind_node(out: dict[str, list[Binding]], node: ast.AST) -> bool:
+    """Record the bindings ``node`` makes in its scope; True when ``node`` opens a scope of
+    its own (a nested function or class, a lambda), whose inside binds nothing here."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        out[node.name].append(Bound(node))
+        return True  # a nested scope binds its own names
+    if isinstance(node, ast.Lambda):
+        return True
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            _bind_target(out, target, node.value)
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        _bind_target(out, node.target, node.value)
+    elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor)):
+        _bind_target(out, node.target, None)
+    elif isinstance(node, ast.NamedExpr):
+        _bind_target(out, node.target, node.value)
+    elif isinstance(node, (ast.withitem,)) and node.optional_vars is not None:
+        _bind_target(out, node.optional_vars, None)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            out[(alias.asname or alias.name).split(".")[0]].append(Bound(node))
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        for name in node.names:
+            out[name].append(Bound(node))
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        out[node.name].append(Bound(node))
+    elif isinstance(node, ast.comprehension):
+        _bind_target(out, node.target, None)
+    return False
+
+
+_UNSEEN = object()
+# The node classes ``_bind_node`` records something for.
+_BINDERS = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.For,
+        ast.AsyncFor,
+        ast.NamedExpr,
+        ast.withitem,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Global,
+        ast.Nonlocal,
+        ast.ExceptHandler,
+        ast.comprehension,
+    }
+)
+
+
+def _module_bindings(module: ModuleModel) -> dict[ast.AST, dict[str, list[Binding]]]:
+    """``_scope_bindings`` of the module and of each of its functions, from one pass over the
+    module's node list instead of one walk per scope. The node list visits each body in the
+    order that walk does, so every name's bindings come in the same order."""
+    tree = module.tree
+    out: dict[ast.AST, dict[str, list[Binding]]] = {tree: defaultdict(list)}
+    for function in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
+        out[function] = defaultdict(list)
+        _bind_parameters(out[function], function)
+    parent_of = module.parent
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    # The scope of what lies below a node (None: no scope of this model), for the nodes a
+    # walk up has passed: the next walk from below stops there.
+    below: dict[ast.AST, Optional[ast.AST]] = {}
+    for node in module.nodes:
+        if node.__class__ not in _BINDERS:
             continue
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _bind_target(out, target, node.value)
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            _bind_target(out, node.target, node.value)
-        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor)):
-            _bind_target(out, node.target, None)
-        elif isinstance(node, ast.NamedExpr):
-            _bind_target(out, node.target, node.value)
-        elif isinstance(node, (ast.withitem,)) and node.optional_vars is not None:
-            _bind_target(out, node.optional_vars, None)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                out[(alias.asname or alias.name).split(".")[0]].append(Bound(node))
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
-                out[name].append(Bound(node))
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            out[node.name].append(Bound(node))
-        elif isinstance(node, ast.comprehension):
-            _bind_target(out, node.target, None)
-        todo.extend(ast.iter_child_nodes(node))
+        # The scope whose body holds the node: the nearest function (entered through its
+        # body, not its decorators, defaults or annotations) or the module; none inside a
+        # class body or a lambda, which no scope of this model reads.
+        passed = []
+        child, up = node, parent_of(node)
+        while True:
+            if up is None:
+                scope = None
+                break
+            scope = below.get(up, _UNSEEN)
+            if scope is not _UNSEEN:
+                break
+            if up is tree:
+                scope = tree
+                break
+            if up.__class__ in functions:
+                scope = up if isinstance(child, ast.stmt) else None
+                break
+            if up.__class__ is ast.ClassDef or up.__class__ is ast.Lambda:
+                scope = None
+                break
+            passed.append(up)
+            child, up = up, parent_of(up)
+        for ancestor in passed:
+            below[ancestor] = scope
+        if scope is not None:
+            _bind_node(out[scope], node)
     return out
 
 
@@ -131,12 +210,14 @@ def _bind_target(out: dict[str, list[Binding]], target: ast.AST, value: Optional
 class Values:
     def __init__(self, module: ModuleModel) -> None:
         self.module = module
-        self._bindings: dict[ast.AST, dict[str, list[Binding]]] = {}
+        self._bindings: Optional[dict[ast.AST, dict[str, list[Binding]]]] = None
         self._tables: dict[str, bool] = {}  # module-level dicts only ever read by key
         self._returns: dict[ast.AST, tuple[ast.expr, ...]] = {}  # helpers' returned values
 
     def bindings(self, scope: ast.AST) -> dict[str, list[Binding]]:
-        if scope not in self._bindings:
+        if self._bindings is None:
+            self._bindings = _module_bindings(self.module)
+        if scope not in self._bindings:  # not a function of this module (a class, say)
             self._bindings[scope] = _scope_bindings(scope)
         return self._bindings[scope]
 
@@ -440,7 +521,7 @@ class Values:
         written, updated, deleted, or handed to code that could change it."""
         if name not in self._tables:
             module = self.module
-            uses = [n for n in module.nodes if isinstance(n, ast.Name) and n.id == name]
+            uses = [n for n in module.nodes_of(ast.Name) if n.id == name]
             stores = [u for u in uses if not isinstance(u.ctx, ast.Load)]
             self._tables[name] = len(stores) == 1 and all(
                 isinstance(module.parent(use), ast.Subscript)
@@ -766,8 +847,8 @@ def _attribute_stores(module: ModuleModel, attr: str) -> list[ast.Attribute]:
     """Every ``<anything>.<attr>`` that is assigned, augmented or deleted in the module."""
     return [
         n
-        for n in module.nodes
-        if isinstance(n, ast.Attribute) and n.attr == attr and not isinstance(n.ctx, ast.Load)
+        for n in module.nodes_of(ast.Attribute)
+        if n.attr == attr and not isinstance(n.ctx, ast.Load)
     ]
 
 
@@ -887,7 +968,7 @@ def _is_path_join(func: ast.AST) -> bool:
 
 @per_module
 def _class_names(module: ModuleModel) -> frozenset[str]:
-    return frozenset(n.name for n in module.nodes if isinstance(n, ast.ClassDef))
+    return frozenset(n.name for n in module.nodes_of(ast.ClassDef))
 
 
 def text_in_reach(module: ModuleModel, needle: str) -> bool:
