@@ -60,6 +60,9 @@ class EnvWrite:
 
 # The nodes ``env_writes`` reads: dicts, subscript assignments, calls and string expressions.
 _WRITERS = (ast.Dict, ast.DictComp, ast.Assign, ast.Call, ast.Constant, ast.JoinedStr, ast.BinOp)
+_STRINGS = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
+# Calls that build one entry of a container's env list from ``name=`` and ``value=``.
+_ENV_ENTRY_CALLS = ("V1EnvVar", "EnvVar", "KeyValuePair")
 
 
 def env_writes(
@@ -73,36 +76,92 @@ def env_writes(
     the newer rules read: dict comprehension keys, Kubernetes-style ``{"name": N, "value": V}``
     entries and ``V1EnvVar(name=N, value=V)``, and skips prose (docstrings, help texts,
     messages) when reading shell words."""
-    prose = prose_nodes(module) if extended else set()
-    for node in module.nodes_of(*_WRITERS):
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                write = _python_write(module, key, value, wanted)
-                if write is not None:
-                    yield write
-            if extended:
-                write = _name_value_entry(module, node, wanted)
-                if write is not None:
-                    yield write
-        elif extended and isinstance(node, ast.DictComp):
-            write = _python_write(module, node.key, node.value, wanted)
+    for site in _write_sites(module, extended):
+        if site.__class__ is _KeySite:
+            write = _python_write(module, site.key, site.value, wanted)
             if write is not None:
                 yield write
+        elif site.__class__ is ast.keyword:
+            if wanted(site.arg):
+                yield EnvWrite(site.arg, site, site.value)
+        elif any(needle in text for text in site.texts):
+            yield from _shell_writes(module, site.node, wanted, needle)
+
+
+@dataclass
+class _KeySite:
+    """A string key that names a variable when ``wanted`` accepts its text, and its value."""
+
+    key: ast.expr
+    value: ast.expr
+
+
+@dataclass
+class _StringSite:
+    """An outermost string expression that may hold ``NAME=value`` shell words, with the
+    texts of its literals (a write's name is in one of them)."""
+
+    node: ast.expr
+    texts: list[str]
+
+
+@per_module
+def _write_sites(
+    module: ModuleModel, extended: bool
+) -> list[Union[_KeySite, ast.keyword, _StringSite]]:
+    """Where the module may write environment variables, whatever their names, in the order
+    ``env_writes`` reports them: computed once per module for every question about names."""
+    prose = prose_nodes(module) if extended else set()
+    sites: list[Union[_KeySite, ast.keyword, _StringSite]] = []
+
+    def key(key: Optional[ast.AST], value: ast.expr) -> None:
+        if key is not None and is_stringish(key):
+            sites.append(_KeySite(key, value))
+
+    for node in module.nodes_of(*_WRITERS):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values):
+                key(k, v)
+            if extended:
+                entry = _name_value_entry(node)
+                if entry is not None:
+                    key(*entry)
+        elif extended and isinstance(node, ast.DictComp):
+            key(node.key, node.value)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Subscript):
-                    write = _python_write(module, subscript_key(target), node.value, wanted)
-                    if write is not None:
-                        yield write
+                    key(subscript_key(target), node.value)
         if isinstance(node, ast.Call):
-            yield from _call_writes(module, node, wanted, extended)
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("setdefault", "putenv")
+                and len(node.args) == 2
+            ):
+                key(node.args[0], node.args[1])
+            if extended and call_name(node) in _ENV_ENTRY_CALLS:
+                names = {k.arg: k.value for k in node.keywords}
+                if "name" in names and "value" in names:
+                    key(names["name"], names["value"])
+            else:
+                sites.extend(kw for kw in node.keywords if kw.arg is not None)
         if (
-            isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call))
+            isinstance(node, _STRINGS)
             and is_stringish(node)
             and not is_stringish(module.parent(node))
             and id(node) not in prose
         ):
-            yield from _shell_writes(module, node, wanted, needle)
+            if node.__class__ is ast.Constant:
+                texts = [node.value]
+            else:
+                texts = [
+                    n.value
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                ]
+            sites.append(_StringSite(node, texts))
+    return sites
 
 
 def _python_write(
@@ -110,6 +169,8 @@ def _python_write(
 ) -> Optional[EnvWrite]:
     if key is None or not is_stringish(key):
         return None
+    if isinstance(key, ast.Constant) and not wanted(key.value):
+        return None  # a literal key is its own text: no template needed to tell
     template = template_of(module, key)
     if template is None or not wanted(template.text):
         return None
@@ -128,34 +189,9 @@ def subscript_key(target: ast.Subscript) -> ast.AST:
     return key.value if type(key).__name__ == "Index" else key  # Python 3.8 wraps it
 
 
-def _call_writes(
-    module: ModuleModel, call: ast.Call, wanted: Callable[[str], bool], extended: bool
-) -> Iterator[EnvWrite]:
-    func = call.func
-    if (
-        isinstance(func, ast.Attribute)
-        and func.attr in ("setdefault", "putenv")
-        and len(call.args) == 2
-    ):
-        write = _python_write(module, call.args[0], call.args[1], wanted)
-        if write is not None:
-            yield write
-    if extended and call_name(call) in ("V1EnvVar", "EnvVar", "KeyValuePair"):
-        names = {k.arg: k.value for k in call.keywords}
-        if "name" in names and "value" in names:
-            write = _python_write(module, names["name"], names["value"], wanted)
-            if write is not None:
-                yield write
-        return
-    for kw in call.keywords:
-        if kw.arg is not None and wanted(kw.arg):
-            yield EnvWrite(kw.arg, kw, kw.value)
-
-
-def _name_value_entry(
-    module: ModuleModel, node: ast.Dict, wanted: Callable[[str], bool]
-) -> Optional[EnvWrite]:
-    """``{"name": "X", "value": v}``: an entry of a container's ``env`` list."""
+def _name_value_entry(node: ast.Dict) -> Optional[tuple[ast.expr, ast.expr]]:
+    """``{"name": "X", "value": v}``: an entry of a container's ``env`` list (its name and
+    value expressions)."""
     entries = {
         k.value: v
         for k, v in zip(node.keys, node.values)
@@ -163,7 +199,7 @@ def _name_value_entry(
     }
     if set(entries) != {"name", "value"}:
         return None
-    return _python_write(module, entries["name"], entries["value"], wanted)
+    return entries["name"], entries["value"]
 
 
 _NAME_WORD = re.compile("([A-Za-z_" + HOLE + "][A-Za-z0-9_" + HOLE + "]*)=")
@@ -172,11 +208,7 @@ _NAME_WORD = re.compile("([A-Za-z_" + HOLE + "][A-Za-z0-9_" + HOLE + "]*)=")
 def _shell_writes(
     module: ModuleModel, node: ast.expr, wanted: Callable[[str], bool], needle: str
 ) -> Iterator[EnvWrite]:
-    if not any(
-        isinstance(n, ast.Constant) and isinstance(n.value, str) and needle in n.value
-        for n in ast.walk(node)
-    ):
-        return
+    """``NAME=value`` words of a shell template (``needle``: see ``env_writes``)."""
     template = template_of(module, node)
     if template is None or needle not in template.text or "=" not in template.text:
         return
@@ -281,19 +313,12 @@ def code_string_writes(
     if module.generated:
         return []
     covered: Optional[set[int]] = None
-    prose = prose_nodes(module)
     out = []
-    for node in module.nodes:
-        if not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
+    for site in _write_sites(module, True):
+        # The outermost string expressions that are not prose, a literal of which has needle.
+        if site.__class__ is not _StringSite or not any(needle in t for t in site.texts):
             continue
-        if id(node) in prose or not is_stringish(node) or is_stringish(module.parent(node)):
-            continue
-        if not any(
-            isinstance(n, ast.Constant) and isinstance(n.value, str) and needle in n.value
-            for n in ast.walk(node)
-        ):
-            continue
-        template = template_of(module, node)
+        template = template_of(module, site.node)
         if template is None or "\n" in template.text or template.offsets is None:
             continue
         if covered is None:
@@ -355,11 +380,8 @@ def forwards_init_env(module: ModuleModel) -> bool:
         return True
     prose = prose_nodes(module)
     if any(
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and id(node) not in prose
-        and _RUNS_READER.search(node.value)
-        for node in module.nodes
+        isinstance(node.value, str) and id(node) not in prose and _RUNS_READER.search(node.value)
+        for node in module.nodes_of(ast.Constant)
     ):
         return True  # "python -m metaflow.plugins.airflow.plumbing.set_parameters ..." in a script
     return next(env_writes(module, _is_init_env, INIT_ENV_PREFIX, True), None) is not None
