@@ -96,10 +96,12 @@ class AuthEnvNotForwarded(Rule):
         if owner is None and call_name(call) != "Popen":
             return None  # a bare run()/call() is not known to be subprocess's
         env = next((k.value for k in call.keywords if k.arg == "env"), None)
-        if env is None or not call.args or not runs_task_command(module, call.args[0]):
+        if env is None or not call.args:
             return None
+        # The environment first: most are inherited, and then the command (which needs the
+        # module's whole command model) does not matter.
         fresh = fresh_environment(module, env)
-        if fresh is None:
+        if fresh is None or not runs_task_command(module, call.args[0]):
             return None
         return Finding(
             env,

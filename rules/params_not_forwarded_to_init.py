@@ -192,17 +192,18 @@ class ParamsNotForwardedToInit(Rule):
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         if forwards_init_env(module):
             return  # parameters travel as METAFLOW_INIT_<NAME> somewhere in this module
-        inits = [c for c in commands_of(module) if c.name == "init"]
-        if not inits:
-            return
         # Metaflow's own namespace in any form; the extension's own names (MF_PARAM_...) only as
         # shell variables of a script: an exported env var may be read by its entry point.
+        # (Asked before the commands: without a carrier the commands do not matter.)
         carriers = [
             w
             for w in env_writes(module, _is_carrier, "_PARAM", True)
             if w.shell or w.name.startswith("METAFLOW_")
         ]
-        if not carriers or reads_env(module, _CARRIER_PREFIXES):
+        if not carriers:
+            return
+        inits = [c for c in commands_of(module) if c.name == "init"]
+        if not inits or reads_env(module, _CARRIER_PREFIXES):
             return
         carrier = carriers[0]
         fix = _fix(module, carriers)
