@@ -29,11 +29,16 @@ def _is_disallow_retry(node: ast.AST) -> bool:
 def exits_without_retry(module: ModuleModel) -> bool:
     """Some code of the project ends a process with METAFLOW_EXIT_DISALLOW_RETRY:
     ``sys.exit(...)``, ``os._exit(...)``, ``exit(...)`` or ``raise SystemExit(...)``."""
-    for name in _EXITS:
-        for _, call in calls_named(module, name):
-            if call.args and _is_disallow_retry(call.args[0]):
-                return True
-    return False
+    # The module itself first (a backend's step command usually exits there): the other
+    # modules of the project are parsed only when it does not.
+    calls = module.calls_by_name
+    if any(_exits_so(call) for name in _EXITS for call in calls.get(name, ())):
+        return True
+    return any(_exits_so(call) for name in _EXITS for _, call in calls_named(module, name))
+
+
+def _exits_so(call: ast.Call) -> bool:
+    return bool(call.args) and _is_disallow_retry(call.args[0])
 
 
 class InfraVsStepExitCode(Rule):

@@ -123,9 +123,10 @@ class MetadataSync(Rule):
                     "the task's metadata stays in the container and the Client reads the task "
                     "without it (attempt 0 even after a retry); sync it back after the job",
                 )
-        if calls_named(module, TO_DATASTORE):
+        decorators = list(backend_decorators(module))
+        if not decorators or calls_named(module, TO_DATASTORE):
             return
-        for node, group in backend_decorators(module):
+        for node, group in decorators:
             yield Finding(
                 header_span(module, node),
                 f"the step decorator that runs steps on '{group}' never calls {TO_DATASTORE}: "

@@ -113,14 +113,10 @@ class MissingFlowConfigValue(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if _passes_configs(module):
-            return
-        # Generated code gets its commands and configs from the module that generates it:
-        # judged only together with it (and, through it, the rest of the project).
-        if module.generated and (module.generator is None or _passes_configs(module.generator)):
-            return
         # A backend's own ``<name> step`` launcher is not a step process: the runtime gives
         # it the flow's top-level options (--config-value) and it forwards them to the task.
+        # (The step commands first: without one, how configs travel in the project does
+        # not matter.)
         steps = [
             c
             for c in commands_of(module)
@@ -129,7 +125,13 @@ class MissingFlowConfigValue(Rule):
             and plugin_name(c) is None
             and not any(c.has_option(o) for o in _CONFIG_OPTIONS)  # e.g. from a helper's words
         ]
-        if not steps or not _passes_an_environment(module, steps):
+        if not steps or _passes_configs(module):
+            return
+        # Generated code gets its commands and configs from the module that generates it:
+        # judged only together with it (and, through it, the rest of the project).
+        if module.generated and (module.generator is None or _passes_configs(module.generator)):
+            return
+        if not _passes_an_environment(module, steps):
             return
         first = min(steps, key=lambda c: (c.subcommand.span.start, c.subcommand.span.end))
         yield Finding(
@@ -152,10 +154,8 @@ def _passes_configs(module: ModuleModel) -> bool:
     (``FlowStateItems.CONFIGS``, a plan's ``"config_value"``), a decorator's
     ``get_top_level_options()`` (the ``@project`` options) and comments, docstrings and
     messages are no hand-over."""
-    if sets_env_var(module, CONFIG_ENV_VARS):
-        return True
-    if any(c.has_option("--config-value") or c.has_option("--config") for c in commands_of(module)):
-        return True
+    # What the module's own nodes show first, the project's modules (parsed for the
+    # question) last.
     prose = prose_nodes(module)
     for node in module.nodes:
         if _names_config_builder(node) or _gives_config_option(node):
@@ -167,7 +167,9 @@ def _passes_configs(module: ModuleModel) -> bool:
             and any(w in node.value for w in _CONFIG_WORDS)
         ):
             return True
-    return False
+    if any(c.has_option("--config-value") or c.has_option("--config") for c in commands_of(module)):
+        return True
+    return sets_env_var(module, CONFIG_ENV_VARS)
 
 
 def _names_config_builder(node: ast.AST) -> bool:

@@ -60,7 +60,8 @@ class EnvWrite:
 
 # The nodes ``env_writes`` reads: dicts, subscript assignments, calls and string expressions.
 _WRITERS = (ast.Dict, ast.DictComp, ast.Assign, ast.Call, ast.Constant, ast.JoinedStr, ast.BinOp)
-_STRINGS = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
+# The classes of the nodes ``is_stringish`` accepts.
+_STRINGS = frozenset({ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call})
 # Calls that build one entry of a container's env list from ``name=`` and ``value=``.
 _ENV_ENTRY_CALLS = ("V1EnvVar", "EnvVar", "KeyValuePair")
 
@@ -146,12 +147,7 @@ def _write_sites(
                     key(names["name"], names["value"])
             else:
                 sites.extend(kw for kw in node.keywords if kw.arg is not None)
-        if (
-            isinstance(node, _STRINGS)
-            and is_stringish(node)
-            and not is_stringish(module.parent(node))
-            and id(node) not in prose
-        ):
+        if _outermost_string(module, node) and id(node) not in prose:
             if node.__class__ is ast.Constant:
                 texts = [node.value]
             else:
@@ -162,6 +158,18 @@ def _write_sites(
                 ]
             sites.append(_StringSite(node, texts))
     return sites
+
+
+def _outermost_string(module: ModuleModel, node: ast.AST) -> bool:
+    """``is_stringish(node) and not is_stringish(parent)``, asking ``is_stringish`` only of
+    the node classes it can accept (most nodes are other constants or not strings at all)."""
+    if node.__class__ is ast.Constant:
+        if not isinstance(node.value, str):
+            return False
+    elif node.__class__ not in _STRINGS or not is_stringish(node):
+        return False
+    parent = module.parent(node)
+    return parent.__class__ not in _STRINGS or not is_stringish(parent)
 
 
 def _python_write(
