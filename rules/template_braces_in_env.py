@@ -10,7 +10,7 @@ from typing import Optional
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.environment import (
-    prose_nodes,
+    code_strings,
     subscript_key,
 )
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
@@ -101,12 +101,7 @@ class TemplateBracesInEnv(Rule):
                     f"(line {call.lineno}): its braces become format fields (KeyError); pass "
                     "the JSON as a format argument, or double its braces",
                 )
-        prose = prose_nodes(module)
-        for node in module.nodes:
-            if not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
-                continue
-            if id(node) in prose or not is_stringish(node) or is_stringish(module.parent(node)):
-                continue
+        for node in code_strings(module):
             if isinstance(node, ast.Constant):
                 continue  # no holes
             template = template_of(module, node)

@@ -112,7 +112,7 @@ def _write_sites(
 ) -> list[Union[_KeySite, ast.keyword, _StringSite]]:
     """Where the module may write environment variables, whatever their names, in the order
     ``env_writes`` reports them: computed once per module for every question about names."""
-    prose = prose_nodes(module) if extended else set()
+    strings = {id(node) for node in code_strings(module)} if extended else set()
     sites: list[Union[_KeySite, ast.keyword, _StringSite]] = []
 
     def key(key: Optional[ast.AST], value: ast.expr) -> None:
@@ -147,7 +147,7 @@ def _write_sites(
                     key(names["name"], names["value"])
             else:
                 sites.extend(kw for kw in node.keywords if kw.arg is not None)
-        if _outermost_string(module, node) and id(node) not in prose:
+        if id(node) in strings if extended else _outermost_string(module, node):
             if node.__class__ is ast.Constant:
                 texts = [node.value]
             else:
@@ -158,6 +158,19 @@ def _write_sites(
                 ]
             sites.append(_StringSite(node, texts))
     return sites
+
+
+@per_module
+def code_strings(module: ModuleModel) -> list[ast.expr]:
+    """The outermost string expressions of the module (no bigger string expression holds
+    them) that are not prose (docstrings, help texts, messages), in the order of the node
+    list: the strings scripts, templates and generated code are written in."""
+    prose = prose_nodes(module)
+    return [
+        node
+        for node in module.nodes_of(*_STRINGS)
+        if id(node) not in prose and _outermost_string(module, node)
+    ]
 
 
 def _outermost_string(module: ModuleModel, node: ast.AST) -> bool:
