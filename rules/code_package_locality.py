@@ -11,7 +11,7 @@ from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import env_names_written
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
-from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, text_in_reach, values_of
+from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, values_of
 
 _LOCAL_PREFIXES = ("/tmp/", "/var/tmp/", "file:///tmp/")
 _PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "package_path")
@@ -46,6 +46,45 @@ def _attribute_values(module: ModuleModel, attr: str) -> list[ast.expr]:
             if isinstance(target, ast.Attribute) and target.attr == attr:
                 out.append(node.value)
     return out
+
+
+def _may_name_a_temp_path(module: ModuleModel) -> bool:
+    """Whether ``local_path`` can succeed for some node of this module: a necessary condition,
+    read from the module's own nodes. Followed from a node of the module, ``local_path`` only
+    ever reaches nodes of the module (its assignments, its attributes' assignments, the first
+    argument of a path join, the first field of an f-string), and ends at a temp-file call or at
+    a string whose value starts with a temp prefix. A string literal is its own value; an
+    f-string or a ``+`` chain is folded from its pieces, so its value starts with its leftmost
+    piece: a literal that starts with a prefix or could be completed into one (``"/"``,
+    ``"/tmp"``), or a computed piece whose value cannot be told here (a name, a call); a
+    non-string constant never renders as a path."""
+    for call in module.nodes_of(ast.Call):
+        if _temp_producer(call):
+            return True
+    for constant in module.nodes_of(ast.Constant):
+        if isinstance(constant.value, str) and constant.value.startswith(_LOCAL_PREFIXES):
+            return True
+    for node in module.nodes_of(ast.JoinedStr, ast.BinOp):
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
+            continue  # only + chains are folded into a value
+        piece: ast.AST = node
+        while True:
+            if isinstance(piece, ast.BinOp) and isinstance(piece.op, ast.Add):
+                piece = piece.left
+            elif isinstance(piece, ast.JoinedStr) and piece.values:
+                piece = piece.values[0]
+            elif isinstance(piece, ast.FormattedValue):
+                piece = piece.value
+            else:
+                break
+        if not isinstance(piece, ast.Constant):
+            return True  # computed: its value may be anything
+        text = piece.value
+        if isinstance(text, str) and any(
+            text.startswith(prefix) or prefix.startswith(text) for prefix in _LOCAL_PREFIXES
+        ):
+            return True
+    return False
 
 
 def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[ast.AST]:
@@ -116,10 +155,7 @@ def _sinks(module: ModuleModel) -> Iterator[tuple[ast.AST, str]]:
             and node.args
         ):
             yield node.args[0], "an argument of the backend's step command"
-    # Only a command that spells the option has it: without the word in reach, the command
-    # model (the costliest question here) is not asked.
-    commands = commands_of(module) if text_in_reach(module, _PACKAGE_OPTION) else ()
-    for command in commands:
+    for command in commands_of(module):
         option = command.option(_PACKAGE_OPTION)
         if option is not None and option.value is not None and option.value.expr is not None:
             yield option.value.expr, _PACKAGE_OPTION
@@ -228,10 +264,15 @@ class CodePackageLocality(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
+        # A finding is reported at a value of this module, which is a temp path only if the
+        # module can name one: otherwise neither the command model nor the environment writes
+        # (the costly sinks) need to be asked.
+        if not _may_name_a_temp_path(module):
+            return
         seen: set[int] = set()
         for value, what in _sinks(module):
-            if id(value) in seen:
-                continue
+            if id(value) in seen or not module.owns(value):
+                continue  # another module's word of a command is that module's to report
             seen.add(id(value))
             origin = local_path(module, value)
             if origin is None:

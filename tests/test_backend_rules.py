@@ -471,6 +471,43 @@ def test_code_package_url_option_spelled_only_in_another_module(tmp_path):
     assert _project(tmp_path, "MFK603", launcher=launcher, opts=other) == set()
 
 
+def test_code_package_url_option_completed_by_another_modules_constant(tmp_path):
+    # Neither file spells the whole option: the command's string ends it with a constant of
+    # another module.
+    launcher = """
+    import subprocess
+    import tempfile
+
+    from .opts import SUFFIX
+
+
+    def launch(step_name, run_id, task_id, paths):
+        _, local_package = tempfile.mkstemp(suffix=".tgz")
+        cmd = ("python flow.py step " + step_name + " --run-id " + run_id + " --task-id "
+               + task_id + " --input-paths " + paths + " --code-package-" + SUFFIX + " "
+               + local_package)
+        subprocess.run(cmd, shell=True)
+    """
+    found = _project(tmp_path, "MFK603", launcher=launcher, opts='SUFFIX = "url"\n')
+    assert found == {("launcher.py", _line(launcher, "+ local_package)"), "MFK603")}
+    assert _project(tmp_path, "MFK603", launcher=launcher, opts='SUFFIX = "uri"\n') == set()
+
+
+def test_temp_prefix_from_another_modules_constant(tmp_path):
+    # The path's prefix is a constant of another module: this module spells no temp path.
+    submit = """
+    from .paths import SCRATCH
+
+
+    def submit(client, run_id):
+        client.run_job(run_id, code_package_url=f"{SCRATCH}/job.tar")
+    """
+    found = _project(tmp_path, "MFK603", submit=submit, paths='SCRATCH = "/tmp"\n')
+    assert found == {("submit.py", _line(submit, "code_package_url="), "MFK603")}
+    s3 = 'SCRATCH = "s3://bucket/code"\n'
+    assert _project(tmp_path, "MFK603", submit=submit, paths=s3) == set()
+
+
 def test_code_package_url_option_in_generated_code():
     code = '''
     SCRIPT = """

@@ -971,21 +971,6 @@ def _class_names(module: ModuleModel) -> frozenset[str]:
     return frozenset(n.name for n in module.nodes_of(ast.ClassDef))
 
 
-def text_in_reach(module: ModuleModel, needle: str) -> bool:
-    """Whether ``needle`` is written in a source the module's analyses read words from: its
-    own text (generated code's included), its generator's, or (project mode) any file of the
-    project (a constant imported from there, another module's helper that completes one of its
-    commands). A word spelled in one literal nowhere in reach is no word of the module's
-    commands or templates: rules ask this before an analysis that only such a word can feed."""
-    if needle in module.source.text:
-        return True
-    generator = module.generator
-    if generator is not None and needle in generator.source.text:
-        return True
-    project = module.project
-    return project is not None and project.any_file_contains(needle.encode())
-
-
 @per_module
 def values_of(module: ModuleModel) -> Values:
     """The value model of a module (one per module: its scope bindings are cached)."""
