@@ -9,6 +9,7 @@ from typing import Optional
 import click
 
 from mfkit_lint import __version__
+from mfkit_lint.engine.collector import collect_between_files
 from mfkit_lint.engine.config import ConfigError, Settings, load_settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import (
@@ -101,17 +102,6 @@ def _stdin_fixed(outcome: RunOutcome, stdin: bytes, stdin_filename: Optional[str
     return source.encode(outcome.stdin_output)
 
 
-def _tune_collector() -> None:
-    """Linting makes and drops a syntax tree (tens of thousands of objects) per file, which
-    refcounting frees; with the default thresholds the cycle collector would also walk the
-    live heap again and again (about a sixth of a cold run's CPU). This process only lints
-    and exits: collect less often, and never scan the objects loaded at start-up."""
-    import gc
-
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
-
-
 @click.command(name="lint", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
@@ -202,6 +192,9 @@ def lint_command(
     explain: Optional[str],
 ) -> None:
     """Find, explain and fix the pitfalls of Metaflow extensions in PATHS (default: .)."""
+    # This process only lints (see engine/collector.py): from here on, loading the rules
+    # included, the cycle collector runs between files only.
+    collect_between_files()
     # As in ruff: --fix-only implies --fix, and --no-fix wins over both.
     fix = fix is not False and (bool(fix) or fix_only)
     try:
@@ -233,7 +226,6 @@ def lint_command(
         force_exclude=force_exclude,
     )
     stdin = sys.stdin.buffer.read() if STDIN in paths else None
-    _tune_collector()
     try:
         outcome = Session(linter, options).run(list(paths), stdin)
     except KeyboardInterrupt:

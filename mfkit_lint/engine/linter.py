@@ -179,12 +179,36 @@ class Linter:
         active = [r for r in rules if r.might_apply(raw)]
         if not active:
             return []
-        from mfkit_lint.model.embedded import embedded_of
         from mfkit_lint.model.module import ModuleModel
 
         module = ModuleModel(source, tree, project=project, path=Path(filename))
         if known is not None:
             module.take_tree_facts(known)
+        models = [module]
+        try:
+            return self._lint_module(module, active, source, filename, errors, apply_noqa, models)
+        finally:
+            # The memoised analyses point back at their module (a cycle per model): dropping
+            # them lets reference counting free the file's models and tree at once, instead of
+            # leaving them to the cycle collector (see engine/collector.py).
+            for model in models:
+                model.analyses.clear()
+
+    def _lint_module(
+        self,
+        module: ModuleModel,
+        active: list[type[Rule]],
+        source: Source,
+        filename: str,
+        errors: Optional[list[str]],
+        apply_noqa: bool,
+        models: list[ModuleModel],
+    ) -> list[Diagnostic]:
+        """The diagnostics of the rules ``active`` on a module and on the code it generates;
+        the models made on the way are added to ``models``."""
+        from mfkit_lint.model.embedded import embedded_of
+        from mfkit_lint.model.module import ModuleModel
+
         diagnostics = self._run_rules(active, module, filename, errors)
         # Code the extension generates (scheduler files from templates) is linted as well,
         # with its findings placed on the real lines of the template, by the rules that can
@@ -202,6 +226,7 @@ class Linter:
                 project=module.project,
                 generator=module,
             )
+            models.append(virtual)
             for diag in self._run_rules(generated_rules, virtual, filename, errors):
                 if diag.fix is not None:
                     # The codemod runs on the generated code; fixers/embedded.py writes its

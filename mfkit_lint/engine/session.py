@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from mfkit_lint.engine.cache import Cache, content_digest, project_context
+from mfkit_lint.engine.collector import file_done
 from mfkit_lint.engine.diagnostic import Diagnostic
 from mfkit_lint.engine.discovery import FileFinder, forget_projects
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
@@ -199,6 +200,7 @@ class Session:
                         f"{describe_error(exc)}"
                     )
         outcome.diagnostics.extend(diagnostics)
+        file_done()  # fixing makes cyclic garbage too (libcst)
 
     def _needs_fix_data(self, result: FileResult) -> bool:
         if self.options.fix or self.options.diff:

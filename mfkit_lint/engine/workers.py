@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Optional
 
+from mfkit_lint.engine.collector import collect_between_files, collecting_between_files, file_done
 from mfkit_lint.engine.linter import FileResult, Linter
 from mfkit_lint.engine.source import DecodeError, Source
 
@@ -71,6 +72,8 @@ def lint_one(linter: Linter, filename: str, raw: bytes) -> FileResult:
         return linter.lint_bytes(raw, filename)
     except Exception as exc:
         return FileResult(filename, errors=[f"{filename}: internal error: {describe_error(exc)}"])
+    finally:
+        file_done()
 
 
 def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[FileResult]:
@@ -92,10 +95,12 @@ def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[Fil
 _LINTER: Optional[Linter] = None
 
 
-def _init_worker(linter: Linter) -> None:
+def _init_worker(linter: Linter, between_files: bool) -> None:
     global _LINTER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _LINTER = linter
+    if between_files and not collecting_between_files():  # (a forked worker already does)
+        collect_between_files()
 
 
 def _lint_in_worker(item: Item) -> tuple[FileResult, bool]:
@@ -120,7 +125,10 @@ def _in_workers(
     # round trip per file.
     chunksize = max(1, len(items) // (workers * 8))
     executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(linter,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(linter, collecting_between_files()),
     )
     done = 0
     finished = False
