@@ -1,3 +1,3 @@
-from mfkit_lint.cli import main
+from mfkit_lint.cli import run_mfkit
 
-main()
+run_mfkit()

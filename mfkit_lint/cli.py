@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import click
 
@@ -192,6 +193,8 @@ def lint_command(
     explain: Optional[str],
 ) -> None:
     """Find, explain and fix the pitfalls of Metaflow extensions in PATHS (default: .)."""
+    global _linting
+    _linting = True
     # This process only lints (see engine/collector.py): from here on, loading the rules
     # included, the cycle collector runs between files only.
     collect_between_files()
@@ -354,3 +357,42 @@ def lsp_command(stdio: bool) -> None:
 
 
 main.add_command(lint_command)
+
+# Whether this process ran the lint command (see ``_run``).
+_linting = False
+
+
+def run_lint() -> NoReturn:
+    """The ``mfkit-lint`` program."""
+    _run(lint_command, "mfkit-lint")
+
+
+def run_mfkit() -> NoReturn:
+    """The ``mfkit`` program."""
+    _run(main, "mfkit")
+
+
+def _run(command: click.Command, name: str) -> NoReturn:
+    """Run ``command`` as the program. A lint ends the process at once: its report is
+    flushed here and the files it wrote are closed, while tearing down what it built (a
+    project's syntax trees and models, a full collection of them) would cost about a sixth
+    of a run for nothing. Other commands (and in-process callers of ``command.main``) exit
+    as usual."""
+    try:
+        command.main(prog_name=name)
+        code: object = EXIT_CLEAN
+    except SystemExit as exc:
+        code = exc.code
+    if not _linting:
+        sys.exit(code)
+    if code is None:
+        code = EXIT_CLEAN
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1  # as sys.exit does with a message
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or 120  # what Python exits with when it cannot flush its output
+    os._exit(code)

@@ -10,7 +10,7 @@ import sys
 import weakref
 
 import pytest
-from conftest import lint
+from conftest import invoke, lint, run_cli
 from test_embedded import HELPERS_AND_LINES
 
 from mfkit_lint.engine import collector
@@ -89,3 +89,18 @@ def test_a_spawned_worker_collects_between_files_as_its_parent_does():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_a_lint_program_ends_at_once_with_its_whole_report_and_exit_code(tmp_path):
+    # Many findings (a report bigger than a pipe's buffer), a file that does not parse.
+    for i in range(60):
+        (tmp_path / f"mod_{i:02d}.py").write_text(HELPERS_AND_LINES)
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    args = ("--no-cache", "--format", "concise", str(tmp_path))
+    in_process = invoke(*args)
+    for program in (run_cli(*args), run_cli("lint", *args, tool="mfkit")):
+        assert program.returncode == in_process.returncode == 1
+        assert program.stdout == in_process.stdout
+        assert program.stdout.count(b"MFK101") == 60 and b"MFK001" in program.stdout
+    assert run_cli("--no-cache", "--select", "MFK9999", str(tmp_path)).returncode == 2
+    assert run_cli("rule", "MFK101", tool="mfkit").returncode == 0  # other commands too
