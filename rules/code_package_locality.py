@@ -11,12 +11,13 @@ from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import env_names_written
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
-from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, values_of
+from mfkit_lint.model.values import UNKNOWN, Assigned, Binding, Bound, Param, values_of
 
 _LOCAL_PREFIXES = ("/tmp/", "/var/tmp/", "file:///tmp/")
 _PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "package_path")
 _MAX_DEPTH = 4
 _PACKAGE_OPTION = "--code-package-url"
+_MAX_START_DEPTH = 8
 
 
 def _temp_producer(node: ast.AST) -> bool:
@@ -53,37 +54,68 @@ def _may_name_a_temp_path(module: ModuleModel) -> bool:
     read from the module's own nodes. Followed from a node of the module, ``local_path`` only
     ever reaches nodes of the module (its assignments, its attributes' assignments, the first
     argument of a path join, the first field of an f-string), and ends at a temp-file call or at
-    a string whose value starts with a temp prefix. A string literal is its own value; an
-    f-string or a ``+`` chain is folded from its pieces, so its value starts with its leftmost
-    piece: a literal that starts with a prefix or could be completed into one (``"/"``,
-    ``"/tmp"``), or a computed piece whose value cannot be told here (a name, a call); a
-    non-string constant never renders as a path."""
+    a string whose value starts with a temp prefix: a literal (its own value), or an f-string or
+    ``+`` chain the value model folds (see ``_may_start_a_temp_path``)."""
     for call in module.nodes_of(ast.Call):
         if _temp_producer(call):
             return True
     for constant in module.nodes_of(ast.Constant):
         if isinstance(constant.value, str) and constant.value.startswith(_LOCAL_PREFIXES):
             return True
-    for node in module.nodes_of(ast.JoinedStr, ast.BinOp):
-        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
-            continue  # only + chains are folded into a value
-        piece: ast.AST = node
-        while True:
-            if isinstance(piece, ast.BinOp) and isinstance(piece.op, ast.Add):
-                piece = piece.left
-            elif isinstance(piece, ast.JoinedStr) and piece.values:
-                piece = piece.values[0]
-            elif isinstance(piece, ast.FormattedValue):
-                piece = piece.value
-            else:
-                break
-        if not isinstance(piece, ast.Constant):
-            return True  # computed: its value may be anything
-        text = piece.value
-        if isinstance(text, str) and any(
+    return any(
+        _may_start_a_temp_path(module, node)
+        for node in module.nodes_of(ast.JoinedStr, ast.BinOp)
+        if not isinstance(node, ast.BinOp) or isinstance(node.op, ast.Add)
+    )
+
+
+def _may_start_a_temp_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> bool:
+    """Whether the constant ``Values.const`` folds ``node`` into can start with a temp prefix.
+    A folded f-string or ``+`` chain starts with its leftmost piece: a literal that starts with
+    a prefix or could be completed into one (``"/"``, ``"/tmp"``, ``""``); a name whose every
+    assignment may (a parameter or an import: its value comes from elsewhere; any other binding
+    folds to nothing); the pieces ``const`` may fold from elsewhere (``self.x``, ``module.X``,
+    ``TABLE[k]``, ``str(x)``, a path join). A non-string constant never renders as a path, and
+    whatever else ``const`` does not fold."""
+    if depth > _MAX_START_DEPTH:
+        return True
+    while True:  # the leftmost piece
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            node = node.left
+        elif isinstance(node, ast.JoinedStr):
+            if not node.values:
+                return True  # an empty f-string: the next piece starts the value
+            node = node.values[0]
+        elif isinstance(node, ast.FormattedValue):
+            node = node.value
+        else:
+            break
+    if isinstance(node, ast.Constant):
+        text = node.value
+        return isinstance(text, str) and any(
             text.startswith(prefix) or prefix.startswith(text) for prefix in _LOCAL_PREFIXES
-        ):
+        )
+    if isinstance(node, ast.Name):
+        _, bindings = values_of(module).lookup(node.id, node)
+        if len(bindings) == 1 and isinstance(bindings[0], Param):
             return True
+        if len(bindings) == 1 and isinstance(bindings[0], Bound):
+            return isinstance(bindings[0].node, (ast.Import, ast.ImportFrom))
+        return all(isinstance(b, Assigned) for b in bindings) and any(
+            _may_start_a_temp_path(module, b.value, depth + 1) for b in bindings
+        )
+    if isinstance(node, (ast.Attribute, ast.Subscript)):
+        return isinstance(node.value, ast.Name)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id in ("str", "int")
+        return (  # ``<anything>.path.join(...)``, as the value model reads it
+            isinstance(func, ast.Attribute)
+            and func.attr == "join"
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "path"
+        )
     return False
 
 

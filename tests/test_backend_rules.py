@@ -508,6 +508,26 @@ def test_temp_prefix_from_another_modules_constant(tmp_path):
     assert _project(tmp_path, "MFK603", submit=submit, paths=s3) == set()
 
 
+def test_temp_prefix_through_a_variable_or_a_parameter():
+    local = """
+    def submit(client, run_id):
+        scratch = "/tmp"
+        client.run_job(run_id, code_package_url=f"{scratch}/job.tar")
+    """
+    assert codes(local, "MFK603") == ["MFK603"]
+    assert codes(local.replace('"/tmp"', '"s3://bucket"'), "MFK603") == []
+    parameter = """
+    def submit(client, run_id, root):
+        client.run_job(run_id, code_package_url=root + "/job.tar")
+
+    def go(client):
+        submit(client, "r1", "/tmp")
+        submit(client, "r2", "/tmp")
+    """
+    assert codes(parameter, "MFK603") == ["MFK603"]
+    assert codes(parameter.replace('"/tmp")', '"s3://b")'), "MFK603") == []
+
+
 def test_code_package_url_option_in_generated_code():
     code = '''
     SCRIPT = """
