@@ -376,15 +376,15 @@ def _run(command: click.Command, name: str) -> NoReturn:
     """Run ``command`` as the program. A lint ends the process at once: its report is
     flushed here and the files it wrote are closed, while tearing down what it built (a
     project's syntax trees and models, a full collection of them) would cost about a sixth
-    of a run for nothing. Other commands (and in-process callers of ``command.main``) exit
-    as usual."""
+    of a run for nothing. Other commands, in-process callers of ``command.main`` and runs
+    under a profiler or coverage exit as usual."""
     try:
         command.main(prog_name=name)
         code: object = EXIT_CLEAN
     except SystemExit as exc:
         code = exc.code
-    if not _linting:
-        sys.exit(code)
+    if not _linting or sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # (a profiler or coverage writes its data at the normal exit)
     if code is None:
         code = EXIT_CLEAN
     elif not isinstance(code, int):

@@ -10,7 +10,7 @@ import sys
 import weakref
 
 import pytest
-from conftest import invoke, lint, run_cli
+from conftest import BIN, invoke, lint, run_cli
 from test_embedded import HELPERS_AND_LINES
 
 from mfkit_lint.engine import collector
@@ -104,3 +104,15 @@ def test_a_lint_program_ends_at_once_with_its_whole_report_and_exit_code(tmp_pat
         assert program.stdout.count(b"MFK101") == 60 and b"MFK001" in program.stdout
     assert run_cli("--no-cache", "--select", "MFK9999", str(tmp_path)).returncode == 2
     assert run_cli("rule", "MFK101", tool="mfkit").returncode == 0  # other commands too
+
+
+def test_a_profiled_lint_program_still_writes_its_profile(tmp_path):
+    (tmp_path / "mod.py").write_text(HELPERS_AND_LINES)
+    profile = tmp_path / "lint.prof"
+    script = str(BIN / "mfkit-lint")
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), script, "--no-cache", str(tmp_path)],
+        capture_output=True,
+    )
+    assert b"MFK101" in done.stdout  # (cProfile itself exits 0 whatever the program did)
+    assert profile.stat().st_size > 0
