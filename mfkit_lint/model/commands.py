@@ -762,9 +762,10 @@ def _imported_name(func: ast.expr) -> Optional[str]:
 
 
 def _may_import_helper(module: ModuleModel, func: ast.expr) -> bool:
-    """Necessary for ``imported_function`` to find a function for ``func``: an import of the
-    module binds its name to a project module with a function of that name at its top level.
-    Cheaper than the scope lookup that tells which binding the call reads."""
+    """Necessary for ``_inline`` to find words where ``imported_function`` leads: an import
+    of the module binds the called name to a project module with a function of that name at
+    its top level, one that can build a list. Cheaper than the scope lookup that tells which
+    binding the call reads."""
     name = _imported_name(func)
     if name is None or name not in module.imported_names:
         return False
@@ -782,7 +783,9 @@ def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) ->
             continue  # a module called, or an attribute of a function: not followed
         wanted = defined or attribute
         if any(
-            isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == wanted
+            isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and f.name == wanted
+            and _builds_lists(other, f)
             for f in other.tree.body
         ):
             return True

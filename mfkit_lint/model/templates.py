@@ -12,8 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.usage import reads_of
@@ -49,22 +48,43 @@ _DOLLAR_FIELD = re.compile(
 _SUBSTITUTE = ("substitute", "safe_substitute")
 
 
-@dataclass
+Offsets = Optional[list[tuple[int, int]]]
+
+
 class Template:
-    text: str
-    exprs: list[Optional[ast.expr]]
-    offsets: Optional[list[tuple[int, int]]]  # per character: its (start, end) in the module text
-    node: ast.expr
-    # Character ranges present on some paths only: a conditional piece spliced in (see
-    # ``with_alternatives``).
-    conditional: list[tuple[int, int]] = field(default_factory=list)
+    def __init__(
+        self,
+        text: str,
+        exprs: list[Optional[ast.expr]],
+        offsets: Union[Offsets, Callable[[], Offsets]],
+        node: ast.expr,
+        conditional: Optional[list[tuple[int, int]]] = None,
+    ) -> None:
+        self.text = text
+        self.exprs = exprs
+        # Mapping characters back to the source means scanning the literal: most templates
+        # are read for their text only, so ``offsets`` may be given as a function, called
+        # the first time they are asked for.
+        self._offsets = offsets
+        self.node = node
+        # Character ranges present on some paths only: a conditional piece spliced in (see
+        # ``with_alternatives``).
+        self.conditional = conditional if conditional is not None else []
+
+    @property
+    def offsets(self) -> Offsets:
+        """Per character of ``text``: its (start, end) in the module text; None if unknown."""
+        if callable(self._offsets):
+            self._offsets = self._offsets()
+        return self._offsets
 
     def __add__(self, other: Template) -> Template:
-        offsets = (
-            self.offsets + other.offsets
-            if self.offsets is not None and other.offsets is not None
-            else None
-        )
+        mine, theirs = self._offsets, other._offsets
+        offsets: Union[Offsets, Callable[[], Offsets]]
+        if callable(mine) or callable(theirs):
+            offsets = _Joined([*_parts(self), *_parts(other)])
+        else:
+            offsets = mine + theirs if mine is not None and theirs is not None else None
         shift = len(self.text)
         return Template(
             self.text + other.text,
@@ -95,29 +115,51 @@ class Template:
         return self.exprs[count] if count < len(self.exprs) else None
 
 
+class _Joined:
+    """The offsets of templates added together, when some are not computed yet: the parts
+    are kept flat (not as a chain of sums), so a long ``a + b + ...`` is resolved in one loop."""
+
+    def __init__(self, parts: list[Template]) -> None:
+        self.parts = parts
+
+    def __call__(self) -> Offsets:
+        out: list[tuple[int, int]] = []
+        for part in self.parts:
+            offsets = part.offsets
+            if offsets is None:
+                return None
+            out.extend(offsets)
+        return out
+
+
+def _parts(template: Template) -> list[Template]:
+    pending = template._offsets
+    return pending.parts if isinstance(pending, _Joined) else [template]
+
+
 def is_stringish(node: ast.AST) -> bool:
     """A string literal, f-string, ``%``/``+`` expression with a string, or ``"...".format()``.
     Iterative: generated code can chain thousands of ``+``."""
     todo = [node]
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.Constant):
+        kind = node.__class__  # exact classes: asked of every node of a module, kept cheap
+        if kind is ast.Constant:
             if isinstance(node.value, str):
                 return True
-        elif isinstance(node, ast.JoinedStr):
+        elif kind is ast.JoinedStr:
             return True
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-            todo.append(node.left)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            todo.extend((node.right, node.left))
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "format"
-        ):
-            todo.append(node.func.value)
-        elif _template_call(node) is not None:
-            return True
+        elif kind is ast.BinOp:
+            op = node.op.__class__
+            if op is ast.Mod:
+                todo.append(node.left)
+            elif op is ast.Add:
+                todo.extend((node.right, node.left))
+        elif kind is ast.Call and node.func.__class__ is ast.Attribute:
+            if node.func.attr == "format":
+                todo.append(node.func.value)
+            elif _template_call(node) is not None:
+                return True
     return False
 
 
@@ -165,7 +207,7 @@ def _add_chain(node: ast.BinOp) -> list[ast.expr]:
 def template_of(module: ModuleModel, node: ast.expr) -> Optional[Template]:
     """The Template for a string-valued expression, or None when it is not one."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return Template(node.value, [], _literal_offsets(module, node, node.value), node)
+        return Template(node.value, [], lambda: _literal_offsets(module, node, node.value), node)
     if isinstance(node, ast.JoinedStr):
         return _fstring(module, node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and is_stringish(node):
@@ -446,7 +488,7 @@ def _fstring(module: ModuleModel, node: ast.JoinedStr) -> Template:
         elif isinstance(part, ast.Constant):
             text.append(str(part.value))
     joined = "".join(text)
-    return Template(joined, exprs, _literal_offsets(module, node, joined), node)
+    return Template(joined, exprs, lambda: _literal_offsets(module, node, joined), node)
 
 
 # -- mapping literal characters back to the source -------------------------------------------
