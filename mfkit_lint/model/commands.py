@@ -1081,7 +1081,7 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
     code are among them (argv lists too: callers tell)."""
     pieces: dict[tuple[Optional[ast.AST], str], list[ast.expr]] = {}
     out: list[list[ast.expr]] = []
-    for node in module.nodes_of(*_STRING_ADDERS):
+    for node in _adding_nodes(module):
         added = _strings_added(node)
         if added is not None:
             key = (module.enclosing_function(node), added[0])
@@ -1097,8 +1097,22 @@ def string_lists(module: ModuleModel) -> list[list[ast.expr]]:
     return out
 
 
-# The statements and calls ``_strings_added`` reads (see ``string_lists``).
-_STRING_ADDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Call, ast.Return)
+def _adding_nodes(module: ModuleModel) -> list[ast.AST]:
+    """The nodes ``string_lists`` reads, in the order of ``nodes``: calls of one of
+    ``_ADDING_METHODS`` and list displays assigned or returned. The other calls (most of
+    them) are left out before the loop."""
+    found = [
+        n
+        for n in module.nodes_of(ast.Call)
+        if n.func.__class__ is ast.Attribute and n.func.attr in _ADDING_METHODS
+    ]
+    for holder in _LIST_HOLDERS:
+        found += [n for n in module.nodes_of(holder) if n.value.__class__ is ast.List]
+    return module.ordered(found)
+
+
+# The statements whose list display ``string_lists`` reads (and calls: see _ADDING_METHODS).
+_LIST_HOLDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)
 # Nodes whose first statement may be a docstring.
 BODY_HOLDERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 # The node classes a string expression (``is_stringish``) can have.
@@ -1107,6 +1121,8 @@ STRING_EXPRESSIONS = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
 # Methods that add one line to generated text: a list's append, a code writer's emit, a file's
 # write (generated lines are written one call at a time as often as they are collected).
 _LINE_WRITERS = frozenset({"append", "emit", "write", "writeline", "add_line"})
+# Every method whose call ``string_lists`` reads: the writers, ``extend`` and the joins.
+_ADDING_METHODS = _LINE_WRITERS | {"extend", "join", "writelines"}
 
 
 def _strings_added(node: ast.AST) -> Optional[tuple[str, list[ast.expr]]]:

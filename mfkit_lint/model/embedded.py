@@ -31,7 +31,7 @@ from mfkit_lint.model.commands import (
 )
 from mfkit_lint.model.module import per_module
 from mfkit_lint.model.templates import HOLE, Template, completed_template, is_stringish, template_of
-from mfkit_lint.model.usage import used_as_code
+from mfkit_lint.model.usage import is_test_module, used_as_code
 from mfkit_lint.model.values import values_of
 
 if TYPE_CHECKING:
@@ -105,6 +105,8 @@ def embedded_sources(module: ModuleModel) -> list[EmbeddedSource]:
 
 def _code_templates(module: ModuleModel) -> list[list[Template]]:
     """Big string templates, and lists of generated lines (one template per line)."""
+    if is_test_module(module):
+        return []  # what a test writes out or runs is its input, never used as code
     found: list[list[Template]] = []
     in_lines: set[int] = set()
     for lines in string_lists(module):
@@ -117,8 +119,11 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
         templates = [t for t in (template_of(module, n) for n in lines) if t is not None]
         if len(templates) >= _MIN_LINES and len(templates) == len(lines):
             found.append(templates)
+    candidates = _multiline_expressions(module)
+    if not candidates:
+        return found
     skip = docstring_nodes(module) | in_lines
-    for node in module.nodes_of(*STRING_EXPRESSIONS):
+    for node in candidates:
         if id(node) in skip or not is_stringish(node) or is_stringish(module.parent(node)):
             continue
         text = _literal_text(node)
@@ -136,8 +141,30 @@ def _code_templates(module: ModuleModel) -> list[list[Template]]:
     return found
 
 
+def _multiline_expressions(module: ModuleModel) -> list[ast.AST]:
+    """The string expressions whose literal text may hold a line break, in the order of
+    ``nodes``: a string literal with one, and the expressions it is part of. Others have no
+    second line, so the walk over every string expression of the module is not needed."""
+    seen: set[int] = set()
+    found: list[ast.AST] = []
+    for node in module.nodes_of(ast.Constant):
+        value = node.value  # type: ignore[attr-defined]
+        if value.__class__ is str and "\n" in value:
+            current: Optional[ast.AST] = node
+            while current is not None and id(current) not in seen:
+                seen.add(id(current))
+                if isinstance(current, STRING_EXPRESSIONS):
+                    found.append(current)
+                current = module.parent(current)
+    return module.ordered(found)
+
+
 def _literal_text(node: ast.AST) -> str:
-    """The literal characters of a string expression (its constant parts), joined."""
+    """The literal characters of a string expression (its constant parts), joined in the
+    order ``ast.walk`` meets them."""
+    if node.__class__ is ast.Constant:  # most lines are plain literals
+        value = node.value  # type: ignore[attr-defined]
+        return value if value.__class__ is str else ""
     return "".join(
         n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Optional, Protocol, TypeVar, Union
 
 from mfkit_lint.engine.diagnostic import Span
@@ -76,6 +78,7 @@ class ModuleModel:
         "nodes",
         "_parent_of",
         "_by_class",
+        "_position",
         "functions",
         "calls_by_name",
         "self_assignments",
@@ -106,42 +109,65 @@ class ModuleModel:
     # -- structure ---------------------------------------------------------------------------
     @cached_property
     def nodes(self) -> list[ast.AST]:
-        """Every node once (``Load``/``Store`` contexts left out), with parent links filled in
-        on the way. Hand-unrolled ``ast.iter_child_nodes``: this walk is the model's hot path."""
+        """Every node once (``Load``/``Store`` contexts left out), with parent links and the
+        nodes of each class filled in on the way: this walk is the model's hot path, so it
+        reads only the fields that can hold nodes (see ``_child_fields``)."""
         parents: dict[ast.AST, ast.AST] = {}
+        by_class: dict[type, list[ast.AST]] = {}
         self._parent_of = parents
+        self._by_class = by_class
         out: list[ast.AST] = []
         todo: list[ast.AST] = [self.tree]
-        node_type, context = ast.AST, ast.expr_context
+        fields_of = _CHILD_FIELDS
         while todo:
             node = todo.pop()
             out.append(node)
-            for field in node._fields:
+            cls = node.__class__
+            bucket = by_class.get(cls)
+            if bucket is None:
+                bucket = by_class[cls] = []
+            bucket.append(node)
+            fields = fields_of.get(cls)
+            if fields is None:
+                fields = fields_of[cls] = _child_fields(cls)
+            for field, many in fields:
                 value = getattr(node, field, None)
-                if value.__class__ is list:
+                if value is None:
+                    continue
+                if many is None:  # a field whose type the signature did not tell
+                    value, many = _children(value)
+                if many:
                     for item in value:
-                        if isinstance(item, node_type):
+                        if item is not None:  # (``Dict.keys`` holds None for ``**x``)
                             parents[item] = node
                             todo.append(item)
-                elif isinstance(value, node_type) and not isinstance(value, context):
+                else:
                     parents[value] = node
                     todo.append(value)
-        return out
-
-    @cached_property
-    def _by_class(self) -> dict[type, list[ast.AST]]:
-        out: dict[type, list[ast.AST]] = defaultdict(list)
-        for node in self.nodes:
-            out[node.__class__].append(node)
         return out
 
     def nodes_of(self, *classes: type) -> list[ast.AST]:
         """The nodes of exactly these classes (``ast`` parses into no subclasses of them), in
         the order of ``nodes``: an analysis that reads a few kinds of node skips the others."""
+        self.nodes  # noqa: B018 - the walk fills the nodes of each class
         if len(classes) == 1:
             return self._by_class.get(classes[0], [])
-        wanted = frozenset(classes)
-        return [node for node in self.nodes if node.__class__ in wanted]
+        if any(issubclass(c, _SHARED) for c in classes):
+            # One operator object stands for all of its uses: only the walk's order tells.
+            wanted = frozenset(classes)
+            return [node for node in self.nodes if node.__class__ in wanted]
+        return self.ordered(chain.from_iterable(self._by_class.get(c, ()) for c in classes))
+
+    def ordered(self, nodes: Iterable[ast.AST]) -> list[ast.AST]:
+        """Nodes of this tree (no operators: see ``_SHARED``) in the order of ``nodes``."""
+        found = list(nodes)
+        if len(found) > 1:
+            found.sort(key=self._position.__getitem__)
+        return found
+
+    @cached_property
+    def _position(self) -> dict[ast.AST, int]:
+        return {node: i for i, node in enumerate(self.nodes)}
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         self.nodes  # noqa: B018 - building the node list fills the parent map
@@ -289,3 +315,39 @@ def dotted_name(node: ast.AST) -> Optional[str]:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+# ASDL field types that never hold a node the walk visits: names, numbers, constants, and the
+# ``Load``/``Store`` contexts (left out of ``nodes``).
+_LEAF_TYPES = frozenset({"identifier", "int", "string", "constant", "expr_context"})
+_FIELD = re.compile(r"(\w+)([*?]?) (\w+)")
+# Node classes whose parsed instances are shared (one ``ast.Add()`` for every ``+``).
+_SHARED = (ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.expr_context)
+# Per node class: (field, holds a list) for the fields that can hold nodes.
+_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[tuple[str, Optional[bool]], ...]:
+    """The fields of a node class that can hold nodes, and whether each holds a list: read
+    from the ASDL signature ``ast`` gives each class as its docstring (``Name(identifier id,
+    expr_context ctx)``). When it cannot be read, every field, its kind unknown (None)."""
+    fields: tuple[str, ...] = getattr(cls, "_fields", ())
+    if not fields:
+        return ()
+    signature = re.fullmatch(r"\w+\((.*)\)", (cls.__doc__ or "").strip(), re.DOTALL)
+    parts = signature.group(1).split(",") if signature else []
+    found = [_FIELD.fullmatch(part.strip()) for part in parts]
+    if not all(found) or tuple(m.group(3) for m in found if m) != fields:
+        return tuple((name, None) for name in fields)
+    return tuple(
+        (m.group(3), m.group(2) == "*") for m in found if m and m.group(1) not in _LEAF_TYPES
+    )
+
+
+def _children(value: Any) -> tuple[Any, bool]:
+    """A field value of unknown type as the walk reads it: a list of items, or one node."""
+    if value.__class__ is list:
+        return [item for item in value if isinstance(item, ast.AST)], True
+    if isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+        return value, False
+    return (), True
