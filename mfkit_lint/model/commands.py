@@ -1229,7 +1229,7 @@ def own_commands(module: ModuleModel) -> list[Command]:
 def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Command]:
     skip = docstring_nodes(module)
     for node in module.nodes_of(*STRING_EXPRESSIONS):
-        if id(node) in skip or not is_stringish(node) or not _may_hold_command(node):
+        if id(node) in skip or not is_stringish(node):
             continue
         parent = module.parent(node)
         if (
@@ -1238,6 +1238,8 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
             or is_template_text(module, node)
         ):
             continue  # only the outermost string expression is a template
+        if not _may_hold_command(node):
+            continue
         if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):
             continue  # an argv word of a list command
         if only_a_message(module, node):
@@ -1301,6 +1303,8 @@ def _sole_user(module: ModuleModel, node: ast.expr) -> Optional[FunctionNode]:
 
 def _may_hold_command(node: ast.expr) -> bool:
     """Cheap test before building a template: a command has an option or a .py file."""
+    if isinstance(node, ast.Constant):  # most strings: no walk
+        return isinstance(node.value, str) and ("--" in node.value or ".py" in node.value)
     for sub in ast.walk(node):
         if (
             isinstance(sub, ast.Constant)
