@@ -680,15 +680,17 @@ class _Shape:
     relevant: set[int]
     # The scopes (functions; None: the module level) with a list literal of their own.
     with_lists: set[Optional[ast.AST]]
-    # Per scope, its calls of a name or of an attribute of a name: the calls ``_inline`` follows.
-    calls: dict[Optional[ast.AST], list[ast.Call]]
+    # The scopes with a call that may name a helper whose words ``_inline`` would ask for (the
+    # one function of that name in the module, or, when the module has none, an imported
+    # name: which module that is, is asked only where a builder needs it).
+    with_helpers: set[Optional[ast.AST]]
 
 
 @per_module
 def _shape(module: ModuleModel) -> _Shape:
     relevant: set[int] = set()
     scopes: dict[int, Optional[ast.AST]] = {}
-    shape = _Shape(relevant, set(), {})
+    shape = _Shape(relevant, set(), set())
     parent = module.parent
     for node in (
         *module.nodes_of(ast.List),
@@ -704,8 +706,12 @@ def _shape(module: ModuleModel) -> _Shape:
     for node in module.nodes_of(ast.List):
         shape.with_lists.add(_scope(module, node, scopes))
     for call in module.nodes_of(ast.Call):
-        if _helper_name(call.func) is not None:
-            shape.calls.setdefault(_scope(module, call, scopes), []).append(call)
+        name = _helper_name(call.func)
+        if name is None:
+            continue
+        defs = module.functions.get(name, [])
+        if len(defs) == 1 or (not defs and _imported_name(call.func) in module.imported_names):
+            shape.with_helpers.add(_scope(module, call, scopes))
     return shape
 
 
@@ -727,17 +733,9 @@ def _scope(module: ModuleModel, node: ast.AST, known: dict[int, Optional[ast.AST
 
 def _builds_lists(module: ModuleModel, scope: Optional[ast.AST]) -> bool:
     """A builder over ``scope`` can find a list: it has a list literal, or a call that may
-    name a helper whose words ``_inline`` would ask for (the one function of that name in the
-    module, or, when the module has none, an imported name: which module that is, is asked
-    only where the builder needs it)."""
+    name a helper (see ``_Shape``)."""
     shape = _shape(module)
-    if scope in shape.with_lists:
-        return True
-    for call in shape.calls.get(scope, ()):
-        defs = module.functions.get(_helper_name(call.func) or "", [])
-        if len(defs) == 1 or (not defs and _imported_name(call.func) in module.imported_names):
-            return True
-    return False
+    return scope in shape.with_lists or scope in shape.with_helpers
 
 
 def _helper_name(func: ast.expr) -> Optional[str]:
