@@ -29,6 +29,7 @@ from mfkit_lint.model.templates import (
     completed_template,
     is_stringish,
     is_template_text,
+    literal_parts,
     template_of,
     with_alternatives,
 )
@@ -772,7 +773,7 @@ def _may_import_helper(module: ModuleModel, func: ast.expr) -> bool:
 
 @per_module
 def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) -> bool:
-    for statement in _import_statements(module).get(name, ()):
+    for statement in module.imports_by_name.get(name, ()):
         found = imported(module, statement, name)
         if found is None:
             continue
@@ -788,16 +789,6 @@ def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) ->
         ):
             return True
     return False
-
-
-@per_module
-def _import_statements(module: ModuleModel) -> dict[str, list[ast.stmt]]:
-    """The import statements of the module by each name they bind (``import a.b`` binds a)."""
-    out: dict[str, list[ast.stmt]] = {}
-    for statement in (*module.nodes_of(ast.Import), *module.nodes_of(ast.ImportFrom)):
-        for alias in statement.names:
-            out.setdefault((alias.asname or alias.name).split(".")[0], []).append(statement)
-    return out
 
 
 def _in_file(span: Span, module: ModuleModel) -> Span:
@@ -1301,16 +1292,7 @@ def _sole_user(module: ModuleModel, node: ast.expr) -> Optional[FunctionNode]:
 
 def _may_hold_command(node: ast.expr) -> bool:
     """Cheap test before building a template: a command has an option or a .py file."""
-    if isinstance(node, ast.Constant):  # most strings: no walk
-        return isinstance(node.value, str) and ("--" in node.value or ".py" in node.value)
-    for sub in ast.walk(node):
-        if (
-            isinstance(sub, ast.Constant)
-            and isinstance(sub.value, str)
-            and ("--" in sub.value or ".py" in sub.value)
-        ):
-            return True
-    return False
+    return any("--" in text or ".py" in text for text in literal_parts(node))
 
 
 def _single_word(module: ModuleModel, node: ast.expr) -> bool:

@@ -30,7 +30,14 @@ from mfkit_lint.model.commands import (
     string_lists,
 )
 from mfkit_lint.model.module import per_module
-from mfkit_lint.model.templates import HOLE, Template, completed_template, is_stringish, template_of
+from mfkit_lint.model.templates import (
+    HOLE,
+    Template,
+    completed_template,
+    is_stringish,
+    literal_parts,
+    template_of,
+)
 from mfkit_lint.model.usage import is_test_module, used_as_code
 from mfkit_lint.model.values import values_of
 
@@ -160,14 +167,8 @@ def _multiline_expressions(module: ModuleModel) -> list[ast.AST]:
 
 
 def _literal_text(node: ast.AST) -> str:
-    """The literal characters of a string expression (its constant parts), joined in the
-    order ``ast.walk`` meets them."""
-    if node.__class__ is ast.Constant:  # most lines are plain literals
-        value = node.value  # type: ignore[attr-defined]
-        return value if value.__class__ is str else ""
-    return "".join(
-        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-    )
+    """The literal characters of a string expression (its constant parts), joined."""
+    return "".join(literal_parts(node))
 
 
 def _looks_like_code(texts: list[str]) -> bool:

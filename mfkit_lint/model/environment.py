@@ -19,7 +19,7 @@ from mfkit_lint.engine.source import Source
 from mfkit_lint.model.embedded import embedded_of
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name, per_module
 from mfkit_lint.model.shell import split_commands
-from mfkit_lint.model.templates import HOLE, Template, is_stringish, template_of
+from mfkit_lint.model.templates import HOLE, Template, is_stringish, literal_parts, template_of
 from mfkit_lint.model.usage import prose_nodes
 from mfkit_lint.model.values import Assigned, values_of
 
@@ -148,15 +148,7 @@ def _write_sites(
             else:
                 sites.extend(kw for kw in node.keywords if kw.arg is not None)
         if id(node) in strings if extended else _outermost_string(module, node):
-            if node.__class__ is ast.Constant:
-                texts = [node.value]
-            else:
-                texts = [
-                    n.value
-                    for n in ast.walk(node)
-                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                ]
-            sites.append(_StringSite(node, texts))
+            sites.append(_StringSite(node, literal_parts(node)))
     return sites
 
 

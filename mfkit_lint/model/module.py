@@ -82,6 +82,7 @@ class ModuleModel:
         "functions",
         "calls_by_name",
         "self_assignments",
+        "imports_by_name",
         "imported_names",
         "name_loads",
     )
@@ -246,14 +247,20 @@ class ModuleModel:
         return out
 
     @cached_property
+    def imports_by_name(self) -> dict[str, list[ast.stmt]]:
+        """The import statements of the module by each name they bind (``import a.b`` binds
+        ``a``), in the order of ``nodes``."""
+        out: dict[str, list[ast.stmt]] = defaultdict(list)
+        for node in self.nodes_of(ast.Import, ast.ImportFrom):
+            for alias in node.names:
+                out[(alias.asname or alias.name).split(".")[0]].append(node)
+        return dict(out)
+
+    @cached_property
     def imported_names(self) -> frozenset[str]:
-        """Every name an import statement binds anywhere in the module (``import a.b`` binds
-        ``a``): a name outside this set is never bound by an import."""
-        return frozenset(
-            (alias.asname or alias.name).split(".")[0]
-            for node in self.nodes_of(ast.Import, ast.ImportFrom)
-            for alias in node.names
-        )
+        """Every name an import statement binds anywhere in the module: a name outside this
+        set is never bound by an import."""
+        return frozenset(self.imports_by_name)
 
     @cached_property
     def name_loads(self) -> dict[str, int]:

@@ -137,6 +137,17 @@ def _parts(template: Template) -> list[Template]:
     return pending.parts if isinstance(pending, _Joined) else [template]
 
 
+def literal_parts(node: ast.AST) -> list[str]:
+    """The texts of the string literals in an expression, in the order ``ast.walk`` meets
+    them (a plain literal, most strings, without a walk)."""
+    if node.__class__ is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        return [value] if value.__class__ is str else []
+    return [
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+
+
 def is_stringish(node: ast.AST) -> bool:
     """A string literal, f-string, ``%``/``+`` expression with a string, or ``"...".format()``.
     Iterative: generated code can chain thousands of ``+``."""
