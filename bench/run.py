@@ -101,7 +101,7 @@ for name in sys.argv[1:]:
 MFKIT_WITHOUT_PREFILTER_CODE = """\
 import sys
 from mfkit_lint.engine.rule import Rule
-Rule.might_apply = classmethod(lambda cls, raw: True)
+Rule.might_apply = classmethod(lambda cls, raw, searched=None: True)
 from mfkit_lint.cli import lint_command
 lint_command.main(sys.argv[1:], prog_name="mfkit-lint")
 """

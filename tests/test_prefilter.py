@@ -58,7 +58,17 @@ def test_the_prefilter_never_changes_a_result(name: str, monkeypatch):
     raw = _samples()[name]
     linter = Linter(Settings())
     with_prefilter = linter.lint_bytes(raw, name)
-    monkeypatch.setattr(Rule, "might_apply", classmethod(lambda cls, raw: True))
+    monkeypatch.setattr(Rule, "might_apply", classmethod(lambda cls, raw, searched=None: True))
     without = linter.lint_bytes(raw, name)
     assert with_prefilter.diagnostics == without.diagnostics
     assert with_prefilter.errors == without.errors
+
+
+@pytest.mark.parametrize("name", sorted(_samples()))
+def test_one_search_per_trigger_gives_each_rule_its_own_answer(name: str):
+    raw = _samples()[name]
+    searched: dict[bytes, bool] = {}
+    for rule in RULES:
+        assert rule.might_apply(raw, searched) == any(t in raw for t in rule.triggers or [b""])
+    assert searched == {t: t in raw for t in searched}
+    assert set(searched) <= {t for rule in RULES for t in rule.triggers}

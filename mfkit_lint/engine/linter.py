@@ -176,7 +176,8 @@ class Linter:
             )
             return [d for d in (diag,) if d]
         raw = source.raw or source.text.encode("utf-8", "replace")
-        active = [r for r in rules if r.might_apply(raw)]
+        searched: dict[bytes, bool] = {}
+        active = [r for r in rules if r.might_apply(raw, searched)]
         if not active:
             return []
         from mfkit_lint.model.module import ModuleModel
@@ -257,7 +258,8 @@ class Linter:
 
         rules = [r for r in self._rules_for(filename) if r.kind == SourceKind.YAML]
         raw = source.raw or source.text.encode("utf-8", "replace")
-        active = [r for r in rules if r.might_apply(raw)]
+        searched: dict[bytes, bool] = {}
+        active = [r for r in rules if r.might_apply(raw, searched)]
         try:
             document = YamlDocument.parse(source, Path(filename), self.project_for(filename))
         except YamlSyntaxError as exc:

@@ -107,8 +107,21 @@ class Rule:
         raise NotImplementedError
 
     @classmethod
-    def might_apply(cls, raw: bytes) -> bool:
-        return not cls.triggers or any(t in raw for t in cls.triggers)
+    def might_apply(cls, raw: bytes, searched: Optional[dict[bytes, bool]] = None) -> bool:
+        """Whether one of the rule's triggers occurs in ``raw``. Rules share triggers, and a
+        trigger a file lacks costs a search of the whole file: the callers that ask for every
+        rule of one file pass one ``searched`` memo, so that each trigger is searched once."""
+        if not cls.triggers:
+            return True
+        if searched is None:
+            return any(t in raw for t in cls.triggers)
+        for trigger in cls.triggers:
+            found = searched.get(trigger)
+            if found is None:
+                found = searched[trigger] = trigger in raw
+            if found:
+                return True
+        return False
 
     @classmethod
     def might_apply_in(cls, directories: frozenset[str]) -> bool:
