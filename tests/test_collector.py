@@ -63,9 +63,11 @@ def test_between_files_the_collector_runs_once_enough_objects_were_kept(
     collector.file_done()
     assert ref() is not None  # few objects kept since: no collection yet
     kept = [[] for _ in range(2000)]
+    frozen = gc.get_freeze_count()
     collector.file_done()
     assert ref() is None
-    assert kept
+    # What survived is kept until the end: frozen, never walked by a collection again.
+    assert gc.get_freeze_count() >= frozen + len(kept)
 
 
 def test_embedders_keep_pythons_collector(restore_collector):
@@ -77,7 +79,7 @@ def test_embedders_keep_pythons_collector(restore_collector):
     assert not collector.collecting_between_files()
 
 
-def test_a_spawned_worker_collects_between_files_as_its_parent_does():
+def test_a_worker_collects_between_files_as_its_parent_does():
     code = (
         "import gc\n"
         "from mfkit_lint.engine import collector, workers\n"
@@ -85,10 +87,14 @@ def test_a_spawned_worker_collects_between_files_as_its_parent_does():
         "from mfkit_lint.engine.linter import Linter\n"
         "workers._init_worker(Linter(Settings()), True)\n"
         "print(gc.isenabled(), collector.collecting_between_files())\n"
+        "frozen = gc.get_freeze_count()\n"
+        "inherited = [[] for _ in range(1000)]\n"
+        "workers._init_worker(Linter(Settings()), True)  # as a forked worker does\n"
+        "print(gc.get_freeze_count() >= frozen + len(inherited))\n"
         "workers._init_worker(Linter(Settings()), False)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "True", "True"]
 
 
 def test_a_lint_program_ends_at_once_with_its_whole_report_and_exit_code(tmp_path):

@@ -99,7 +99,7 @@ def _init_worker(linter: Linter, between_files: bool) -> None:
     global _LINTER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _LINTER = linter
-    if between_files and not collecting_between_files():  # (a forked worker already does)
+    if between_files:  # (again in a forked worker: what it inherits is never walked)
         collect_between_files()
 
 
