@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Optional
 
-import yaml
-
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, SourceKind, Valid
 from mfkit_lint.model.workflow import action, expressions, jobs, major_version, steps
 from mfkit_lint.model.yaml_document import YamlDocument, elements, items, scalar, value
+
+yaml = LazyModule("yaml")  # (imported when a YAML source is read: engine/lazy.py)
 
 UPLOAD = "actions/upload-artifact"
 # Since v4 an artifact name is immutable within a run: a second upload is an HTTP 409.

@@ -173,6 +173,37 @@ def test_yaml_parse_error_is_mfk001_with_position():
     assert diagnostics[0].message.startswith("YAML syntax error:")
 
 
+def test_pyyaml_is_imported_only_when_a_yaml_source_is_linted(tmp_path: Path):
+    """Loading the rules and linting Python imports no YAML parser (a tenth of the start-up);
+    a workflow in the tree is parsed and checked all the same."""
+    import subprocess
+    import sys
+
+    (tmp_path / "flow.py").write_text("x = 1\n")
+    code = (
+        "import sys\n"
+        "from mfkit_lint.cli import lint_command\n"
+        "try:\n"
+        "    lint_command.main(['--no-cache', '-q', *sys.argv[1:]], prog_name='mfkit-lint')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('YAML', 'yaml' in sys.modules, file=sys.stderr)\n"
+    )
+
+    def run(*paths: str) -> subprocess.CompletedProcess:
+        args = [sys.executable, "-c", code, *paths]
+        return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+    python_only = run("flow.py")
+    assert "YAML False" in python_only.stderr, python_only.stderr
+    workflow = tmp_path / WORKFLOW
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("on: push\njobs:\n  t:\n    env:\n      A: ${{ env.HOME }}\n")
+    with_workflow = run(".")
+    assert "YAML True" in with_workflow.stderr, with_workflow.stderr
+    assert "MFK701" in with_workflow.stdout
+
+
 def test_other_yaml_files_are_not_read_in_a_directory_walk():
     files = {"config/ci.yml": "env:\n  A: ${{ env.HOME }}\njobs: {t: {env: {B: '${{ env.X }}'}}}\n"}
     assert lint_tree(files, "MFK7") == []

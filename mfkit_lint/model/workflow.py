@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 from typing import Optional
 
-import yaml
-
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.model.yaml_document import YamlDocument, elements, items, scalar, value
+
+yaml = LazyModule("yaml")  # (imported when a YAML source is read: engine/lazy.py)
 
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 

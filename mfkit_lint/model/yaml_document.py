@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-import yaml
-
 from mfkit_lint.engine.diagnostic import Location, Span
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.source import Source
 
 if TYPE_CHECKING:
     from mfkit_lint.model.project import ProjectIndex
+
+# PyYAML is imported when a YAML source is first read (engine/lazy.py).
+yaml = LazyModule("yaml")
 
 
 class YamlSyntaxError(Exception):
