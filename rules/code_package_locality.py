@@ -18,6 +18,8 @@ _PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "packa
 _MAX_DEPTH = 4
 _PACKAGE_OPTION = "--code-package-url"
 _MAX_START_DEPTH = 8
+# Calls that make a temp path whatever module they come from.
+_TEMP_CALLS = ("mkstemp", "mkdtemp", "gettempdir", "NamedTemporaryFile")
 
 
 def _temp_producer(node: ast.AST) -> bool:
@@ -29,12 +31,7 @@ def _temp_producer(node: ast.AST) -> bool:
     if not isinstance(node, ast.Call):
         return False
     name = dotted_name(node.func) or ""
-    return name.startswith("tempfile.") or call_name(node) in (
-        "mkstemp",
-        "mkdtemp",
-        "gettempdir",
-        "NamedTemporaryFile",
-    )
+    return name.startswith("tempfile.") or call_name(node) in _TEMP_CALLS
 
 
 @per_module
@@ -56,17 +53,30 @@ def _may_name_a_temp_path(module: ModuleModel) -> bool:
     argument of a path join, the first field of an f-string), and ends at a temp-file call or at
     a string whose value starts with a temp prefix: a literal (its own value), or an f-string or
     ``+`` chain the value model folds (see ``_may_start_a_temp_path``)."""
-    for call in module.nodes_of(ast.Call):
-        if _temp_producer(call):
-            return True
+    if any(module.calls_by_name.get(name) for name in _TEMP_CALLS) or _calls_tempfile(module):
+        return True  # a temp-file call (see ``_temp_producer``)
     for constant in module.nodes_of(ast.Constant):
         if isinstance(constant.value, str) and constant.value.startswith(_LOCAL_PREFIXES):
             return True
     return any(
         _may_start_a_temp_path(module, node)
-        for node in module.nodes_of(ast.JoinedStr, ast.BinOp)
+        for node in [*module.nodes_of(ast.JoinedStr), *module.nodes_of(ast.BinOp)]
         if not isinstance(node, ast.BinOp) or isinstance(node.op, ast.Add)
     )
+
+
+def _calls_tempfile(module: ModuleModel) -> bool:
+    """Some call's function is ``tempfile.<...>``: found from the names ``tempfile`` (an
+    attribute chain on one ends in the call) instead of testing every call."""
+    for name in module.nodes_of(ast.Name):
+        if name.id != "tempfile":
+            continue
+        chain, parent = name, module.parent(name)
+        while isinstance(parent, ast.Attribute) and parent.value is chain:
+            chain, parent = parent, module.parent(parent)
+        if chain is not name and isinstance(parent, ast.Call) and parent.func is chain:
+            return True
+    return False
 
 
 def _may_start_a_temp_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> bool:

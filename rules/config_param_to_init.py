@@ -15,7 +15,7 @@ from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     prose_nodes,
 )
-from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name
+from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name, per_module
 from mfkit_lint.model.templates import HOLE, is_stringish, template_of
 from mfkit_lint.model.values import Assigned, Param, values_of
 
@@ -161,7 +161,7 @@ def start_init_lines(flow):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
-        if _filters_configs(module.tree) or not _runs_metaflow_init(module):
+        if _config_tests(module) or not _runs_metaflow_init(module):
             return
         params = _FlowParameters(module)
         fix = _skip_configs_fix(module, params)
@@ -189,26 +189,33 @@ _NO_FIX = (
 )
 
 
-def _filters_configs(node: ast.AST) -> bool:
+def _filters_configs(module: ModuleModel, node: ast.AST) -> bool:
     """Metaflow's own idiom (``param.IS_CONFIG_PARAMETER``, also through ``getattr``) or an
-    ``isinstance(p, Config)`` test appears in ``node``."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Attribute) and sub.attr == CONFIG_FLAG:
-            return True
-        if isinstance(sub, ast.Constant) and sub.value == CONFIG_FLAG:
-            return True
-        if (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Name)
-            and sub.func.id in ("isinstance", "issubclass")
-            and len(sub.args) == 2
+    ``isinstance(p, Config)`` test appears in ``node``, a node of the module."""
+    return any(
+        test is node or any(a is node for a in module.ancestors(test))
+        for test in _config_tests(module)
+    )
+
+
+@per_module
+def _config_tests(module: ModuleModel) -> list[ast.AST]:
+    """The nodes of the module that tell Configs apart (see ``_filters_configs``), read from
+    the node buckets instead of walking each subtree asked about."""
+    out: list[ast.AST] = [n for n in module.nodes_of(ast.Attribute) if n.attr == CONFIG_FLAG]
+    out += (n for n in module.nodes_of(ast.Constant) if n.value == CONFIG_FLAG)
+    for name in ("isinstance", "issubclass"):
+        out += (
+            call
+            for call in module.calls_by_name.get(name, ())
+            if isinstance(call.func, ast.Name)
+            and len(call.args) == 2
             and any(
                 "Config" in (getattr(n, "id", None) or getattr(n, "attr", None) or "")
-                for n in ast.walk(sub.args[1])
+                for n in ast.walk(call.args[1])
             )
-        ):
-            return True
-    return False
+        )
+    return out
 
 
 def _runs_metaflow_init(module: ModuleModel) -> bool:
@@ -237,11 +244,11 @@ class _FlowParameters:
         to each parameter (and to values derived from it)."""
         for node in self.module.nodes:
             if isinstance(node, (ast.For, ast.AsyncFor)) and self.holds(node.iter):
-                if not _filters_configs(node):
+                if not _filters_configs(self.module, node):
                     yield node, _derived_names(node, _target_names(node.target))
             elif isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
                 first = node.generators[0]
-                if self.holds(first.iter) and not _filters_configs(node):
+                if self.holds(first.iter) and not _filters_configs(self.module, node):
                     yield node, _target_names(first.target)
 
     def is_source(self, node: ast.AST) -> bool:
@@ -272,7 +279,7 @@ class _FlowParameters:
             return (
                 len(expr.generators) == 1
                 and self.holds(expr.generators[0].iter, depth + 1)
-                and not _filters_configs(expr)
+                and not _filters_configs(self.module, expr)
             )
         if isinstance(expr, ast.Name):
             scope, bindings = values_of(self.module).lookup(expr.id, expr)
@@ -303,7 +310,7 @@ class _FlowParameters:
         key = id(function)
         if key not in self._collectors:
             self._collectors[key] = False  # guards against recursion
-            self._collectors[key] = not _filters_configs(function) and any(
+            self._collectors[key] = not _filters_configs(self.module, function) and any(
                 self.holds(value, depth) or self._filled_in_loop(function, value, depth)
                 for value in _returned(function)
             )

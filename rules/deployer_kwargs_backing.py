@@ -88,7 +88,7 @@ class DeployerKwargsBacking(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
         tree = module.tree
-        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for cls in module.nodes_of(ast.ClassDef):
             if not derives_from(tree, cls, DEPLOYER_IMPL):
                 continue
             classes = chain(tree, cls, DEPLOYER_IMPL)

@@ -79,11 +79,11 @@ def _resources_regions(function: ast.AST) -> Iterator[tuple[str, list[ast.AST]]]
                     yield node.targets[0].id, [function]
 
 
-def _handles_resources(module: ModuleModel) -> bool:
-    """Something in the module picks the @resources decorator out, or calls Metaflow's merge."""
-    if module.calls_by_name.get("compute_resource_attributes"):
-        return True
-    return any(_is_resources_test(node) is not None for node in module.nodes)
+def _picks_resources(module: ModuleModel) -> bool:
+    """Something in the module picks the @resources decorator out: a node that is a
+    ``_is_resources_test`` (only comparisons and ``isinstance`` calls can be)."""
+    tests = [*module.nodes_of(ast.Compare), *module.calls_by_name.get("isinstance", ())]
+    return any(_is_resources_test(node) is not None for node in tests)
 
 
 def _segment(module: ModuleModel, node: ast.AST) -> Optional[str]:
@@ -280,17 +280,18 @@ class ResourcesMerge(Rule):
     )
 
     def check(self, module: ModuleModel) -> Iterator[Finding]:
+        picks = _picks_resources(module)
         classes = [
             node
-            for node in module.nodes
-            if isinstance(node, ast.ClassDef)
-            and any((dotted_name(b) or "").split(".")[-1] == "StepDecorator" for b in node.bases)
+            # A region of the decorator (see _resources_regions) is where a test picks it out.
+            for node in (module.nodes_of(ast.ClassDef) if picks else ())
+            if any((dotted_name(b) or "").split(".")[-1] == "StepDecorator" for b in node.bases)
             and decorator_name(node) != "resources"
         ]
         for node in classes:
             yield from self._class_findings(module, node)
-        if _handles_resources(module):
-            return
+        if picks or module.calls_by_name.get("compute_resource_attributes"):
+            return  # the module picks the @resources decorator out, or calls Metaflow's merge
         for node, group in backend_decorators(module):
             fields = sorted(_default_fields(node) & RESOURCE_FIELDS)
             if fields:

@@ -144,8 +144,8 @@ class ForwardedOverride:
 def forwarded_overrides(step: BackendStep) -> list[ForwardedOverride]:
     """The task options a backend ``step`` overwrites before forwarding its ``**kwargs``."""
     kwarg = step.function.args.kwarg
-    if kwarg is None:
-        return []
+    if kwarg is None or not step.module.calls_by_name.get("dict_to_cli_options"):
+        return []  # nothing forwards the options: no override reaches the core step
     forwards = [
         node.lineno
         for node in ast.walk(step.function)

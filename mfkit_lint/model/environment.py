@@ -58,10 +58,9 @@ class EnvWrite:
     name_start: int = 0  # index of the name's first character in ``template.text``
 
 
-# The nodes ``env_writes`` reads: dicts, subscript assignments, calls and string expressions.
-_WRITERS = (ast.Dict, ast.DictComp, ast.Assign, ast.Call, ast.Constant, ast.JoinedStr, ast.BinOp)
-# The classes of the nodes ``is_stringish`` accepts.
+# The classes of the nodes ``is_stringish`` accepts, and the methods of the calls it accepts.
 _STRINGS = frozenset({ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call})
+_STRING_METHODS = ("format", "substitute", "safe_substitute")
 # Calls that build one entry of a container's env list from ``name=`` and ``value=``.
 _ENV_ENTRY_CALLS = ("V1EnvVar", "EnvVar", "KeyValuePair")
 
@@ -111,45 +110,48 @@ def _write_sites(
     module: ModuleModel, extended: bool
 ) -> list[Union[_KeySite, ast.keyword, _StringSite]]:
     """Where the module may write environment variables, whatever their names, in the order
-    ``env_writes`` reports them: computed once per module for every question about names."""
-    strings = {id(node) for node in code_strings(module)} if extended else set()
-    sites: list[Union[_KeySite, ast.keyword, _StringSite]] = []
+    ``env_writes`` reports them: computed once per module for every question about names.
+    The sites are collected one node class at a time (most nodes of a class are no site) and
+    put in the order of the node list at the end, each node's sites in the order it has them."""
+    by_node: dict[ast.AST, list[Union[_KeySite, ast.keyword, _StringSite]]] = {}
 
-    def key(key: Optional[ast.AST], value: ast.expr) -> None:
+    def key(node: ast.AST, key: Optional[ast.AST], value: ast.expr) -> None:
         if key is not None and is_stringish(key):
-            sites.append(_KeySite(key, value))
+            by_node.setdefault(node, []).append(_KeySite(key, value))
 
-    for node in module.nodes_of(*_WRITERS):
-        if isinstance(node, ast.Dict):
-            for k, v in zip(node.keys, node.values):
-                key(k, v)
-            if extended:
-                entry = _name_value_entry(node)
-                if entry is not None:
-                    key(*entry)
-        elif extended and isinstance(node, ast.DictComp):
-            key(node.key, node.value)
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Subscript):
-                    key(subscript_key(target), node.value)
-        if isinstance(node, ast.Call):
-            func = node.func
-            if (
-                isinstance(func, ast.Attribute)
-                and func.attr in ("setdefault", "putenv")
-                and len(node.args) == 2
-            ):
-                key(node.args[0], node.args[1])
-            if extended and call_name(node) in _ENV_ENTRY_CALLS:
-                names = {k.arg: k.value for k in node.keywords}
-                if "name" in names and "value" in names:
-                    key(names["name"], names["value"])
-            else:
-                sites.extend(kw for kw in node.keywords if kw.arg is not None)
-        if id(node) in strings if extended else _outermost_string(module, node):
-            sites.append(_StringSite(node, literal_parts(node)))
-    return sites
+    for node in module.nodes_of(ast.Dict):
+        for k, v in zip(node.keys, node.values):
+            key(node, k, v)
+        if extended:
+            entry = _name_value_entry(node)
+            if entry is not None:
+                key(node, *entry)
+    if extended:
+        for node in module.nodes_of(ast.DictComp):
+            key(node, node.key, node.value)
+    for node in module.nodes_of(ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                key(node, subscript_key(target), node.value)
+    for node in module.nodes_of(ast.Call):
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("setdefault", "putenv")
+            and len(node.args) == 2
+        ):
+            key(node, node.args[0], node.args[1])
+        if extended and call_name(node) in _ENV_ENTRY_CALLS:
+            names = {k.arg: k.value for k in node.keywords}
+            if "name" in names and "value" in names:
+                key(node, names["name"], names["value"])
+        elif node.keywords:
+            named = [kw for kw in node.keywords if kw.arg is not None]
+            if named:
+                by_node.setdefault(node, []).extend(named)
+    for node in code_strings(module) if extended else outermost_strings(module):
+        by_node.setdefault(node, []).append(_StringSite(node, literal_parts(node)))
+    return [site for node in module.ordered(by_node) for site in by_node[node]]
 
 
 @per_module
@@ -158,23 +160,31 @@ def code_strings(module: ModuleModel) -> list[ast.expr]:
     them) that are not prose (docstrings, help texts, messages), in the order of the node
     list: the strings scripts, templates and generated code are written in."""
     prose = prose_nodes(module)
-    return [
-        node
-        for node in module.nodes_of(*_STRINGS)
-        if id(node) not in prose and _outermost_string(module, node)
-    ]
+    return [node for node in outermost_strings(module) if id(node) not in prose]
 
 
-def _outermost_string(module: ModuleModel, node: ast.AST) -> bool:
-    """``is_stringish(node) and not is_stringish(parent)``, asking ``is_stringish`` only of
-    the node classes it can accept (most nodes are other constants or not strings at all)."""
-    if node.__class__ is ast.Constant:
-        if not isinstance(node.value, str):
-            return False
-    elif node.__class__ not in _STRINGS or not is_stringish(node):
-        return False
-    parent = module.parent(node)
-    return parent.__class__ not in _STRINGS or not is_stringish(parent)
+@per_module
+def outermost_strings(module: ModuleModel) -> list[ast.expr]:
+    """The string expressions (``is_stringish``) no bigger string expression holds, in the
+    order of the node list. Only the node classes ``is_stringish`` can accept are asked, and
+    of the calls only ``.format``/``.substitute``/``.safe_substitute`` ones (the calls it
+    accepts)."""
+    parent_of = module.parent
+    found: list[ast.expr] = []
+    for node in module.nodes_of(ast.Constant):
+        if isinstance(node.value, str):
+            parent = parent_of(node)
+            if parent.__class__ not in _STRINGS or not is_stringish(parent):
+                found.append(node)
+    candidates = [*module.nodes_of(ast.JoinedStr), *module.nodes_of(ast.BinOp)]
+    for name in _STRING_METHODS:
+        candidates += module.calls_by_name.get(name, ())
+    for node in candidates:
+        if is_stringish(node):
+            parent = parent_of(node)
+            if parent.__class__ not in _STRINGS or not is_stringish(parent):
+                found.append(node)
+    return module.ordered(found)
 
 
 def _python_write(

@@ -139,13 +139,25 @@ def _parts(template: Template) -> list[Template]:
 
 def literal_parts(node: ast.AST) -> list[str]:
     """The texts of the string literals in an expression, in the order ``ast.walk`` meets
-    them (a plain literal, most strings, without a walk)."""
+    them (breadth first; a plain literal, most strings, without a walk). The walk is written
+    out: ``ast.walk``'s generators cost more than the few nodes of a string expression."""
     if node.__class__ is ast.Constant:
         value = node.value  # type: ignore[attr-defined]
         return [value] if value.__class__ is str else []
-    return [
-        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-    ]
+    out: list[str] = []
+    todo = [node]
+    for current in todo:  # the list grows while it is read: breadth first
+        if current.__class__ is ast.Constant:
+            if isinstance(current.value, str):  # type: ignore[attr-defined]
+                out.append(current.value)  # type: ignore[attr-defined]
+            continue  # a constant holds no nodes
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST))
+    return out
 
 
 def is_stringish(node: ast.AST) -> bool:

@@ -199,15 +199,8 @@ def _constant(node: Optional[ast.AST]) -> object:
     return node.value if isinstance(node, ast.Constant) else None
 
 
-# The nodes ``prose_nodes`` reads: docstring holders, keywords, calls.
-_PROSE_HOLDERS = (
-    ast.Module,
-    ast.ClassDef,
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.keyword,
-    ast.Call,
-)
+# The nodes whose first statement may be a docstring.
+_DOCSTRING_HOLDERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 @per_module
@@ -215,17 +208,18 @@ def prose_nodes(module: ModuleModel) -> set[int]:
     """Strings that are prose, not scripts: docstrings, ``help=``/``description=`` texts, and
     messages handed to print, logging, warnings or exceptions."""
     out: set[int] = set()
-    for node in module.nodes_of(*_PROSE_HOLDERS):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
+    for kind in _DOCSTRING_HOLDERS:  # one class at a time: a set needs no walk order
+        for holder in module.nodes_of(kind):
+            body = holder.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 out.add(id(body[0].value))
-        elif isinstance(node, ast.keyword) and node.arg in ("help", "description", "msg"):
-            out.add(id(node.value))
-        elif isinstance(node, ast.Call):
-            name = call_name(node) or ""
-            if name in _MESSAGE_CALLS or name.endswith(("Error", "Exception", "Warning")):
-                out.update(id(a) for a in node.args)
+    for keyword in module.nodes_of(ast.keyword):
+        if keyword.arg in ("help", "description", "msg"):
+            out.add(id(keyword.value))
+    # The calls by the name they call (a call without one is no message).
+    for name, calls in module.calls_by_name.items():
+        if name in _MESSAGE_CALLS or name.endswith(("Error", "Exception", "Warning")):
+            out.update(id(a) for call in calls for a in call.args)
     return out
 
 

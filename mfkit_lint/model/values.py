@@ -128,32 +128,31 @@ def _bind_node(out: dict[str, list[Binding]], node: ast.AST) -> bool:
 
 _UNSEEN = object()
 # The node classes ``_bind_node`` records something for.
-_BINDERS = frozenset(
-    {
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.ClassDef,
-        ast.Assign,
-        ast.AnnAssign,
-        ast.AugAssign,
-        ast.For,
-        ast.AsyncFor,
-        ast.NamedExpr,
-        ast.withitem,
-        ast.Import,
-        ast.ImportFrom,
-        ast.Global,
-        ast.Nonlocal,
-        ast.ExceptHandler,
-        ast.comprehension,
-    }
+_BINDERS = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.For,
+    ast.AsyncFor,
+    ast.NamedExpr,
+    ast.withitem,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Global,
+    ast.Nonlocal,
+    ast.ExceptHandler,
+    ast.comprehension,
 )
 
 
 def _module_bindings(module: ModuleModel) -> dict[ast.AST, dict[str, list[Binding]]]:
     """``_scope_bindings`` of the module and of each of its functions, from one pass over the
-    module's node list instead of one walk per scope. The node list visits each body in the
-    order that walk does, so every name's bindings come in the same order."""
+    module's binding nodes instead of one walk per scope. They come in the order of the node
+    list, which visits each body in the order that walk does, so every name's bindings come in
+    the same order."""
     tree = module.tree
     out: dict[ast.AST, dict[str, list[Binding]]] = {tree: defaultdict(list)}
     for function in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
@@ -164,9 +163,7 @@ def _module_bindings(module: ModuleModel) -> dict[ast.AST, dict[str, list[Bindin
     # The scope of what lies below a node (None: no scope of this model), for the nodes a
     # walk up has passed: the next walk from below stops there.
     below: dict[ast.AST, Optional[ast.AST]] = {}
-    for node in module.nodes:
-        if node.__class__ not in _BINDERS:
-            continue
+    for node in module.nodes_of(*_BINDERS):
         # The scope whose body holds the node: the nearest function (entered through its
         # body, not its decorators, defaults or annotations) or the module; none inside a
         # class body or a lambda, which no scope of this model reads.
