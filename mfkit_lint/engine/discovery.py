@@ -127,21 +127,36 @@ class FileFinder:
         self._exclude: Optional[pathspec.PathSpec] = None
         self.gitignore = _Ignores() if respect_gitignore else None
         self.walked: list[str] = []  # the directories listed, in the order of the walk
+        self._real_dirs: dict[str, str] = {}  # os.path.realpath of each directory seen
 
     def excluded(self, path: Path, is_dir: bool, base: Optional[Path] = None) -> bool:
         # Exclude patterns are gitignore patterns matched against the path relative to the
         # config root: "build" excludes every directory called build, "/build" only the top one.
         # A path outside the root is matched relative to ``base``, the directory being walked
         # (never by its absolute path, where a parent named e.g. "build" would exclude it).
+        real = self._resolved(path)
         try:
-            rel = resolved(path).relative_to(self.settings.root).as_posix()
+            rel = real.relative_to(self.settings.root).as_posix()
         except ValueError:
             rel = path.relative_to(base).as_posix() if base is not None else path.name
         if self._exclude is None:
             self._exclude = _spec([*self.settings.exclude, *self.settings.extend_exclude])
         if self._exclude.match_file(rel + ("/" if is_dir else "")):
             return True
-        return self.gitignore is not None and self.gitignore.ignored(resolved(path), is_dir)
+        return self.gitignore is not None and self.gitignore.ignored(real, is_dir)
+
+    def _resolved(self, path: Path) -> Path:
+        """``resolved(path)`` with each directory resolved once: a walk asks about every entry
+        of a directory, and resolving a path costs a system call per component. An entry that
+        is no symbolic link is its resolved directory's entry of the same name."""
+        name = path.name
+        if name in ("", ".", "..") or os.path.islink(path):
+            return resolved(path)
+        directory = str(path.parent)
+        real = self._real_dirs.get(directory)
+        if real is None:
+            real = self._real_dirs[directory] = os.path.realpath(directory)
+        return Path(real, name)
 
     def find(self, paths: Sequence[Path]) -> Discovered:
         files: list[Path] = []
