@@ -29,7 +29,6 @@ from mfkit_lint.model.templates import (
     completed_template,
     is_stringish,
     is_template_text,
-    literal_parts,
     template_of,
     with_alternatives,
 )
@@ -378,7 +377,9 @@ class _ListBuilder:
         # that point, by the id of the join call (a string that pastes them elsewhere).
         self.joined: dict[int, list[Token]] = {}
         self.finished: dict[str, list[Token]] = {}  # each list's words when it was done
-        self.relevant = _shape(module).relevant
+        shape = _shape(module)
+        self.relevant = shape.relevant
+        self.hot = shape.hot
 
     # public ----------------------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
@@ -388,8 +389,36 @@ class _ListBuilder:
 
     # statements ------------------------------------------------------------------------------
     def _block(self, body: Iterable[ast.stmt], conditional: bool) -> None:
+        hot = self.hot
         for stmt in body:
-            self._statement(stmt, conditional)
+            if id(stmt) in hot or (self.lists and self._names_a_list(stmt)):
+                self._statement(stmt, conditional)
+
+    def _names_a_list(self, stmt: ast.stmt) -> bool:
+        """Whether a statement that is not hot (no list literal, ``+``, join or possible
+        helper call in it: see ``_Shape.hot``) can still change what the builder follows:
+        it binds, extends or returns a followed list, or holds statements that may. The
+        others would make ``_statement`` do nothing."""
+        lists = self.lists
+        kind = stmt.__class__
+        if kind is ast.Assign or kind is ast.AnnAssign:
+            target = stmt.targets[0] if kind is ast.Assign else stmt.target
+            value = stmt.value
+            return value is not None and (
+                (target.__class__ is ast.Name and target.id in lists) or _is_listish(value, lists)
+            )
+        if kind is ast.AugAssign:
+            return stmt.target.__class__ is ast.Name and stmt.target.id in lists
+        if kind is ast.Expr:
+            func = getattr(stmt.value, "func", None)
+            return (
+                func.__class__ is ast.Attribute
+                and func.value.__class__ is ast.Name
+                and func.value.id in lists
+            )
+        if kind is ast.Return:
+            return stmt.value is not None and _is_listish(stmt.value, lists)
+        return kind in _COMPOUND
 
     def _statement(self, stmt: ast.stmt, cond: bool) -> None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -575,9 +604,18 @@ class _ListBuilder:
         return isinstance(node, ast.Call) and self._inline(node, False) is not None
 
     def _mark(self, node: ast.AST) -> None:
-        for sub in ast.walk(node):
-            if isinstance(sub, (ast.List, ast.BinOp)):
-                self.consumed.add(id(sub))
+        """Record the list literals and ``+`` inside ``node`` as consumed. Only the relevant
+        nodes (see ``_Shape``) can hold them: the walk goes down those alone."""
+        relevant = self.relevant
+        if id(node) not in relevant:
+            return
+        consumed = self.consumed
+        todo = [node]
+        while todo:
+            sub = todo.pop()
+            if sub.__class__ is ast.List or sub.__class__ is ast.BinOp:
+                consumed.add(id(sub))
+            todo.extend(c for c in ast.iter_child_nodes(sub) if id(c) in relevant)
 
     def _expand(self, node: ast.expr, cond: bool) -> list[Token]:
         """The words of a list-valued expression; unknown parts become spreads."""
@@ -667,6 +705,14 @@ class _ListBuilder:
         return [replace(t, conditional=t.conditional or cond) for t in returned]
 
 
+# Statements that hold statements: what a builder follows may change inside them.
+_COMPOUND = frozenset(
+    getattr(ast, name)
+    for name in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try", "TryStar", "Match")
+    if hasattr(ast, name)
+)
+
+
 # -- where lists can be built ----------------------------------------------------------------
 # A _ListBuilder finds words only where a list literal is, or a helper's list is inlined; most
 # functions have neither, and most expressions hold no list, ``+`` or join. These structural
@@ -685,19 +731,24 @@ class _Shape:
     # one function of that name in the module, or, when the module has none, an imported
     # name: which module that is, is asked only where a builder needs it).
     with_helpers: set[Optional[ast.AST]]
+    # Ids of the nodes above a list literal, ``+``, join or possible helper call, up to (not
+    # including) its function: the "hot" statements. A builder reads the others only when
+    # they name a list it follows (see ``_ListBuilder._names_a_list``).
+    hot: dict[int, Optional[ast.AST]]
 
 
 @per_module
 def _shape(module: ModuleModel) -> _Shape:
     relevant: set[int] = set()
     scopes: dict[int, Optional[ast.AST]] = {}
-    shape = _Shape(relevant, set(), set())
+    shape = _Shape(relevant, set(), set(), scopes)
     parent = module.parent
     for node in (
         *module.nodes_of(ast.List),
         *(n for n in module.nodes_of(ast.BinOp) if isinstance(n.op, ast.Add)),
         *(n for n in module.nodes_of(ast.Call) if joined_name(n) is not None),
     ):
+        _scope(module, node, scopes)  # the statements above it are hot
         current = node
         while current is not None and id(current) not in relevant:
             if isinstance(current, ast.stmt):
@@ -1217,7 +1268,14 @@ def own_commands(module: ModuleModel) -> list[Command]:
 
 def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Command]:
     skip = docstring_nodes(module)
-    for node in module.nodes_of(*STRING_EXPRESSIONS):
+    holding = _holding_command_text(module)
+    candidates = module.ordered(
+        node
+        for kind in STRING_EXPRESSIONS
+        for node in module.nodes_of(kind)
+        if id(node) in holding  # a command has an option or a .py file
+    )
+    for node in candidates:
         if id(node) in skip or not is_stringish(node):
             continue
         parent = module.parent(node)
@@ -1227,8 +1285,6 @@ def _string_commands(module: ModuleModel, consumed: set[int]) -> Iterator[Comman
             or is_template_text(module, node)
         ):
             continue  # only the outermost string expression is a template
-        if not _may_hold_command(node):
-            continue
         if isinstance(parent, ast.List) and id(parent) in consumed and _single_word(module, node):
             continue  # an argv word of a list command
         if only_a_message(module, node):
@@ -1290,9 +1346,21 @@ def _sole_user(module: ModuleModel, node: ast.expr) -> Optional[FunctionNode]:
     return readers.pop()
 
 
-def _may_hold_command(node: ast.expr) -> bool:
-    """Cheap test before building a template: a command has an option or a .py file."""
-    return any("--" in text or ".py" in text for text in literal_parts(node))
+@per_module
+def _holding_command_text(module: ModuleModel) -> set[int]:
+    """Ids of the nodes with a string literal holding ``--`` or ``.py`` in them (the literal
+    and every node above it): the only string expressions that can hold a command line,
+    found from the module's few such literals instead of a walk under every string."""
+    found: set[int] = set()
+    parent = module.parent
+    for node in module.nodes_of(ast.Constant):
+        text = node.value
+        if isinstance(text, str) and ("--" in text or ".py" in text):
+            current: Optional[ast.AST] = node
+            while current is not None and id(current) not in found:
+                found.add(id(current))
+                current = parent(current)
+    return found
 
 
 def _single_word(module: ModuleModel, node: ast.expr) -> bool:
