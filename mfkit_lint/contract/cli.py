@@ -7,12 +7,14 @@ of the installed metaflow's click objects (``tests/test_contract.py`` fails when
 from __future__ import annotations
 
 import json
+import pkgutil
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Optional
 
+# (read through the package's loader, as importlib.resources would, without importing
+# importlib.resources and zipfile: every lint loads this module)
 _DATA: dict[str, Any] = json.loads(
-    resources.files("mfkit_lint.contract").joinpath("metaflow_cli.json").read_text("utf-8")
+    pkgutil.get_data("mfkit_lint.contract", "metaflow_cli.json") or b""
 )
 
 METAFLOW_VERSION: str = _DATA["metaflow_version"]

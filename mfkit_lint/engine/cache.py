@@ -219,6 +219,7 @@ class Cache:
         self.salt = salt.encode()
         self._ready: Optional[bool] = None  # the directory exists with its marker files
         self._packs: dict[str, dict[str, Any]] = {}  # entries by pack, as read
+        self._pack_ids: dict[Optional[bytes], str] = {}  # pack by project stamp
         self._new: dict[str, dict[str, Any]] = {}  # entries put and not yet written, by pack
 
     @classmethod
@@ -270,9 +271,12 @@ class Cache:
         see ``project_context``; None: files of no project): a run reads one file per
         project, not one per linted file. A project that changes starts a new pack, as its
         old entries can no longer match (their keys hold the old stamp)."""
-        digest = hashlib.sha256(self.salt)
-        digest.update(b"-" if stamp is None else b"+" + stamp)
-        return digest.hexdigest()[:32]
+        pack = self._pack_ids.get(stamp)
+        if pack is None:
+            digest = hashlib.sha256(self.salt)
+            digest.update(b"-" if stamp is None else b"+" + stamp)
+            pack = self._pack_ids[stamp] = digest.hexdigest()[:32]
+        return pack
 
     def _pack_path(self, pack: str) -> str:
         return os.path.join(self.directory, f"{PACK_PREFIX}{pack}.json")  # (cheaper than Path)
@@ -282,6 +286,10 @@ class Cache:
         if entries is None:
             entries = self._packs[pack] = _read_pack(self._pack_path(pack))
         return entries
+
+    def has_entries(self, pack: str) -> bool:
+        """Whether the pack holds any entry (read once; a missing pack holds none)."""
+        return bool(self._entries(pack))
 
     def get(self, key: str, filename: str, pack: str = "") -> Optional[list[Diagnostic]]:
         try:

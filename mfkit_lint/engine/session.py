@@ -101,26 +101,23 @@ class Session:
                 job.raw, error = read_source_bytes(job.path)
                 if error is not None:
                     job.result = FileResult(job.filename, errors=[error])
-                    continue
-            if cache is not None:
-                job.digest = content_digest(job.raw)
         todo: list[_Job] = []
         for job in jobs:
             if job.result is not None:
                 continue
-            if cache is not None and job.digest is not None:
-                # Rules may read the other files of the file's project: the result depends on
-                # all of them, and on which one it is.
-                context = b""
-                stamp = self._project_stamp(job.filename, job.path is not None)
-                if stamp is not None:
-                    context = stamp + self._real_path(job.filename).encode()
-                codes = self.linter.checked_codes(job.filename)
-                job.key = cache.key_for(job.digest, codes, context)
-                job.pack = cache.pack_for(stamp)
-                diagnostics = cache.get(job.key, job.filename, job.pack)
+            if cache is not None:
+                job.stamp = self._project_stamp(job.filename, job.path is not None)
+                job.pack = cache.pack_for(job.stamp)
+                # A pack with no entries (a first run) answers no file: the file's key is then
+                # computed when its result is stored, while the workers lint.
+                diagnostics = (
+                    cache.get(self._key(job, cache), job.filename, job.pack)
+                    if cache.has_entries(job.pack)
+                    else None
+                )
                 if diagnostics is not None:
-                    source = _cached_source(job.raw, codes, diagnostics)
+                    codes = self.linter.checked_codes(job.filename)
+                    source = _cached_source(job.raw or b"", codes, diagnostics)
                     job.result = FileResult(job.filename, diagnostics, source, cached=True)
                     continue
             todo.append(job)
@@ -132,12 +129,23 @@ class Session:
                 result = job.result
                 if result is None:
                     result = next(linted)
-                    if cache is not None and job.key is not None and not result.errors:
-                        cache.put(job.key, result.diagnostics, job.pack)
+                    if cache is not None and not result.errors:
+                        cache.put(self._key(job, cache), result.diagnostics, job.pack)
                 job.raw = job.result = None  # the Source keeps what is still needed
                 yield job, result
         finally:
             linted.close()
+
+    def _key(self, job: _Job, cache: Cache) -> str:
+        """The job's entry in the cache: its bytes, the codes checked in it and, as rules may
+        read the other files of its project, the project's state and which file it is."""
+        if job.key is None:
+            context = b""
+            if job.stamp is not None:
+                context = job.stamp + self._real_path(job.filename).encode()
+            codes = self.linter.checked_codes(job.filename)
+            job.key = cache.key_for(content_digest(job.raw or b""), codes, context)
+        return job.key
 
     def _project_stamp(self, filename: str, on_disk: bool) -> Optional[bytes]:
         """The state on disk of the project ``filename`` belongs to (None: no project).
@@ -249,7 +257,7 @@ class _Job:
     filename: str
     path: Optional[Path]  # None: stdin
     raw: Optional[bytes] = None
-    digest: Optional[bytes] = None  # of the bytes, for the cache
+    stamp: Optional[bytes] = None  # of the file's project (see ``Session._project_stamp``)
     key: Optional[str] = None  # in the cache
     pack: str = ""  # the cache's pack that holds the key
     result: Optional[FileResult] = None
