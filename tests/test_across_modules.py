@@ -184,6 +184,39 @@ def test_a_helper_that_passes_the_branch_is_the_correct_look_alike(tmp_path):
     assert found == []
 
 
+def test_a_helper_whose_def_line_is_continued_is_followed(tmp_path):
+    """Whether the other module can define the helper is asked of its bytes before it is
+    parsed: ``def`` and the name apart over a line continuation still define it."""
+    common = TOP_ARGS.replace("def top_args(", "def \\\n    top_args(")
+    step = STEP_FROM_HELPER.format(extra="branch")
+    found = findings(tmp_path, "MFK102", **{"sched/common.py": common, "sched/step.py": step})
+    assert found == [("sched/step.py", 7, "MFK102")]
+
+
+def test_a_helper_whose_name_is_not_in_the_bytes_is_followed(tmp_path):
+    """The bytes are not the text: a coding declaration (UTF-7 spells ``t`` as ``+AHQ-``), or
+    a name Python normalises (a full-width t, U+FF54). Such a module is parsed to tell."""
+    step = STEP_FROM_HELPER.format(extra="branch")
+    for case, common in (
+        ("utf7", "# coding: utf-7\n" + TOP_ARGS.replace("def top_args(", "def +AHQ-op_args(")),
+        ("nfkc", TOP_ARGS.replace("def top_args(", "def \uff54op_args(")),
+    ):
+        files = {"sched/common.py": common, "sched/step.py": step}
+        found = findings(tmp_path / case, "MFK102", **files)
+        assert found == [("sched/step.py", 7, "MFK102")], case
+
+
+def test_a_class_of_the_helpers_name_is_not_followed(tmp_path):
+    common = """
+    class top_args(list):
+        def __init__(self, flow_file, tag):
+            super().__init__([flow_file, "--tag", tag])
+    """
+    step = STEP_FROM_HELPER.format(extra="branch")
+    found = findings(tmp_path, "MFK102", **{"sched/common.py": common, "sched/step.py": step})
+    assert found == []
+
+
 def test_a_finding_on_a_helper_word_is_never_placed_in_the_callers_file(tmp_path):
     """--tag before step is written in common.py: the caller's file gets no finding at the
     helper's line numbers."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Optional
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
 from mfkit_lint.model.module import call_name, dotted_name, per_module
-from mfkit_lint.model.project import imported
+from mfkit_lint.model.project import import_candidates, imported
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import (
     HOLE,
@@ -36,6 +36,8 @@ from mfkit_lint.model.usage import only_a_message, used_as_code
 from mfkit_lint.model.values import Assigned, values_of
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mfkit_lint.model.module import FunctionNode, ModuleModel
 
 _MAX_INLINE_DEPTH = 3
@@ -743,27 +745,33 @@ def _shape(module: ModuleModel) -> _Shape:
     scopes: dict[int, Optional[ast.AST]] = {}
     shape = _Shape(relevant, set(), set(), scopes)
     parent = module.parent
-    for node in (
-        *module.nodes_of(ast.List),
-        *(n for n in module.nodes_of(ast.BinOp) if isinstance(n.op, ast.Add)),
-        *(n for n in module.nodes_of(ast.Call) if joined_name(n) is not None),
-    ):
+    functions = module.functions
+    imported_names = module.imported_names
+    seeds: list[ast.AST] = [n for n in module.nodes_of(ast.BinOp) if n.op.__class__ is ast.Add]
+    for node in seeds:
         _scope(module, node, scopes)  # the statements above it are hot
+    for node in module.nodes_of(ast.List):
+        shape.with_lists.add(_scope(module, node, scopes))
+        seeds.append(node)
+    for call in module.nodes_of(ast.Call):
+        func = call.func
+        joined = func.__class__ is ast.Attribute and func.attr == "join"
+        if joined and joined_name(call) is not None:
+            _scope(module, call, scopes)
+            seeds.append(call)
+        name = _helper_name(func)
+        if name is None:
+            continue
+        defs = functions.get(name)
+        if (defs and len(defs) == 1) or (not defs and _imported_name(func) in imported_names):
+            shape.with_helpers.add(_scope(module, call, scopes))
+    for node in seeds:
         current = node
         while current is not None and id(current) not in relevant:
             if isinstance(current, ast.stmt):
                 break
             relevant.add(id(current))
             current = parent(current)
-    for node in module.nodes_of(ast.List):
-        shape.with_lists.add(_scope(module, node, scopes))
-    for call in module.nodes_of(ast.Call):
-        name = _helper_name(call.func)
-        if name is None:
-            continue
-        defs = module.functions.get(name, [])
-        if len(defs) == 1 or (not defs and _imported_name(call.func) in module.imported_names):
-            shape.with_helpers.add(_scope(module, call, scopes))
     return shape
 
 
@@ -825,6 +833,14 @@ def _may_import_helper(module: ModuleModel, func: ast.expr) -> bool:
 @per_module
 def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) -> bool:
     for statement in module.imports_by_name.get(name, ()):
+        # Necessary for the answer below, asked before any file is parsed: a file the import
+        # may name holds the kind of thing called and can define the called function.
+        if not any(
+            (defined is None) != (attribute is None)
+            and _may_define(module, path, defined or attribute)
+            for path, defined in import_candidates(module, statement, name)
+        ):
+            continue
         found = imported(module, statement, name)
         if found is None:
             continue
@@ -840,6 +856,24 @@ def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) ->
         ):
             return True
     return False
+
+
+# ``def`` and a name, apart by blanks or line continuations only.
+_DEF = rb"\bdef(?:[ \t\f]|\\(?:\r\n|\r|\n))+%s\b"
+
+
+def _may_define(module: ModuleModel, path: Path, name: str) -> bool:
+    """False when the project file ``path`` defines no function ``name``: it is ASCII and
+    UTF-8 (no BOM, no coding declaration, so its text is its bytes and no identifier is
+    normalised) and no ``def`` is followed by the name."""
+    raw = module.project.source_bytes(path)
+    if raw is None:
+        return False  # unreadable: not parsed either
+    first = raw.find(b"\n")
+    second = raw.find(b"\n", first + 1) if first >= 0 else -1
+    if not raw.isascii() or b"coding" in (raw if second < 0 else raw[:second]):
+        return True  # (a coding declaration sits on one of the first two lines)
+    return re.search(_DEF % re.escape(name.encode()), raw) is not None
 
 
 def _in_file(span: Span, module: ModuleModel) -> Span:
@@ -1104,6 +1138,9 @@ def _lines_variables(module: ModuleModel) -> dict[Optional[ast.AST], set[str]]:
     (``"\\n".join(lines)``), not argv words."""
     out: dict[Optional[ast.AST], set[str]] = {}
     for node in module.nodes_of(ast.Call):
+        func = node.func
+        if func.__class__ is not ast.Attribute or func.attr not in ("join", "writelines"):
+            continue  # (what ``_is_newline_join`` asks first, for every call of the module)
         if _is_newline_join(node) and node.args and isinstance(node.args[0], ast.Name):
             scope = module.enclosing_function(node)
             out.setdefault(scope, set()).add(node.args[0].id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -132,11 +132,20 @@ class ProjectIndex:
         """The project module an import names (``from .common import X``: level 1 and
         "common", seen from ``importer``), or None when it is not one of the project's files or
         more than one file could be meant."""
+        path = self.path_named(importer, dotted, level)
+        return self.model(path) if path is not None else None
+
+    def path_named(self, importer: Optional[Path], dotted: str, level: int = 0) -> Optional[Path]:
+        """The file of ``module_named``, found without parsing it."""
         key = (self._resolve(importer) if importer is not None else None, dotted, level)
         if key not in self._named:
             self._named[key] = self._find_module(key[0], dotted, level)
-        path = self._named[key]
-        return self.model(path) if path is not None else None
+        return self._named[key]
+
+    def source_bytes(self, path: Path) -> Optional[bytes]:
+        """The bytes of a project file, read once (None: unreadable): for a question the
+        bytes can answer without a parse."""
+        return self._bytes(path)
 
     def _index(self) -> dict[Path, list[Path]]:
         if self._by_resolved is None:
@@ -192,25 +201,39 @@ def imported(
     ``(other module, attribute)`` for ``from m import attribute``, ``(other module, None)``
     when the name is a module itself. None outside the project (Metaflow, the standard
     library), in generated code, or when it cannot be told."""
+    for path, attribute in import_candidates(module, statement, name):
+        other = module.project.model(path)
+        if other is not None:
+            return other, attribute
+    return None
+
+
+def import_candidates(
+    module: ModuleModel, statement: ast.AST, name: str
+) -> Iterator[tuple[Path, Optional[str]]]:
+    """The project files ``imported`` may answer with, first choice first, found without
+    parsing any: ``from m import x`` names the submodule ``m.x`` if it parses, else ``x`` of
+    ``m``."""
     project = module.project
     if project is None or module.generated:
-        return None
+        return
     if isinstance(statement, ast.ImportFrom):
         alias = next((a for a in statement.names if (a.asname or a.name) == name), None)
         if alias is None or alias.name == "*":
-            return None
+            return
         base = statement.module or ""
-        submodule = project.module_named(
+        submodule = project.path_named(
             module.path, f"{base}.{alias.name}" if base else alias.name, statement.level
         )
         if submodule is not None:
-            return submodule, None
-        other = project.module_named(module.path, base, statement.level) if base else None
-        return (other, alias.name) if other is not None else None
-    if isinstance(statement, ast.Import):
+            yield submodule, None
+        other = project.path_named(module.path, base, statement.level) if base else None
+        if other is not None:
+            yield other, alias.name
+    elif isinstance(statement, ast.Import):
         alias = next((a for a in statement.names if a.asname == name), None)
         if alias is None:
-            return None  # ``import a.b`` binds ``a``: attribute chains are not followed
-        other = project.module_named(module.path, alias.name)
-        return (other, None) if other is not None else None
-    return None
+            return  # ``import a.b`` binds ``a``: attribute chains are not followed
+        other = project.path_named(module.path, alias.name)
+        if other is not None:
+            yield other, None

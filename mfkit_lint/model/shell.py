@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SEPARATORS = (";", "&&", "||", "|", "&")
 # ``${NAME:+words}`` (or ``${NAME+words}``): the words when NAME is set, nothing otherwise.
 _ALTERNATE_VALUE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?\+")
+# Characters that are themselves inside a word (``#`` and ``${`` mean more at its start only).
+_PLAIN = re.compile(r"[^'\"\\\n \t\r;&|]*")
 
 
 @dataclass
@@ -95,16 +96,18 @@ def split_commands(text: str) -> list[list[Word]]:
             flush(i)
             i += 1
             continue
-        sep = next((s for s in SEPARATORS if text.startswith(s, i)), None)
-        if sep:
+        if ch in ";&|":  # a separator (``&&`` and ``||`` before ``&`` and ``|``)
             flush(i)
             end_command()
-            i += len(sep)
+            i += 2 if text.startswith(("&&", "||"), i) else 1
             continue
         if start < 0:
             start = i
-        buf.append(ch)
-        i += 1
+        # The character and the plain ones after it, at once: inside a word only quotes, a
+        # backslash, a blank or a separator mean more than themselves.
+        stop = _PLAIN.match(text, i + 1).end()
+        buf.append(text[i:stop])
+        i = stop
     flush(n)
     end_command()
     return commands
