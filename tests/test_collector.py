@@ -81,17 +81,18 @@ def test_embedders_keep_pythons_collector(restore_collector):
 
 def test_a_worker_collects_between_files_as_its_parent_does():
     code = (
-        "import gc\n"
+        "import gc, multiprocessing\n"
         "from mfkit_lint.engine import collector, workers\n"
         "from mfkit_lint.engine.config import Settings\n"
         "from mfkit_lint.engine.linter import Linter\n"
-        "workers._init_worker(Linter(Settings()), True)\n"
+        "work = [], [0], multiprocessing.Array('q', [0, 0]), multiprocessing.Value('i', 0)\n"
+        "workers._init_worker(Linter(Settings()), True, *work)\n"
         "print(gc.isenabled(), collector.collecting_between_files())\n"
         "frozen = gc.get_freeze_count()\n"
         "inherited = [[] for _ in range(1000)]\n"
-        "workers._init_worker(Linter(Settings()), True)  # as a forked worker does\n"
+        "workers._init_worker(Linter(Settings()), True, *work)  # as a forked worker does\n"
         "print(gc.get_freeze_count() >= frozen + len(inherited))\n"
-        "workers._init_worker(Linter(Settings()), False)\n"
+        "workers._init_worker(Linter(Settings()), False, *work)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "True"]

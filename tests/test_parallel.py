@@ -239,3 +239,112 @@ def test_ctrl_c_stops_the_workers_and_exits_130(many: Path, tmp_path: Path):
     while any(_alive(pid) for pid in worker_pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in worker_pids)
+
+
+# -- which worker lints which files ------------------------------------------------------------
+
+
+def test_the_input_is_cut_into_one_run_of_neighbours_per_worker_by_bytes():
+    items = [(f"f{i}.py", b"x" * size) for i, size in enumerate([10, 10, 10, 50, 10, 10])]
+    assert workers._Schedule(items, 2).claims == [0, 3, 3, 6]  # 30 and 70 bytes
+    assert workers._Schedule(items, 3).claims == [0, 3, 3, 4, 4, 6]  # 30, 50 and 20 bytes
+    assert workers._Schedule(items[:1], 3).claims == [0, 0, 0, 1, 1, 1]
+
+
+def _claims_of(monkeypatch, items, workers_count):
+    """Claim items as the workers do, in this process: a function claiming for one worker."""
+    import multiprocessing
+
+    schedule = workers._Schedule(items, workers_count)
+    claims = multiprocessing.get_context().Array("q", schedule.claims)
+    monkeypatch.setattr(workers, "_CLAIMS", claims)
+    monkeypatch.setattr(workers, "_ENDS", schedule.ends)
+
+    def claim(slot):
+        monkeypatch.setattr(workers, "_SLOT", slot)
+        return workers._claim()
+
+    return claim
+
+
+def test_a_worker_lints_its_run_then_takes_from_the_end_of_the_biggest_run_left(monkeypatch):
+    items = [(f"f{i}.py", b"x" * 10) for i in range(8)]
+    claim = _claims_of(monkeypatch, items, 2)
+    assert [claim(0), claim(0), claim(1)] == [0, 1, 4]
+    assert [claim(1), claim(1), claim(1)] == [5, 6, 7]
+    # Worker 1 is done with its run: it takes the last file of worker 0's, which goes on.
+    assert [claim(1), claim(0), claim(1)] == [3, 2, None]
+    assert claim(0) is None
+
+
+def test_empty_files_are_claimed_too(monkeypatch):
+    items = [("a.py", b"x" * 10), ("b.py", b""), ("c.py", b""), ("d.py", b"x")]
+    claim = _claims_of(monkeypatch, items, 2)
+    taken = [claim(1) for _ in range(5)]
+    assert sorted(i for i in taken if i is not None) == [0, 1, 2, 3]
+    assert taken[-1] is None
+
+
+def test_each_worker_lints_neighbouring_files(many: Path, monkeypatch, tmp_path: Path):
+    """Files that import each other are mostly neighbours: a worker lints one run of the
+    input, plus at most the end of the other worker's run when it finishes first."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    real = Linter.lint_bytes
+
+    def spy(self, raw, filename):
+        with open(pids / Path(filename).name, "w") as fh:
+            fh.write(str(os.getpid()))
+        return real(self, raw, filename)
+
+    monkeypatch.setattr(Linter, "lint_bytes", spy)
+    used = _force_workers(monkeypatch)
+    outcome = _run(many, jobs=2)
+    assert used == [2] and outcome.files == 48
+    order = [pids.joinpath(f"mod_{i:02d}.py").read_text() for i in range(48)]
+    assert len(set(order)) <= 2
+    changes = sum(1 for a, b in zip(order, order[1:]) if a != b)
+    assert changes <= 2  # one worker's run, the other's, the end of it taken by the first
+
+
+CROSS_MODULE = {
+    "common.py": """
+import sys
+
+
+def top_args(flow_file, tag):
+    return [sys.executable, flow_file, "--environment", "local", "--tag", tag]
+""",
+    "step.py": """
+from .common import top_args
+
+
+def step_cmd(flow_file, tag, step_name, run_id, task_id, input_paths):
+    cmd = top_args(flow_file, tag)
+    cmd += ["step", step_name, "--run-id", run_id, "--task-id", task_id,
+            "--input-paths", input_paths]
+    return cmd
+""",
+}
+
+
+def test_modules_asked_about_across_workers_give_the_same_results(tmp_path: Path, monkeypatch):
+    """Packages whose modules ask about each other, linted in 1, 2 and 3 processes: each
+    process parses what its files ask about, the answers are the same."""
+    root = tmp_path / "tree"
+    (root / "pyproject.toml").parent.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    for p in range(6):
+        package = root / f"pkg{p}"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        for name, code in CROSS_MODULE.items():
+            (package / name).write_text(code + PADDING)
+        (package / "zz_alone.py").write_text(RETRY_ZERO)
+    serial = _run(root, jobs=1)
+    assert {d.code for d in serial.diagnostics} >= {"MFK103"}
+    assert any(d.filename.endswith("common.py") for d in serial.diagnostics)
+    used = _force_workers(monkeypatch)
+    for jobs in (2, 3):
+        assert _view(_run(root, jobs=jobs)) == _view(serial)
+    assert used == [2, 3]

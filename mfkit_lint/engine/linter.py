@@ -158,6 +158,9 @@ class Linter:
         )
         if known is not None:
             tree = known.tree
+        # A file this linter parses itself is lent to the project index, which may be asked
+        # about it while it is linted or soon after (see ``ProjectIndex.lend``).
+        lend_to = project if tree is None and project is not None and source.raw else None
         try:
             if tree is None:
                 with warnings.catch_warnings():
@@ -179,12 +182,16 @@ class Linter:
         searched: dict[bytes, bool] = {}
         active = [r for r in rules if r.might_apply(raw, searched)]
         if not active:
+            if lend_to is not None:
+                lend_to.lend(Path(filename), source, tree, None)
             return []
         from mfkit_lint.model.module import ModuleModel
 
         module = ModuleModel(source, tree, project=project, path=Path(filename))
         if known is not None:
             module.take_tree_facts(known)
+        if lend_to is not None:
+            lend_to.lend(module.path, source, tree, module)
         models = [module]
         try:
             return self._lint_module(module, active, source, filename, errors, apply_noqa, models)

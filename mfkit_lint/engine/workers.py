@@ -13,6 +13,7 @@ crash, the OOM killer) turns the files it had not returned into errors, never a 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import signal
@@ -27,6 +28,7 @@ from mfkit_lint.engine.source import DecodeError, Source
 
 if TYPE_CHECKING:
     import multiprocessing.context
+    import multiprocessing.sharedctypes
     from concurrent.futures import ProcessPoolExecutor
 
 MIN_FILES_PER_WORKER = 16
@@ -92,24 +94,97 @@ def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[Fil
 
 
 # -- worker processes ----------------------------------------------------------------------------
+# Which files a worker lints: the input is cut into one run of neighbouring files per worker
+# (about the same number of bytes each), which the worker lints from its first file on. Files
+# that import each other are mostly neighbours (the same package), and a worker's project index
+# parses the modules its files ask about: within a run, the tree the linter parsed is the one
+# the index asks for (see ``ProjectIndex.lend``), while the other workers rarely need it. A
+# worker that has finished its run takes files from the end of the run with the most bytes
+# left, one at a time, so that all end together. Workers claim their files themselves, through
+# counters shared with the other workers; a task lints files until it has read a share of the
+# bytes and sends their results back, so that results arrive while the work goes on.
 _LINTER: Optional[Linter] = None
+_ITEMS: Sequence[Item] = ()
+_ENDS: Sequence[int] = ()  # _ENDS[i]: bytes of the items before item i (and the total, at the end)
+_CLAIMS: Optional[multiprocessing.sharedctypes.SynchronizedArray] = None  # [start, end) per run
+_SLOT = 0  # the run of this worker
 
 
-def _init_worker(linter: Linter, between_files: bool) -> None:
-    global _LINTER
+class _Schedule:
+    """How the items are cut into runs, one per worker."""
+
+    def __init__(self, items: Sequence[Item], workers: int) -> None:
+        ends = [0]
+        for _, raw in items:
+            ends.append(ends[-1] + len(raw))
+        self.ends = ends
+        cuts = [0]
+        for run in range(1, workers):
+            wanted = ends[-1] * run // workers
+            cut = bisect.bisect_left(ends, wanted)  # the first cut at or after ``wanted`` bytes
+            if cut > 0 and wanted - ends[cut - 1] <= ends[cut] - wanted:
+                cut -= 1  # the one before is nearer
+            cuts.append(max(cuts[-1], cut))
+        cuts.append(len(items))
+        # The first file of each run and the end of its run, as the shared counters hold them.
+        self.claims = [cut for run in range(workers) for cut in (cuts[run], cuts[run + 1])]
+
+
+def _init_worker(
+    linter: Linter,
+    between_files: bool,
+    items: Sequence[Item],
+    ends: Sequence[int],
+    claims: multiprocessing.sharedctypes.SynchronizedArray,
+    slots: multiprocessing.sharedctypes.Synchronized,
+) -> None:
+    global _LINTER, _ITEMS, _ENDS, _CLAIMS, _SLOT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _LINTER = linter
+    _LINTER, _ITEMS, _ENDS, _CLAIMS = linter, items, ends, claims
+    with slots.get_lock():
+        _SLOT = slots.value % (len(claims) // 2)
+        slots.value += 1
     if between_files:  # (again in a forked worker: what it inherits is never walked)
         collect_between_files()
 
 
-def _lint_in_worker(item: Item) -> tuple[FileResult, bool]:
+def _claim() -> Optional[int]:
+    """The next item this worker lints: the next one of its own run, else the last one of the
+    run with the most bytes left; None when every item is taken."""
+    assert _CLAIMS is not None
+    claims, ends = _CLAIMS, _ENDS
+    with claims.get_lock():
+        own = 2 * _SLOT
+        if claims[own] < claims[own + 1]:
+            claims[own] += 1
+            return claims[own] - 1
+        _, left, run = max(
+            (ends[claims[i + 1]] - ends[claims[i]], claims[i + 1] - claims[i], i)
+            for i in range(0, len(claims), 2)
+        )
+        if not left:
+            return None
+        claims[run + 1] -= 1
+        return claims[run + 1]
+
+
+def _lint_claimed(share: int) -> tuple[list[tuple[int, FileResult, bool]], bool]:
+    """Lint claimed items until ``share`` bytes were read: (index, result, whether the bytes
+    decoded) for each, and whether items may be left."""
     assert _LINTER is not None
-    filename, raw = item
-    result = lint_one(_LINTER, filename, raw)
-    decoded = result.source is not None
-    result.source = None  # the parent decodes its own copy: no need to send the text back
-    return result, decoded
+    out = []
+    read = 0
+    while read < share:
+        index = _claim()
+        if index is None:
+            return out, False
+        filename, raw = _ITEMS[index]
+        result = lint_one(_LINTER, filename, raw)
+        decoded = result.source is not None
+        result.source = None  # the parent decodes its own copy: no need to send the text back
+        out.append((index, result, decoded))
+        read += len(raw) + 1
+    return out, True
 
 
 def _in_workers(
@@ -118,37 +193,62 @@ def _in_workers(
     workers: int,
     context: multiprocessing.context.BaseContext,
 ) -> Iterator[FileResult]:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    # Several chunks per worker balance the load (file sizes vary a lot) without paying a
-    # round trip per file.
-    chunksize = max(1, len(items) // (workers * 8))
+    schedule = _Schedule(items, workers)
+    claims = context.Array("q", schedule.claims)
+    # A task returns its results after about an eighth of a worker's share of the bytes: a
+    # round trip to this process costs little next to that, and results arrive all along.
+    share = max(1, schedule.ends[-1] // (workers * 8))
     executor = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(linter, collecting_between_files()),
+        initargs=(
+            linter,
+            collecting_between_files(),
+            items,
+            schedule.ends,
+            claims,
+            context.Value("i", 0),
+        ),
     )
-    done = 0
+    results: dict[int, FileResult] = {}
+    done = 0  # items yielded
     finished = False
     try:
         try:
-            for result, decoded in executor.map(_lint_in_worker, items, chunksize=chunksize):
-                if decoded:
-                    result.source = _decode(items[done][1])
-                done += 1
-                yield result
+            # One task waiting per worker beyond the running ones, so that none waits for this
+            # process between two tasks.
+            pending = {executor.submit(_lint_claimed, share) for _ in range(2 * workers)}
+            while pending:
+                ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    linted, more = future.result()
+                    for index, result, decoded in linted:
+                        if decoded:
+                            result.source = _decode(items[index][1])
+                        results[index] = result
+                    if more:
+                        pending.add(executor.submit(_lint_claimed, share))
+                while done in results:
+                    yield results.pop(done)
+                    done += 1
         except BrokenProcessPool as exc:
             reason = str(exc) or "a worker process died"
-            for filename, _ in items[done:]:
-                yield FileResult(
-                    filename,
-                    errors=[
-                        f"{filename}: not linted: {reason} "
-                        "(--jobs 1 lints in one process and shows which file fails)"
-                    ],
-                )
+            for index in range(done, len(items)):
+                result = results.pop(index, None)
+                if result is None:
+                    filename = items[index][0]
+                    result = FileResult(
+                        filename,
+                        errors=[
+                            f"{filename}: not linted: {reason} "
+                            "(--jobs 1 lints in one process and shows which file fails)"
+                        ],
+                    )
+                yield result
         finished = True
     finally:
         if finished:

@@ -10,15 +10,22 @@ only when they can hold such a call; nothing is imported.
 from __future__ import annotations
 
 import ast
+import os
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from mfkit_lint.engine.source import DecodeError, Source
 
 if TYPE_CHECKING:
     from mfkit_lint.model.module import ModuleModel
+
+# How much source the trees of recently linted files may add up to while they wait for a
+# question about them (bytes of source; a tree takes about 27 times as much memory). Files
+# that import each other sit close together in a run, so most questions about a file come
+# soon after it is linted; a question about an older file parses it again.
+KEPT_SOURCE_BYTES = 128 * 1024
 
 
 class ProjectIndex:
@@ -27,6 +34,11 @@ class ProjectIndex:
         self._raw: dict[Path, Optional[bytes]] = {}
         self._models: dict[Path, Optional[ModuleModel]] = {}
         self._resolved: dict[Path, Path] = {}
+        self._real_dirs: dict[str, str] = {}
+        # Trees the linter parsed itself, by resolved path, oldest first: the file being linted
+        # and the most recently linted ones (see ``lend``).
+        self._lent: dict[Path, _Lent] = {}
+        self._lent_bytes = 0
         self._defining: dict[str, list] = {}
         # Which files' bytes hold a needle: asked again for each linted file of the project.
         self._holding: dict[bytes, list[Path]] = {}
@@ -69,12 +81,45 @@ class ProjectIndex:
                 return model
         return None
 
+    def lend(
+        self, path: Path, source: Source, tree: ast.Module, module: Optional[ModuleModel]
+    ) -> None:
+        """The linter parsed ``path`` itself from ``source`` (and models it as ``module`` when a
+        rule runs on it): a question about that file while it is linted, or soon after (the
+        trees of the files linted last are kept, up to ``KEPT_SOURCE_BYTES`` of source), is
+        answered from this tree and its facts instead of parsing the file again, when the file
+        on disk holds the same bytes. Nobody changes a tree, so the two can share it."""
+        key = self._resolve(path)
+        self._forget(key)
+        if self._lent:
+            # The file linted last is kept whatever its size (the next file is often the one
+            # importing it: ``x.py``, then ``x_cli.py``); older ones within the budget.
+            last = len(next(reversed(self._lent.values())).source.raw)
+            while len(self._lent) > 1 and (
+                self._lent_bytes - last + len(source.raw) > KEPT_SOURCE_BYTES
+            ):
+                self._forget(next(iter(self._lent)))  # the oldest
+        self._lent[key] = _Lent(source, tree, module)
+        self._lent_bytes += len(source.raw)
+
+    def _forget(self, key: Path) -> Optional[_Lent]:
+        lent = self._lent.pop(key, None)
+        if lent is not None:
+            self._lent_bytes -= len(lent.source.raw)
+        return lent
+
     def _parse(self, path: Path) -> Optional[ModuleModel]:
         from mfkit_lint.model.module import ModuleModel
 
         raw = self._bytes(path)
         if raw is None:
             return None
+        lent = self._forget(self._resolve(path))
+        if lent is not None and lent.source.raw == raw:
+            model = ModuleModel(lent.source, lent.tree, project=self, path=path)
+            if lent.module is not None:
+                model.take_tree_facts(lent.module)
+            return model
         try:
             source = Source.from_bytes(raw)
             with warnings.catch_warnings():
@@ -85,9 +130,19 @@ class ProjectIndex:
         return ModuleModel(source, tree, project=self, path=path)
 
     def _resolve(self, path: Path) -> Path:
-        if path not in self._resolved:
-            self._resolved[path] = path.resolve()
-        return self._resolved[path]
+        """``path.resolve()``, resolving each directory once: the index resolves every file of
+        the project to answer imports."""
+        resolved = self._resolved.get(path)
+        if resolved is None:
+            directory, name = os.path.split(path)
+            real = self._real_dirs.get(directory)
+            if real is None:
+                real = self._real_dirs[directory] = os.path.realpath(directory or os.curdir)
+            joined = os.path.join(real, name)
+            if name in ("", ".", "..") or os.path.islink(joined):
+                joined = os.path.realpath(path)
+            resolved = self._resolved[path] = Path(joined)
+        return resolved
 
     def defining(self, name: str) -> list:
         """(module, function) for every function named ``name`` in the project's modules,
@@ -192,6 +247,14 @@ class ProjectIndex:
                 (m for m in self._models.values() if m is not None and m.owns(node)), None
             )
         return self._owners[key]
+
+
+class _Lent(NamedTuple):
+    """A tree the linter parsed, with its model when it made one."""
+
+    source: Source
+    tree: ast.Module
+    module: Optional[ModuleModel]
 
 
 def imported(
