@@ -731,7 +731,8 @@ class _Shape:
     with_lists: set[Optional[ast.AST]]
     # The scopes with a call that may name a helper whose words ``_inline`` would ask for (the
     # one function of that name in the module, or, when the module has none, an imported
-    # name: which module that is, is asked only where a builder needs it).
+    # name: which module that is, is asked only where a builder needs it), where a builder
+    # reads them (see ``_words_read``).
     with_helpers: set[Optional[ast.AST]]
     # Ids of the nodes above a list literal, ``+``, join or possible helper call, up to (not
     # including) its function: the "hot" statements. A builder reads the others only when
@@ -763,7 +764,9 @@ def _shape(module: ModuleModel) -> _Shape:
         if name is None:
             continue
         defs = functions.get(name)
-        if (defs and len(defs) == 1) or (not defs and _imported_name(func) in imported_names):
+        if (
+            (defs and len(defs) == 1) or (not defs and _imported_name(func) in imported_names)
+        ) and _words_read(module, call):
             shape.with_helpers.add(_scope(module, call, scopes))
     for node in seeds:
         current = node
@@ -773,6 +776,38 @@ def _shape(module: ModuleModel) -> _Shape:
             relevant.add(id(current))
             current = parent(current)
     return shape
+
+
+def _words_read(module: ModuleModel, call: ast.Call) -> bool:
+    """Whether a builder can ask ``_inline`` for the words of ``call``: the call is, through
+    ``list()``, ``tuple()`` and the branches of conditional expressions, the value of an
+    assignment or a ``return``, the argument of ``extend``, or a part of a ``+`` or of a
+    ``*`` unpacking (the only places ``_listish`` and ``_expand`` read). Elsewhere (a call
+    made for its effect, an argument, a condition) no builder reads its words."""
+    parent = module.parent
+    node: ast.AST = call
+    above = parent(node)
+    while True:
+        kind = above.__class__
+        if kind is ast.Starred or (kind is ast.BinOp and above.op.__class__ is ast.Add):
+            return True
+        if (kind is ast.IfExp and node is not above.test) or (
+            kind is ast.Call
+            and above.func.__class__ is ast.Name
+            and above.func.id in ("list", "tuple")
+            and node in above.args
+        ):
+            node, above = above, parent(above)
+            continue
+        break
+    if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return):
+        return above.value is node
+    return (
+        kind is ast.Call
+        and above.func.__class__ is ast.Attribute
+        and above.func.attr == "extend"
+        and node in above.args
+    )
 
 
 def _scope(module: ModuleModel, node: ast.AST, known: dict[int, Optional[ast.AST]]):
