@@ -226,6 +226,10 @@ def _runs_metaflow_init(module: ModuleModel) -> bool:
     return bool(_INIT_IN_TEXT.search(module.source.text))
 
 
+# The loops ``_FlowParameters.loops`` reads: statements and comprehensions.
+_LOOPS = (ast.For, ast.AsyncFor, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+
+
 class _FlowParameters:
     """Which expressions of a module hold the flow's parameters the way
     ``flow._get_parameters()`` returns them (Configs included): the call itself, the result of
@@ -242,7 +246,7 @@ class _FlowParameters:
     def loops(self) -> Iterator[tuple[ast.AST, set[str]]]:
         """``for`` loops and comprehensions over the flow's parameters, with the names bound
         to each parameter (and to values derived from it)."""
-        for node in self.module.nodes:
+        for node in self.module.nodes_of(*_LOOPS):
             if isinstance(node, (ast.For, ast.AsyncFor)) and self.holds(node.iter):
                 if not _filters_configs(self.module, node):
                     yield node, _derived_names(node, _target_names(node.target))

@@ -158,10 +158,13 @@ def _multiline_expressions(module: ModuleModel) -> list[ast.AST]:
         value = node.value  # type: ignore[attr-defined]
         if value.__class__ is str and "\n" in value:
             current: Optional[ast.AST] = node
+            # Up to the statement: no expression holds a statement (a docstring stops at once).
             while current is not None and id(current) not in seen:
                 seen.add(id(current))
                 if isinstance(current, STRING_EXPRESSIONS):
                     found.append(current)
+                elif isinstance(current, ast.stmt):
+                    break
                 current = module.parent(current)
     return module.ordered(found)
 

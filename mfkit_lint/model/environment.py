@@ -133,24 +133,29 @@ def _write_sites(
         for target in node.targets:
             if isinstance(target, ast.Subscript):
                 key(node, subscript_key(target), node.value)
+    # The calls by name (a call's key comes before its keywords, as ``env_writes`` reads it).
+    calls = module.calls_by_name
+    for name in ("setdefault", "putenv"):
+        for node in calls.get(name, ()):
+            if isinstance(node.func, ast.Attribute) and len(node.args) == 2:
+                key(node, node.args[0], node.args[1])
+    entries: set[int] = set()  # an entry's keywords are its name and value, no variables
+    if extended:
+        for name in _ENV_ENTRY_CALLS:
+            for node in calls.get(name, ()):
+                entries.add(id(node))
+                names = {k.arg: k.value for k in node.keywords}
+                if "name" in names and "value" in names:
+                    key(node, names["name"], names["value"])
     for node in module.nodes_of(ast.Call):
-        func = node.func
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in ("setdefault", "putenv")
-            and len(node.args) == 2
-        ):
-            key(node, node.args[0], node.args[1])
-        if extended and call_name(node) in _ENV_ENTRY_CALLS:
-            names = {k.arg: k.value for k in node.keywords}
-            if "name" in names and "value" in names:
-                key(node, names["name"], names["value"])
-        elif node.keywords:
+        if node.keywords and id(node) not in entries:
             named = [kw for kw in node.keywords if kw.arg is not None]
             if named:
                 by_node.setdefault(node, []).extend(named)
     for node in code_strings(module) if extended else outermost_strings(module):
-        by_node.setdefault(node, []).append(_StringSite(node, literal_parts(node)))
+        # (an outermost literal is a str: its one text without a call)
+        texts = [node.value] if node.__class__ is ast.Constant else literal_parts(node)
+        by_node.setdefault(node, []).append(_StringSite(node, texts))
     return [site for node in module.ordered(by_node) for site in by_node[node]]
 
 

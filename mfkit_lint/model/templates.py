@@ -418,21 +418,20 @@ def _node_range(module: ModuleModel, node: ast.expr) -> tuple[int, int]:
 
 
 def _substitute(base: Template, pattern: re.Pattern, pick, escapes: dict[str, str]) -> Template:
-    """Replace every match of ``pattern`` in ``base`` by a hole filled by ``pick(match, n)``."""
+    """Replace every match of ``pattern`` in ``base`` by a hole filled by ``pick(match, n)``.
+    The characters' offsets are mapped only when asked for (see ``Template.offsets``)."""
     text: list[str] = []
     exprs: list[Optional[ast.expr]] = []
-    offsets: Optional[list[tuple[int, int]]] = [] if base.offsets is not None else None
+    matches = list(pattern.finditer(base.text))
     holes_before = 0
     pos = 0
     count = 0
-    for match in pattern.finditer(base.text):
+    for match in matches:
         text.append(base.text[pos : match.start()])
         exprs.extend(
             base.exprs[holes_before : holes_before + base.text.count(HOLE, pos, match.start())]
         )
         holes_before += base.text.count(HOLE, pos, match.start())
-        if offsets is not None:
-            offsets.extend(base.offsets[pos : match.start()])
         token = match.group(0)
         if token in escapes:
             text.append(escapes[token])
@@ -440,13 +439,24 @@ def _substitute(base: Template, pattern: re.Pattern, pick, escapes: dict[str, st
             text.append(HOLE)
             exprs.append(pick(match, count))
             count += 1
-        if offsets is not None:
-            offsets.append((base.offsets[match.start()][0], base.offsets[match.end() - 1][1]))
         pos = match.end()
     text.append(base.text[pos:])
     exprs.extend(base.exprs[holes_before:])
-    if offsets is not None:
-        offsets.extend(base.offsets[pos:])
+
+    def offsets() -> Offsets:
+        """Each match (a field or an escape) is one character, from the match's range."""
+        known = base.offsets
+        if known is None:
+            return None
+        out: list[tuple[int, int]] = []
+        pos = 0
+        for match in matches:
+            out.extend(known[pos : match.start()])
+            out.append((known[match.start()][0], known[match.end() - 1][1]))
+            pos = match.end()
+        out.extend(known[pos:])
+        return out
+
     return Template("".join(text), exprs, offsets, base.node)
 
 
