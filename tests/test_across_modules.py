@@ -6,13 +6,17 @@ another uses, and the answer must be the one the same code gets in one module.
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import Selection
 from mfkit_lint.engine.session import RunOptions, Session
+from mfkit_lint.model.commands import _def_of
 
 PYPROJECT = '[project]\nname = "myscheduler-ext"\nversion = "0.1.0"\n'
 
@@ -292,3 +296,51 @@ def test_a_helper_of_another_module_returning_a_list_on_some_path_is_silent(tmp_
         tmp_path, "MFK301", **{"sched/common.py": common, "sched/deployer.py": deployer}
     )
     assert found == []
+
+
+# -- the byte test before another module is parsed for a helper ----------------------------------
+
+DEFINING = [
+    "def top_args(a):\n    pass\n",
+    "async def top_args(a):\n    pass\n",
+    "x = 1\ndef\ttop_args():\n    pass\n",
+    "def\ftop_args():\n    pass\n",
+    "def \\\n    top_args():\n    pass\n",
+    "def \\\r\n  \\\r\n top_args():\r\n    pass\r\n",
+    "def \\\rtop_args():\r    pass\r",
+    "class A:\n    def  top_args(self):\n        pass\n",
+]
+NOT_DEFINING = [
+    "top_args = make()\n",
+    "def top_args_v2():\n    pass\n",
+    "undef = 1\ntop_args = undef\n",
+    "def f(top_args):\n    pass\n",
+    "class top_args:\n    pass\n",
+]
+
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def defines_top_args(source: str) -> bool:
+    tree = ast.parse(source)
+    return any(isinstance(n, FUNCTIONS) and n.name == "top_args" for n in ast.walk(tree))
+
+
+@pytest.mark.parametrize("source", DEFINING)
+def test_every_spelling_of_a_def_is_seen_in_the_bytes(source):
+    assert defines_top_args(source)
+    assert _def_of(source.encode(), b"top_args")
+
+
+@pytest.mark.parametrize("source", NOT_DEFINING)
+def test_a_source_without_the_def_is_told_from_its_bytes(source):
+    assert not defines_top_args(source)
+    assert not _def_of(source.encode(), b"top_args")
+
+
+def test_a_def_in_a_comment_only_sends_the_module_to_the_parser():
+    """The byte test is a necessary condition: a commented-out def passes it, and the parsed
+    module tells that nothing defines the name."""
+    source = "# def top_args(flow_file) moved to common.py\n"
+    assert _def_of(source.encode(), b"top_args") and not defines_top_args(source)

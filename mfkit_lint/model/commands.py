@@ -893,10 +893,6 @@ def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) ->
     return False
 
 
-# ``def`` and a name, apart by blanks or line continuations only.
-_DEF = rb"\bdef(?:[ \t\f]|\\(?:\r\n|\r|\n))+%s\b"
-
-
 def _may_define(module: ModuleModel, path: Path, name: str) -> bool:
     """False when the project file ``path`` defines no function ``name``: it is ASCII and
     UTF-8 (no BOM, no coding declaration, so its text is its bytes and no identifier is
@@ -908,7 +904,38 @@ def _may_define(module: ModuleModel, path: Path, name: str) -> bool:
     second = raw.find(b"\n", first + 1) if first >= 0 else -1
     if not raw.isascii() or b"coding" in (raw if second < 0 else raw[:second]):
         return True  # (a coding declaration sits on one of the first two lines)
-    return re.search(_DEF % re.escape(name.encode()), raw) is not None
+    return _def_of(raw, name.encode())
+
+
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _def_of(raw: bytes, name: bytes) -> bool:
+    """``def`` and ``name`` in ``raw``, apart by blanks and line continuations only (all the
+    tokenizer lets stand between them), the name ending there. Each place the name is
+    written is read backwards: a search for the name is much cheaper than a pattern."""
+    at = raw.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if end == len(raw) or raw[end] not in _WORD_BYTES:
+            i = at
+            while True:
+                if i > 0 and raw[i - 1] in b" \t\f":
+                    i -= 1
+                elif i > 1 and raw[i - 1] in b"\r\n" and raw[i - 2] == 92:  # a backslash
+                    i -= 2
+                elif i > 2 and raw[i - 3 : i] == b"\\\r\n":
+                    i -= 3
+                else:
+                    break
+            if (
+                3 <= i < at
+                and raw[i - 3 : i] == b"def"
+                and (i == 3 or raw[i - 4] not in _WORD_BYTES)
+            ):
+                return True
+        at = raw.find(name, at + 1)
+    return False
 
 
 def _in_file(span: Span, module: ModuleModel) -> Span:
