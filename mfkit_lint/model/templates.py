@@ -190,8 +190,10 @@ def is_template_text(module: ModuleModel, node: ast.AST) -> bool:
     """``node`` is the text of a ``string.Template(...)`` that is substituted: the substitute
     call, not the text with its ``$fields``, is the string the code produces."""
     maker = module.parent(node)
-    method = module.parent(maker) if maker is not None else None
-    call = module.parent(method) if method is not None else None
+    if maker.__class__ is not ast.Call:
+        return False  # the text is the argument of ``Template(...)``: most strings are not
+    method = module.parent(maker)
+    call = module.parent(method) if method.__class__ is ast.Attribute else None
     return call is not None and _template_call(call) is node
 
 

@@ -373,7 +373,9 @@ class Values:
         if _self_attribute(expr):
             # ``self.x = ...`` earlier in the same method: what it holds here (an attribute
             # set elsewhere could be set from outside too: its own value, not followed)
-            reaching = _reaching_values(self.scope_of(expr), expr, self._around(expr))
+            reaching = _reaching_values(
+                self.scope_of(expr), expr, self._around(expr), _walrus_targets(self.module)
+            )
             if not reaching:
                 return (expr,)
             return tuple(a for v in reaching for a in self._alternatives(v, depth + 1))
@@ -386,7 +388,7 @@ class Values:
             return self._alternatives(bindings[0].value, depth + 1)
         if any(isinstance(b, Bound) for b in bindings) or scope is not self.scope_of(expr):
             return (expr,)  # bound in a way whose value is not followed, or in an outer scope
-        reaching = _reaching_values(scope, expr, self._around(expr))
+        reaching = _reaching_values(scope, expr, self._around(expr), _walrus_targets(self.module))
         if not reaching:
             return (expr,)
         found: tuple[ast.expr, ...] = ()
@@ -769,10 +771,13 @@ def _same(
 _Reaching = Optional[tuple[Union[ast.expr, ast.arg], ...]]
 
 
-def _reaching_values(scope: ast.AST, use: ast.expr, around: set[int]) -> _Reaching:
+def _reaching_values(
+    scope: ast.AST, use: ast.expr, around: set[int], walruses: frozenset[str]
+) -> _Reaching:
     """The assignments of ``use``'s name (or ``self.<attr>``) that reach it, walking
     ``scope``'s statements in order: both branches of an ``if``, a loop body run or not,
-    every part of a ``try``. ``around``: the ids of ``use`` and of the nodes holding it."""
+    every part of a ``try``. ``around``: the ids of ``use`` and of the nodes holding it;
+    ``walruses``: the names ``:=`` binds in the module of ``scope``."""
     name = _variable(use)
     found: list[_Reaching] = []
 
@@ -795,7 +800,7 @@ def _reaching_values(scope: ast.AST, use: ast.expr, around: set[int]) -> _Reachi
             if contains(stmt):
                 found.append(defs)
                 return defs
-            return _after_simple(stmt, name, defs)
+            return _after_simple(stmt, name, defs, name in walruses)
         if isinstance(stmt, ast.If):
             if contains(stmt.test):
                 found.append(defs)
@@ -892,7 +897,9 @@ def _own_nodes(function: ast.AST) -> list[ast.AST]:
     return out
 
 
-def _after_simple(stmt: ast.stmt, name: str, defs: _Reaching) -> _Reaching:
+def _after_simple(stmt: ast.stmt, name: str, defs: _Reaching, walrus: bool) -> _Reaching:
+    """What reaches past a simple statement; ``walrus``: the module binds ``name`` with
+    ``:=`` somewhere (else no statement of it does: no need to walk this one for it)."""
     if isinstance(stmt, ast.Assign):
         if any(_variable(t) == name for t in stmt.targets):
             return (stmt.value,)
@@ -907,7 +914,7 @@ def _after_simple(stmt: ast.stmt, name: str, defs: _Reaching) -> _Reaching:
             return None
     elif isinstance(stmt, (ast.Global, ast.Nonlocal)) and name in stmt.names:
         return None
-    if any(isinstance(n, ast.NamedExpr) and n.target.id == name for n in ast.walk(stmt)):
+    if walrus and any(isinstance(n, ast.NamedExpr) and n.target.id == name for n in ast.walk(stmt)):
         return None
     return defs
 
@@ -961,6 +968,14 @@ def _is_path_join(func: ast.AST) -> bool:
         and isinstance(func.value, ast.Attribute)
         and func.value.attr == "path"
     )
+
+
+@per_module
+def _walrus_targets(module: ModuleModel) -> frozenset[str]:
+    """The names ``:=`` binds anywhere in the module. The statements ``_reaching_values``
+    walks are always of this module: the scope of a use of this module, or, for a use of
+    another one, a scope here that holds no use (its walk finds nothing either way)."""
+    return frozenset(n.target.id for n in module.nodes_of(ast.NamedExpr))
 
 
 @per_module
