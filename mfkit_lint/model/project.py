@@ -30,7 +30,8 @@ KEPT_SOURCE_BYTES = 128 * 1024
 
 class ProjectIndex:
     def __init__(self, files: Sequence[Path]) -> None:
-        self.files = [Path(f) for f in files]
+        # (a listing's files are paths already: making them again costs a parse of each)
+        self.files = [f if isinstance(f, Path) else Path(f) for f in files]
         self._raw: dict[Path, Optional[bytes]] = {}
         self._models: dict[Path, Optional[ModuleModel]] = {}
         self._resolved: dict[Path, Path] = {}
