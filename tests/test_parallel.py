@@ -251,6 +251,17 @@ def test_the_input_is_cut_into_one_run_of_neighbours_per_worker_by_bytes():
     assert workers._Schedule(items[:1], 3).claims == [0, 0, 0, 1, 1, 1]
 
 
+def test_a_run_starts_with_its_big_files_and_keeps_the_order_of_the_others():
+    big, small = b"x" * workers.BIG_FILE_BYTES, b"x" * 1000
+    sizes = [small, big, small, small, small, big, small, big, small]
+    items = [(f"f{i}.py", raw) for i, raw in enumerate(sizes)]
+    schedule = workers._Schedule(items, 2)
+    assert schedule.claims == [0, 5, 5, 9]  # the same runs as without big files first
+    assert schedule.order == [1, 0, 2, 3, 4, 5, 7, 6, 8]
+    assert schedule.ends[-1] == sum(len(raw) for raw in sizes)
+    assert schedule.ends[1] == len(big)  # bytes counted in the order the workers take them
+
+
 def _claims_of(monkeypatch, items, workers_count):
     """Claim items as the workers do, in this process: a function claiming for one worker."""
     import multiprocessing
