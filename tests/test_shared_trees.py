@@ -179,3 +179,36 @@ def test_the_index_takes_the_linters_tree_facts(tmp_path):
     assert model is not None and model.tree is tree and model.project is index
     assert model.functions is linted.functions
     assert model.calls_by_name is linted.calls_by_name
+
+
+def test_the_owner_of_a_node_is_found_once_its_module_is_parsed(tmp_path):
+    """A node of the linted file has no owner in the index until the index takes over the
+    tree the linter lent it: "no owner" is not remembered past that."""
+    path = tmp_path / "mod.py"
+    path.write_text("def f():\n    return [1]\n")
+    source = Source.from_bytes(path.read_bytes())
+    tree = ast.parse(source.text)
+    node = tree.body[0]
+    index = ProjectIndex([path])
+    index.lend(path, source, tree, None)
+    assert index.owner(node) is None
+    model = index.model(path)
+    assert model is not None and model.tree is tree
+    assert index.owner(node) is model
+
+
+def test_an_owner_is_not_given_to_another_node_of_the_same_id(tmp_path, monkeypatch):
+    """The trees of linted files are freed, and a new node may get a freed node's id: an
+    answer is remembered for the node itself, not for its id."""
+    path = tmp_path / "mod.py"
+    path.write_text("X = 1\n")
+    index = ProjectIndex([path])
+    model = index.model(path)
+    assert model is not None
+    mine = model.tree.body[0]
+    assert index.owner(mine) is model
+    stranger = ast.parse("Y = 2\n").body[0]
+    monkeypatch.setattr(project_module, "id", lambda node: 1, raising=False)  # every id alike
+    assert index.owner(mine) is model
+    assert index.owner(stranger) is None
+    assert index.owner(mine) is model

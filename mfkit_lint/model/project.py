@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Optional
@@ -43,7 +44,9 @@ class ProjectIndex:
         self._defining: dict[str, list] = {}
         # Which files' bytes hold a needle: asked again for each linted file of the project.
         self._holding: dict[bytes, list[Path]] = {}
-        self._owners: dict[int, Optional[ModuleModel]] = {}
+        # owner() answers by id(node): (the node, weakly; the answer; how many modules were
+        # parsed when it was given).
+        self._owners: dict[int, tuple[weakref.ref, Optional[ModuleModel], int]] = {}
         self._named: dict[tuple, Optional[Path]] = {}
         # The files by resolved path and by file name (with the order of ``files``), built on
         # the first import question: each import is then answered without a walk over them all.
@@ -241,13 +244,18 @@ class ProjectIndex:
         return found[0][0] if len(found) == 1 else None
 
     def owner(self, node: ast.AST) -> Optional[ModuleModel]:
-        """The parsed project module whose tree holds ``node``."""
-        key = id(node)
-        if key not in self._owners:
-            self._owners[key] = next(
-                (m for m in self._models.values() if m is not None and m.owns(node)), None
-            )
-        return self._owners[key]
+        """The parsed project module whose tree holds ``node``. An answer is remembered while
+        it holds: the trees of linted files are freed (another node may then get the same
+        id), and "none" holds only until another module is parsed (it may be this node's:
+        the index takes over the tree the linter lent it)."""
+        known = self._owners.get(id(node))
+        if known is not None:
+            ref, found, parsed = known
+            if ref() is node and (found is not None or parsed == len(self._models)):
+                return found
+        found = next((m for m in self._models.values() if m is not None and m.owns(node)), None)
+        self._owners[id(node)] = (weakref.ref(node), found, len(self._models))
+        return found
 
 
 class _Lent(NamedTuple):
