@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from mfkit_lint.engine.config import DEFAULT_EXCLUDE, Settings
 from mfkit_lint.engine.source import is_yaml_file
@@ -86,6 +86,27 @@ def resolved(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+class RealPaths:
+    """``os.path.realpath`` of many paths, each directory resolved once: resolving a path costs
+    a system call per component, and a walk, a project index or a run asks about every file of
+    a few directories. An entry that is no symbolic link is its resolved directory's entry of
+    the same name. (A relative path is resolved against the working directory of the first
+    question about its directory.)"""
+
+    def __init__(self) -> None:
+        self._directories: dict[str, str] = {}
+
+    def __call__(self, path: Union[str, os.PathLike]) -> str:
+        directory, name = os.path.split(path)
+        if name in ("", ".", ".."):
+            return os.path.realpath(path)
+        real = self._directories.get(directory)
+        if real is None:
+            real = self._directories[directory] = os.path.realpath(directory or os.curdir)
+        joined = os.path.join(real, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+
 def _stat(path: Path) -> Optional[os.stat_result]:
     """``os.stat(path)``, or None where the path cannot be followed (missing, a broken link,
     a loop, an invalid name)."""
@@ -127,14 +148,14 @@ class FileFinder:
         self._exclude: Optional[pathspec.PathSpec] = None
         self.gitignore = _Ignores() if respect_gitignore else None
         self.walked: list[str] = []  # the directories listed, in the order of the walk
-        self._real_dirs: dict[str, str] = {}  # os.path.realpath of each directory seen
+        self._real_paths = RealPaths()
 
     def excluded(self, path: Path, is_dir: bool, base: Optional[Path] = None) -> bool:
         # Exclude patterns are gitignore patterns matched against the path relative to the
         # config root: "build" excludes every directory called build, "/build" only the top one.
         # A path outside the root is matched relative to ``base``, the directory being walked
         # (never by its absolute path, where a parent named e.g. "build" would exclude it).
-        real = self._resolved(path)
+        real = Path(self._real_paths(path))
         try:
             rel = real.relative_to(self.settings.root).as_posix()
         except ValueError:
@@ -144,19 +165,6 @@ class FileFinder:
         if self._exclude.match_file(rel + ("/" if is_dir else "")):
             return True
         return self.gitignore is not None and self.gitignore.ignored(real, is_dir)
-
-    def _resolved(self, path: Path) -> Path:
-        """``resolved(path)`` with each directory resolved once: a walk asks about every entry
-        of a directory, and resolving a path costs a system call per component. An entry that
-        is no symbolic link is its resolved directory's entry of the same name."""
-        name = path.name
-        if name in ("", ".", "..") or os.path.islink(path):
-            return resolved(path)
-        directory = str(path.parent)
-        real = self._real_dirs.get(directory)
-        if real is None:
-            real = self._real_dirs[directory] = os.path.realpath(directory)
-        return Path(real, name)
 
     def find(self, paths: Sequence[Path]) -> Discovered:
         files: list[Path] = []

@@ -17,7 +17,7 @@ from typing import Optional
 from mfkit_lint.engine.cache import Cache, content_digest, project_context
 from mfkit_lint.engine.collector import file_done
 from mfkit_lint.engine.diagnostic import Diagnostic
-from mfkit_lint.engine.discovery import FileFinder, forget_projects
+from mfkit_lint.engine.discovery import FileFinder, RealPaths, forget_projects
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
 from mfkit_lint.engine.registry import UndecodableFileRule
 from mfkit_lint.engine.source import DecodeError, Source
@@ -58,7 +58,7 @@ class Session:
         self.linter = linter
         self.options = options
         self._fixed_project_stamp: Optional[bytes] = None
-        self._real_dirs: dict[str, str] = {}  # (for the run's cwd, which does not change)
+        self._real_path = RealPaths()  # which file of its project a file is (see ``_key``)
         self._stamps: dict[str, Optional[bytes]] = {}  # project stamps by directory, this run
         self._cache: Optional[Cache] = None
 
@@ -76,7 +76,7 @@ class Session:
             jobs.extend(_Job(str(path), path) for path in found.files)
         if STDIN in paths:
             jobs.append(_Job(self.options.stdin_filename or STDIN, None, stdin or b""))
-        self._real_dirs.clear()
+        self._real_path = RealPaths()
         self._stamps.clear()
         results = self._results(jobs)
         try:
@@ -163,16 +163,6 @@ class Session:
         if on_disk:
             self._stamps[directory] = stamp
         return stamp
-
-    def _real_path(self, filename: str) -> str:
-        """``os.path.realpath(filename)``, resolving each directory once per run: which file of
-        its project a file is, however it was named."""
-        directory, name = os.path.split(filename)
-        real = self._real_dirs.get(directory)
-        if real is None:
-            real = self._real_dirs[directory] = os.path.realpath(directory or os.curdir)
-        path = os.path.join(real, name)
-        return os.path.realpath(path) if os.path.islink(path) else path
 
     def _one(self, result: FileResult, outcome: RunOutcome, path: Optional[Path]) -> None:
         outcome.files += 1

@@ -10,13 +10,13 @@ only when they can hold such a call; nothing is imported.
 from __future__ import annotations
 
 import ast
-import os
 import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Optional
 
+from mfkit_lint.engine.discovery import RealPaths
 from mfkit_lint.engine.source import DecodeError, Source
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class ProjectIndex:
         self._raw: dict[Path, Optional[bytes]] = {}
         self._models: dict[Path, Optional[ModuleModel]] = {}
         self._resolved: dict[Path, Path] = {}
-        self._real_dirs: dict[str, str] = {}
+        self._real_paths = RealPaths()
         # Trees the linter parsed itself, by resolved path, oldest first: the file being linted
         # and the most recently linted ones (see ``lend``).
         self._lent: dict[Path, _Lent] = {}
@@ -138,14 +138,7 @@ class ProjectIndex:
         the project to answer imports."""
         resolved = self._resolved.get(path)
         if resolved is None:
-            directory, name = os.path.split(path)
-            real = self._real_dirs.get(directory)
-            if real is None:
-                real = self._real_dirs[directory] = os.path.realpath(directory or os.curdir)
-            joined = os.path.join(real, name)
-            if name in ("", ".", "..") or os.path.islink(joined):
-                joined = os.path.realpath(path)
-            resolved = self._resolved[path] = Path(joined)
+            resolved = self._resolved[path] = Path(self._real_paths(path))
         return resolved
 
     def defining(self, name: str) -> list:
