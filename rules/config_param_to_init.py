@@ -9,8 +9,8 @@ from typing import Optional, Union
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import SkipItems
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     prose_nodes,
@@ -18,6 +18,9 @@ from mfkit_lint.model.environment import (
 from mfkit_lint.model.module import FunctionNode, ModuleModel, call_name, per_module
 from mfkit_lint.model.templates import HOLE, is_stringish, template_of
 from mfkit_lint.model.values import Assigned, Param, values_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 GET_PARAMETERS = "_get_parameters"
 CONFIG_FLAG = "IS_CONFIG_PARAMETER"
@@ -42,7 +45,7 @@ class ConfigParamToInit(Rule):
     fix = FixSpec(
         Applicability.UNSAFE,
         f"Skip the Configs ({CONFIG_FLAG}) where the module loops over flow._get_parameters()",
-        SkipItems.CODEMOD,
+        "skip_items:SkipItemsInLoops",
     )
 
     VALID = (
@@ -464,7 +467,7 @@ def _option_strings(
                     break
 
 
-def _skip_configs_fix(module: ModuleModel, params: _FlowParameters) -> Optional[SkipItems]:
+def _skip_configs_fix(module: ModuleModel, params: _FlowParameters) -> Optional[fixes.SkipItems]:
     """Every ``flow._get_parameters()`` of the module iterated directly by a ``for`` or a
     comprehension binding ``(name, param)``: each such loop skips the Configs, Metaflow's own
     idiom (``cli.py``, ``parameters.py``). None when a call is used any other way (its items
@@ -490,4 +493,4 @@ def _skip_configs_fix(module: ModuleModel, params: _FlowParameters) -> Optional[
         items.append(target.elts[1].id)
     if not iters:
         return None
-    return SkipItems(tuple(iters), tuple(items), f'getattr({{item}}, "{CONFIG_FLAG}", False)')
+    return fixes.SkipItems(tuple(iters), tuple(items), f'getattr({{item}}, "{CONFIG_FLAG}", False)')

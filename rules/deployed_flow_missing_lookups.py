@@ -7,10 +7,13 @@ from collections.abc import Iterator
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import MethodStubs
 from mfkit_lint.model.extension import chain, methods, string_constant
 from mfkit_lint.model.module import ModuleModel
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 DEPLOYED_FLOW = "DeployedFlow"
 # Metaflow injects these into DeployedFlow itself; a subclass that does not define them
@@ -38,7 +41,7 @@ class DeployedFlowMissingLookups(Rule):
     fix = FixSpec(
         Applicability.UNSAFE,
         "Define the missing lookups, raising NotImplementedError that names the deployer",
-        MethodStubs.CODEMOD,
+        "stubs:AddMethodStubs",
     )
 
     VALID = (
@@ -129,13 +132,15 @@ def _assigns_lookups(cls: ast.ClassDef) -> bool:
     )
 
 
-def _stubs(module: ModuleModel, classes: list[ast.ClassDef], missing: list[str]) -> MethodStubs:
+def _stubs(
+    module: ModuleModel, classes: list[ast.ClassDef], missing: list[str]
+) -> fixes.MethodStubs:
     """Each missing lookup defined on the class (``classes[0]``) to fail with a message naming
     the deployer (its TYPE, possibly inherited, else the class), instead of a lookup in Argo
     Workflows."""
     deployer = next(filter(None, (string_constant(c, "TYPE") for c in classes)), None)
     who = f"the {deployer!r} deployer" if deployer else classes[0].name
-    return MethodStubs(
+    return fixes.MethodStubs(
         module.position(classes[0]),
         tuple((SIGNATURES[m], f"{who} does not implement {m}") for m in missing),
     )

@@ -8,8 +8,8 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import BackingAttribute
 from mfkit_lint.model.extension import (
     base_name,
     chain,
@@ -17,6 +17,9 @@ from mfkit_lint.model.extension import (
     derives_from,
 )
 from mfkit_lint.model.module import ModuleModel
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 ATTRIBUTE = "deployer_kwargs"
 DEPLOYER_IMPL = "DeployerImpl"
@@ -35,7 +38,7 @@ class DeployerKwargsBacking(Rule):
     fix = FixSpec(
         Applicability.SAFE,
         f"Store the value in self._{ATTRIBUTE} and return it from a {ATTRIBUTE} property",
-        BackingAttribute.CODEMOD,
+        "backing:BackAttributeWithProperty",
     )
 
     VALID = (
@@ -111,7 +114,7 @@ class DeployerKwargsBacking(Rule):
 
 def _backing_fix(
     module: ModuleModel, classes: list[ast.ClassDef], targets: list[ast.Attribute]
-) -> tuple[Optional[BackingAttribute], Optional[str]]:
+) -> tuple[Optional[fixes.BackingAttribute], Optional[str]]:
     """All assignments of the class renamed to ``_deployer_kwargs`` and the property added
     after the first method assigning it: what Metaflow's own deployers (Argo Workflows, Step
     Functions) do. Not when the class already binds ``deployer_kwargs`` (a property without a
@@ -132,7 +135,7 @@ def _backing_fix(
     ):
         return None, f"{cls.name} already uses {private} for something else: pick another name"
     first = next(stmt for stmt in cls.body if any(stmt in module.ancestors(t) for t in targets))
-    return BackingAttribute(
+    return fixes.BackingAttribute(
         module.position(cls),
         ATTRIBUTE,
         tuple(module.position(t) for t in targets),

@@ -10,8 +10,8 @@ from typing import Any, Optional, Union
 from mfkit_lint.contract import schedulers
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import AttemptCounterFix, CallArgumentFix
 from mfkit_lint.model.backends import option_overrides
 from mfkit_lint.model.commands import Token
 from mfkit_lint.model.embedded import embedded_of
@@ -22,6 +22,9 @@ from mfkit_lint.model.invocation import (
 )
 from mfkit_lint.model.module import ModuleModel, dotted_name
 from mfkit_lint.model.values import UNKNOWN, Param, Values, values_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 # Names under which extensions keep the scheduler's 0-based attempt counter.
 # ("retries" is left out: extensions use it for the maximum number of retries as often.)
@@ -183,7 +186,7 @@ class HardcodedRetryCount(Rule):
                 yield Finding(where.span, message, data)
                 continue
             passed = _counter_fix(module, default)
-            if isinstance(passed, CallArgumentFix):
+            if isinstance(passed, fixes.CallArgumentFix):
                 yield Finding(where.span, message, passed.to_data(), codemod=passed.CODEMOD)
             else:
                 yield Finding(where.span, message, no_fix_reason=passed)
@@ -196,7 +199,7 @@ class HardcodedRetryCount(Rule):
         if token.container is not None:
             if not _is_count_literal(token.expr):
                 template = _rendered_counter(module, token)  # a quoted word of generated code
-                return AttemptCounterFix(template=template).to_data() if template else None
+                return fixes.AttemptCounterFix(template=template).to_data() if template else None
         elif not (isinstance(token.node, (ast.JoinedStr, ast.Constant)) and token.known):
             return None  # only text of a literal can take the counter in place of the count
         function = module.enclosing_function(token.node)
@@ -204,9 +207,9 @@ class HardcodedRetryCount(Rule):
             bindings = values_of(module).bindings(function)
             attempt = next((n for n in ATTEMPT_NAMES if n in bindings), None)
             if attempt is not None and values_of(module).value_in(function, attempt) is UNKNOWN:
-                return AttemptCounterFix(attempt=attempt).to_data()
+                return fixes.AttemptCounterFix(attempt=attempt).to_data()
         template = _rendered_counter(module, token)
-        return AttemptCounterFix(template=template).to_data() if template else None
+        return fixes.AttemptCounterFix(template=template).to_data() if template else None
 
 
 def _rendered_counter(module: ModuleModel, token: Token) -> Optional[str]:
@@ -319,7 +322,9 @@ def _where(module: ModuleModel, call: ast.Call, owner: ModuleModel) -> str:
     return f"{owner.path.name}:{call.lineno}"
 
 
-def _counter_fix(module: ModuleModel, default: Optional[_Default]) -> Union[CallArgumentFix, str]:
+def _counter_fix(
+    module: ModuleModel, default: Optional[_Default]
+) -> Union[fixes.CallArgumentFix, str]:
     """Pass the scheduler's own attempt counter, converted to Metaflow's 0-based count, in
     every call that leaves the parameter to its default: only with a verified counter of the
     scheduler whose package the code imports."""
@@ -349,7 +354,7 @@ def _counter_fix(module: ModuleModel, default: Optional[_Default]) -> Union[Call
             "a call that leaves the parameter to its default is in another module: pass the "
             "attempt counter there"
         )
-    return CallArgumentFix(
+    return fixes.CallArgumentFix(
         tuple(module.position(call) for call, _ in default.missing),
         default.name,
         expression,

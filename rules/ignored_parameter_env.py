@@ -7,8 +7,8 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import init_env_fix
 from mfkit_lint.model.environment import (
     EnvWrite,
     code_string_writes,
@@ -18,6 +18,9 @@ from mfkit_lint.model.environment import (
 )
 from mfkit_lint.model.module import ModuleModel
 from mfkit_lint.model.templates import HOLE
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 PARAMETERS_JSON = "METAFLOW_PARAMETERS"
 PARAMETER_PREFIX = "METAFLOW_PARAMETER_"
@@ -147,7 +150,7 @@ class IgnoredParameterEnv(Rule):
             if write.name == PARAMETERS_JSON:
                 if json_read:
                     continue  # turned into METAFLOW_INIT_<NAME> by this module or Metaflow's helper
-                fix = init_env_fix(module, write)
+                fix = fixes.init_env_fix(module, write)
                 message = (
                     f"init never reads {PARAMETERS_JSON}: it stores every parameter's default; "
                     "pass each parameter to init as --<name> value, or export it as "

@@ -8,8 +8,8 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import BranchFix
 from mfkit_lint.model.commands import Command
 from mfkit_lint.model.environment import sets_env_var
 from mfkit_lint.model.invocation import (
@@ -18,6 +18,9 @@ from mfkit_lint.model.invocation import (
 )
 from mfkit_lint.model.module import ModuleModel
 from mfkit_lint.model.values import values_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 # Names under which extensions keep the raw, user-given @project branch.
 BRANCH_NAMES = ("branch", "_branch", "project_branch", "_project_branch", "PROJECT_BRANCH")
@@ -221,5 +224,7 @@ def _branch_fix_data(module: ModuleModel, command: Command, branch: str) -> Opti
     sub = command.subcommand
     if command.kind != "list" or sub.container is None:
         return None
-    fix = BranchFix(module.position(sub.container), sub.index, branch, inline=module.generated)
+    fix = fixes.BranchFix(
+        module.position(sub.container), sub.index, branch, inline=module.generated
+    )
     return fix.to_data()

@@ -8,8 +8,8 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import InsertedElements
 from mfkit_lint.model.commands import Command
 from mfkit_lint.model.invocation import (
     COMMAND_TRIGGERS,
@@ -23,6 +23,9 @@ from mfkit_lint.model.invocation import (
 from mfkit_lint.model.module import ModuleModel, dotted_name
 from mfkit_lint.model.templates import HOLE
 from mfkit_lint.model.values import values_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 # click's variable for --environment, and the configuration value that is its default.
 ENVIRONMENT_ENV_VARS = (
@@ -204,4 +207,4 @@ def _environment_fix_data(
         elements = f'*(["--environment", {text}] if {text} else [])'
     else:
         elements = f'"--environment", {text}'
-    return InsertedElements(module.position(sub.container), sub.index, elements).to_data()
+    return fixes.InsertedElements(module.position(sub.container), sub.index, elements).to_data()

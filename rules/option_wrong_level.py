@@ -8,17 +8,8 @@ from typing import Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import (
-    ElementRef,
-    HelperOptionFix,
-    StatementFix,
-    WordsMove,
-    helper_option_fix,
-    span_positions,
-    statement_fix,
-    words_statement,
-)
 from mfkit_lint.model.backends import (
     missing_runtime_options,
     module_backend_steps,
@@ -33,6 +24,9 @@ from mfkit_lint.model.invocation import (
     flow_options,
 )
 from mfkit_lint.model.module import ModuleModel
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 # A file can hold a misplaced or unknown option only if it holds an option: the task options of
 # step/init commands, and the options people misplace on run/resume lines.
@@ -281,12 +275,12 @@ def _wrong_level_finding(
     complete = complete or len(option.values) == contract.NARGS.get(option.name, 1)
     if not complete or any(t.spread for t in words):
         return Finding(option.flag.span, message, no_fix_reason=_NOT_ALONE)
-    own = words_statement(module, words)
+    own = fixes.words_statement(module, words)
     subcommand_function = module.enclosing_function(command.subcommand.node)
     if own is not None and module.enclosing_function(own) is not subcommand_function:
         # A helper's words may serve other commands that take the option (a top-level list
         # shared by 'step' and 'init'): the option moves per command, or there is no fix.
-        helper = helper_option_fix(module, option, _judge)
+        helper = fixes.helper_option_fix(module, option, _judge)
         if isinstance(helper, str):
             return Finding(
                 option.flag.span,
@@ -298,18 +292,18 @@ def _wrong_level_finding(
             option.flag.span,
             message,
             helper.to_data(),
-            codemod=HelperOptionFix.CODEMOD,
+            codemod=fixes.HelperOptionFix.CODEMOD,
             unsafe=not helper.kept_everywhere,
         )
     anchor = _anchor(command, side) if side else None
-    statement = statement_fix(module, words, anchor, side)
+    statement = fixes.statement_fix(module, words, anchor, side)
     if statement is None:
         return Finding(option.flag.span, message, no_fix_reason=_NOT_ALONE)
     return Finding(
         option.flag.span,
         message,
         statement.to_data(),
-        codemod=StatementFix.CODEMOD,
+        codemod=fixes.StatementFix.CODEMOD,
         unsafe=side is None,
     )
 
@@ -330,7 +324,7 @@ def _judge(command: Command, option: Option) -> str:
 
 def _move_fix_data(
     module: ModuleModel, command: Command, option: Option, side: str
-) -> Optional[WordsMove]:
+) -> Optional[fixes.WordsMove]:
     """Where to move the option's words: all of them and the anchor must be plain list
     elements built in the command's own function (lists), or text of one string literal."""
     words = [option.flag, *option.values]
@@ -358,7 +352,7 @@ def _anchor(command: Command, side: str) -> Optional[Token]:
 
 def _list_move(
     module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
-) -> Optional[WordsMove]:
+) -> Optional[fixes.WordsMove]:
     containers = {id(t.container) for t in words}
     if any(t.container is None for t in (*words, anchor)) or len(containers) != 1:
         return None
@@ -368,25 +362,25 @@ def _list_move(
     for container in (words[0].container, anchor.container):
         if module.enclosing_function(container) is not command.function:
             return None  # a helper's list may be shared by other commands
-    return WordsMove(
+    return fixes.WordsMove(
         side,
-        elements=tuple(ElementRef.of(module, t) for t in words),
-        anchor_element=ElementRef.of(module, anchor),
+        elements=tuple(fixes.ElementRef.of(module, t) for t in words),
+        anchor_element=fixes.ElementRef.of(module, anchor),
     )
 
 
 def _string_move(
     module: ModuleModel, command: Command, words: list[Token], anchor: Token, side: str
-) -> Optional[WordsMove]:
+) -> Optional[fixes.WordsMove]:
     template = command.template
     if not in_own_string(module, command, [*words, anchor]):
         return None
     whole = module.span(template.node)
     if any(t.span == whole for t in (*words, anchor)):
         return None  # a word whose characters could not be located
-    return WordsMove(
+    return fixes.WordsMove(
         side,
         string=module.position(template.node),
-        words=tuple(span_positions(t.span) for t in words),
-        anchor_word=span_positions(anchor.span),
+        words=tuple(fixes.span_positions(t.span) for t in words),
+        anchor_word=fixes.span_positions(anchor.span),
     )

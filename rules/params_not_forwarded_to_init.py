@@ -10,8 +10,8 @@ from typing import Optional, Union
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import InitEnvFix, StatementInsertion, init_env_fix
 from mfkit_lint.model.commands import Command, commands_of
 from mfkit_lint.model.environment import (
     EnvWrite,
@@ -22,6 +22,9 @@ from mfkit_lint.model.environment import (
 from mfkit_lint.model.module import ModuleModel, call_name
 from mfkit_lint.model.shell import split_commands
 from mfkit_lint.model.templates import HOLE, is_stringish, template_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 # Names under which extensions hand trigger-time parameters on, none of which Metaflow reads.
 _CARRIER = re.compile(r"(?:METAFLOW|MF)_PARAM(?:ETER)?S?(?:_[A-Za-z0-9_" + HOLE + r"]+)?")
@@ -51,7 +54,7 @@ class ParamsNotForwardedToInit(Rule):
     fix = FixSpec(
         Applicability.UNSAFE,
         "Also export each parameter as METAFLOW_INIT_<NAME>, where the ignored variable is set",
-        StatementInsertion.CODEMOD,
+        "init_env:InsertStatement",
     )
 
     VALID = (
@@ -222,7 +225,7 @@ class ParamsNotForwardedToInit(Rule):
                 yield Finding(command.subcommand.span, message, fix.to_data(), codemod=fix.CODEMOD)
 
 
-def _fix(module: ModuleModel, carriers: list[EnvWrite]) -> Union[InitEnvFix, str]:
+def _fix(module: ModuleModel, carriers: list[EnvWrite]) -> Union[fixes.InitEnvFix, str]:
     """One place sets the ignored variables: also export them there as init reads them."""
     places = {
         (w.name, w.where if isinstance(w.where, Span) else module.span(w.where)) for w in carriers
@@ -232,7 +235,7 @@ def _fix(module: ModuleModel, carriers: list[EnvWrite]) -> Union[InitEnvFix, str
             "the parameters are kept in several places; export each as "
             f"{INIT_ENV_PREFIX}<NAME> where init's environment is made"
         )
-    return init_env_fix(module, carriers[0])
+    return fixes.init_env_fix(module, carriers[0])
 
 
 def _describe(write: EnvWrite) -> str:

@@ -8,8 +8,8 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import ExpressionRewrites, node_positions
 from mfkit_lint.model.backends import (
     backend_decorators,
     class_attribute,
@@ -17,6 +17,9 @@ from mfkit_lint.model.backends import (
     header_span,
 )
 from mfkit_lint.model.module import ModuleModel, call_name, dotted_name
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 # The fields of Metaflow's @resources (plugins/resources_decorator.py in 2.19.39).
 RESOURCE_FIELDS = frozenset({"cpu", "gpu", "disk", "memory", "shared_memory"})
@@ -316,8 +319,8 @@ class ResourcesMerge(Rule):
             for field, found in reads.items():
                 found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
                 first, text = found[0]
-                rewrites = ExpressionRewrites(
-                    tuple((*node_positions(module, sub), new) for sub, new in found)
+                rewrites = fixes.ExpressionRewrites(
+                    tuple((*fixes.node_positions(module, sub), new) for sub, new in found)
                 )
                 yield Finding(
                     first,
@@ -329,7 +332,7 @@ class ResourcesMerge(Rule):
 
 
 def _rewrite(module: ModuleModel, node: ast.AST, text: str) -> dict:
-    return ExpressionRewrites(((*node_positions(module, node), text),)).to_data()
+    return fixes.ExpressionRewrites(((*fixes.node_positions(module, node), text),)).to_data()
 
 
 def _overwrite_finding(module: ModuleModel, name: str, sub: ast.AST) -> Iterator[Finding]:

@@ -8,10 +8,13 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import TupleToList, node_positions
 from mfkit_lint.model.module import ModuleModel, call_name
 from mfkit_lint.model.values import Bound, Param, Values, values_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 RUN_PARAMS = "run_params"
 
@@ -139,7 +142,7 @@ def _finding(module: ModuleModel, value: ast.expr, origin: str, name: str) -> Fi
     return Finding(
         value,
         f"{name} is a tuple ({origin}): {why}; pass a list",
-        TupleToList(*node_positions(module, value)).to_data(),
+        fixes.TupleToList(*fixes.node_positions(module, value)).to_data(),
     )
 
 

@@ -8,12 +8,15 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import RemovedStatements
 from mfkit_lint.model.environment import (
     SYSROOT_LOCAL,
 )
 from mfkit_lint.model.module import ModuleModel, dotted_name
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 
 def _reads_environment(node: ast.AST) -> Optional[str]:
@@ -92,7 +95,7 @@ class RuntimeSysrootOverride(Rule):
         Applicability.UNSAFE,
         "Remove the runtime override: the compiled datastore root stays (right when the "
         "workers see the datastore at the compiled path)",
-        RemovedStatements.CODEMOD,
+        "statements:RemoveStatements",
     )
 
     VALID = (
@@ -193,7 +196,7 @@ _NO_FIX = (
 _PURE = (ast.Compare, ast.Name, ast.Constant, ast.BoolOp, ast.UnaryOp, ast.Attribute)
 
 
-def _override_removal(module: ModuleModel, read: ast.AST) -> Optional[RemovedStatements]:
+def _override_removal(module: ModuleModel, read: ast.AST) -> Optional[fixes.RemovedStatements]:
     """The statements that only exist to override a compiled root with the value read:
     ``_sysroot = os.environ.get(...)`` and ``if _sysroot: root = ...`` after it, where
     ``root`` already holds the compiled value (and the guard around both, when they are all
@@ -243,7 +246,7 @@ def _override_removal(module: ModuleModel, read: ast.AST) -> Optional[RemovedSta
         ):
             break
         removed = [parent]
-    return RemovedStatements(tuple(module.position(s) for s in removed))
+    return fixes.RemovedStatements(tuple(module.position(s) for s in removed))
 
 
 def _read_later(module: ModuleModel, assign: ast.Assign, guard: ast.If, name: str) -> bool:

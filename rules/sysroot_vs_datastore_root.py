@@ -9,8 +9,8 @@ from typing import Optional
 
 from mfkit_lint.contract.capabilities import Cap
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec, Span
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import Wrapping
 from mfkit_lint.model.commands import commands_of
 from mfkit_lint.model.environment import (
     SYSROOT_LOCAL,
@@ -19,6 +19,9 @@ from mfkit_lint.model.environment import (
 from mfkit_lint.model.module import ModuleModel, dotted_name
 from mfkit_lint.model.templates import HOLE
 from mfkit_lint.model.values import values_of
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 SYSROOT_PREFIX = "METAFLOW_DATASTORE_SYSROOT_"
 DATASTORE_DIR = ".metaflow"
@@ -215,7 +218,7 @@ class SysrootVsDatastoreRoot(Rule):
                 self._message(detail),
                 wrapping.to_data() if wrapping else None,
                 no_fix_reason=None if wrapping else _NO_PARENT_FIX,
-                codemod=Wrapping.CODEMOD if wrapping else None,
+                codemod=fixes.Wrapping.CODEMOD if wrapping else None,
                 unsafe=not assignment.key_is_local,
             )
         return None
@@ -234,7 +237,9 @@ _NO_PARENT_FIX = (
 )
 
 
-def _parent_of_root(module: ModuleModel, root: ast.expr, key_is_local: bool) -> Optional[Wrapping]:
+def _parent_of_root(
+    module: ModuleModel, root: ast.expr, key_is_local: bool
+) -> Optional[fixes.Wrapping]:
     """``os.path.dirname(<root>)``: the local datastore's root is always ``<sysroot>/<local
     dir>`` (``LocalStorage.get_datastore_root_from_config``), so its parent is the sysroot. For
     a key formatted with the datastore's TYPE, only when that TYPE is "local" (the sysroot of
@@ -246,12 +251,12 @@ def _parent_of_root(module: ModuleModel, root: ast.expr, key_is_local: bool) -> 
     ):
         return None
     if key_is_local:
-        return Wrapping("os.path.dirname({expr})")
+        return fixes.Wrapping("os.path.dirname({expr})")
     owner = root.value if isinstance(root, ast.Attribute) else root.args[0]
     if not (isinstance(owner, ast.Name) or _is_self_attribute(owner)):
         return None
     datastore_type = f"{ast.unparse(owner)}.TYPE"
-    return Wrapping(f'os.path.dirname({{expr}}) if {datastore_type} == "local" else {{expr}}')
+    return fixes.Wrapping(f'os.path.dirname({{expr}}) if {datastore_type} == "local" else {{expr}}')
 
 
 def _only_for_remote_datastores(module: ModuleModel, node: ast.AST) -> bool:

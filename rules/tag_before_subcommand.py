@@ -6,17 +6,14 @@ from collections.abc import Iterator
 from typing import Optional
 
 from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.lazy import LazyModule
 from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
-from mfkit_lint.fixers.data import (
-    ElementRef,
-    StatementFix,
-    WordsMove,
-    span_positions,
-    statement_fix,
-)
 from mfkit_lint.model.commands import Command, Option, commands_of
 from mfkit_lint.model.fixdata import in_own_string
 from mfkit_lint.model.module import ModuleModel
+
+# Fix data is built only for a reported finding: its module is imported then.
+fixes = LazyModule("mfkit_lint.fixers.data")
 
 
 class TagBeforeSubcommand(Rule):
@@ -95,12 +92,12 @@ class TagBeforeSubcommand(Rule):
                     continue
                 # ``for tag in tags: cmd += ["--tag", tag]``: move that statement instead.
                 words = [option.flag] + ([option.value] if option.value is not None else [])
-                moved = statement_fix(module, words, command.subcommand, "after")
+                moved = fixes.statement_fix(module, words, command.subcommand, "after")
                 yield Finding(
                     option.flag.span,
                     message,
                     moved.to_data() if moved else None,
-                    codemod=StatementFix.CODEMOD if moved else None,
+                    codemod=fixes.StatementFix.CODEMOD if moved else None,
                 )
 
 
@@ -114,17 +111,17 @@ def _move_fix_data(module: ModuleModel, command: Command, option: Option) -> Opt
     if command.kind == "list":
         if any(t.container is None or t.conditional for t in (*pair, after)):
             return None
-        return WordsMove(
+        return fixes.WordsMove(
             "after",
-            elements=tuple(ElementRef.of(module, t) for t in pair),
-            anchor_element=ElementRef.of(module, after),
+            elements=tuple(fixes.ElementRef.of(module, t) for t in pair),
+            anchor_element=fixes.ElementRef.of(module, after),
         ).to_data()
     template = command.template
     if not in_own_string(module, command, [*pair, after]) or option.inline_value is not None:
         return None
-    return WordsMove(
+    return fixes.WordsMove(
         "after",
         string=module.position(template.node),
-        words=tuple(span_positions(t.span) for t in pair),
-        anchor_word=span_positions(after.span),
+        words=tuple(fixes.span_positions(t.span) for t in pair),
+        anchor_word=fixes.span_positions(after.span),
     ).to_data()

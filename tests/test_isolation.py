@@ -107,3 +107,15 @@ def test_fix_imports_libcst_only_for_a_file_with_a_fix(tmp_path):
         "    return self.trigger(run_params=run_params)\n"
     )
     assert "libcst" in _modules_after_cli(["--fix", "--diff", *CORE], files, tmp_path)
+
+
+def test_loading_the_rules_and_a_clean_lint_build_no_fix_data(tmp_path):
+    """Rules build fix data (fixers/data.py, a fifth of the rules' load time) only for a
+    finding they report: loading them and linting code without findings never imports it."""
+    clean = {"clean.py": NOTHING_TO_FIX["clean.py"]}
+    assert "mfkit_lint.fixers.data" not in _modules_after_cli([], clean, tmp_path)
+
+
+def test_a_finding_with_a_fix_builds_its_fix_data(tmp_path):
+    modules = _modules_after_cli(["--select", "MFK101"], NOTHING_TO_FIX, tmp_path)
+    assert "mfkit_lint.fixers.data" in modules
