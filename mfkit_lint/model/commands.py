@@ -339,14 +339,18 @@ def _template_words(module: ModuleModel, template: Template) -> list[list[Token]
 
 
 def _word_token(module, template: Template, text: str, start: int, end: int) -> Token:
-    node = template.node
     span = _chars_span(module, template, start, end)
-    expr = None
-    if text == HOLE:
-        expr = template.hole_expr(
-            start if template.text[start] == HOLE else _first_hole(template, start, end)
-        )
-    return Token(text, span, node, expr, template.is_conditional(start, end))
+    expr = _hole_expr(template, text, start, end)
+    return Token(text, span, template.node, expr, template.is_conditional(start, end))
+
+
+def _hole_expr(template: Template, text: str, start: int, end: int) -> Optional[ast.expr]:
+    """The expression a word that is one hole stands for (None for other words)."""
+    if text != HOLE:
+        return None
+    return template.hole_expr(
+        start if template.text[start] == HOLE else _first_hole(template, start, end)
+    )
 
 
 def _first_hole(template: Template, start: int, end: int) -> int:
@@ -657,22 +661,21 @@ class _ListBuilder:
         if is_stringish(elt):
             template = template_of(module, elt)
             if template is not None:
-                commands = _template_words(module, template)
+                # The words' places in the template are read only for a two-word element:
+                # one word is the whole element, more are one command word of their own.
+                commands = split_commands(template.text)
                 words = [w for c in commands for w in c]
                 if len(commands) == 1 and len(words) == 1:
-                    tok = words[0]
-                    return [
-                        replace(
-                            tok,
-                            span=module.span(elt),  # the word is the whole element
-                            expr=tok.expr if tok.text == HOLE else elt if tok.known else tok.expr,
-                            conditional=cond,
-                            container=container,
-                            index=index,
-                        )
-                    ]
+                    text, start, end = words[0].text, words[0].start, words[0].end
+                    hole = HOLE in text
+                    expr = _hole_expr(template, text, start, end) if hole else elt
+                    span = module.span(elt)
+                    return [Token(text, span, template.node, expr, cond, container, index)]
                 if len(words) <= 2:
-                    return [replace(w, conditional=cond) for w in words]
+                    tokens = [_word_token(module, template, w.text, w.start, w.end) for w in words]
+                    for token in tokens:
+                        token.conditional = cond  # (as the element is: its words are new)
+                    return tokens
                 # A whole command line inside one argv word (``bash -c "..."``) is its own command.
                 return [Token(HOLE, module.span(elt), elt, elt, cond, container, index)]
             if isinstance(elt, ast.Constant):
