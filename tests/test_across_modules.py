@@ -16,7 +16,8 @@ from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import Selection
 from mfkit_lint.engine.session import RunOptions, Session
-from mfkit_lint.model.commands import _def_of
+from mfkit_lint.model.commands import _def_of, _may_define
+from mfkit_lint.model.project import ProjectIndex
 
 PYPROJECT = '[project]\nname = "myscheduler-ext"\nversion = "0.1.0"\n'
 
@@ -344,3 +345,83 @@ def test_a_def_in_a_comment_only_sends_the_module_to_the_parser():
     module tells that nothing defines the name."""
     source = "# def top_args(flow_file) moved to common.py\n"
     assert _def_of(source.encode(), b"top_args") and not defines_top_args(source)
+
+
+# Texts whose bytes are not their identifiers: each is read the way the parser reads it.
+OTHER_TEXTS = [
+    pytest.param("# Helpers \u2014 shared\n{code}", "utf-8", id="em-dash"),
+    pytest.param("\ufeff{code}", "utf-8", id="BOM"),
+    pytest.param("# -*- coding: latin-1 -*-\n# caf\u00e9\n{code}", "latin-1", id="latin-1"),
+    pytest.param("# coding: utf-7\n{code}", "utf-7", id="utf-7"),
+]
+
+
+def _may_define_top_args(tmp_path: Path, raw: bytes) -> bool:
+    """The byte test's answer for a project file of these bytes, asked by an importer."""
+    path = tmp_path / "common.py"
+    path.write_bytes(raw)
+    return _may_define(_Importer(ProjectIndex([path])), path, "top_args")
+
+
+class _Importer:
+    """What the byte test reads of the importing module: its project (and its memo)."""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self.analyses: dict = {}
+
+
+@pytest.mark.parametrize(("template", "encoding"), OTHER_TEXTS)
+def test_a_text_that_is_not_plain_ascii_is_read_as_the_parser_reads_it(
+    tmp_path, template, encoding
+):
+    """Every spelling of a def is seen in such a text too (a full-width letter, U+FF54, is the
+    ``t`` the parser names), and a text without the def is told apart: it is not parsed to
+    answer."""
+    for code in [*DEFINING, "def \uff54op_args(a):\n    pass\n"]:
+        text = template.format(code=code)
+        if encoding == "latin-1" and "\uff54" in text:
+            continue  # (no full-width letter in latin-1)
+        assert defines_top_args(text.lstrip("\ufeff")), (template, code)
+        assert _may_define_top_args(tmp_path, text.encode(encoding)), (template, code)
+    for code in NOT_DEFINING:
+        text = template.format(code=code)
+        assert not defines_top_args(text.lstrip("\ufeff")), (template, code)
+        assert not _may_define_top_args(tmp_path, text.encode(encoding)), (template, code)
+
+
+def test_an_undecodable_file_is_not_asked_about(tmp_path):
+    """Bytes that are not the declared encoding: the index cannot parse them either."""
+    raw = b"# -*- coding: utf-8 -*-\ndef top_args(a):  # \xff\n    pass\n"
+    assert b"def top_args" in raw
+    assert ProjectIndex([tmp_path / "x.py"])._parse(_written(tmp_path / "x.py", raw)) is None
+    assert not _may_define_top_args(tmp_path, raw)
+
+
+def _written(path: Path, raw: bytes) -> Path:
+    path.write_bytes(raw)
+    return path
+
+
+def test_a_non_ascii_module_without_the_helper_is_not_parsed_for_it(tmp_path, monkeypatch):
+    """A module whose text has an em dash and no def of the helper: the caller's question
+    about the helper is answered without parsing it; with the def, the helper is followed."""
+    parsed: list[str] = []
+    real = ProjectIndex._parse
+
+    def spy(self, path):
+        parsed.append(Path(path).name)
+        return real(self, path)
+
+    monkeypatch.setattr(ProjectIndex, "_parse", spy)
+    step = STEP_FROM_HELPER.format(extra="branch")
+    elsewhere = "# Helpers \u2014 shared\nimport sys\ntop_args = sys.argv\n"
+    found = findings(
+        tmp_path / "no", "MFK102", **{"sched/common.py": elsewhere, "sched/step.py": step}
+    )
+    assert found == [] and "common.py" not in parsed
+    defined = "# Helpers \u2014 shared\n" + TOP_ARGS
+    found = findings(
+        tmp_path / "yes", "MFK102", **{"sched/common.py": defined, "sched/step.py": step}
+    )
+    assert found == [("sched/step.py", 7, "MFK102")] and "common.py" in parsed

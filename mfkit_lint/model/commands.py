@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.contract import cli as contract
 from mfkit_lint.engine.diagnostic import Span
+from mfkit_lint.engine.source import DecodeError, Source
 from mfkit_lint.model.module import call_name, dotted_name, per_module
 from mfkit_lint.model.project import import_candidates, imported
 from mfkit_lint.model.shell import split_commands
@@ -383,6 +385,7 @@ class _ListBuilder:
         # that point, by the id of the join call (a string that pastes them elsewhere).
         self.joined: dict[int, list[Token]] = {}
         self.finished: dict[str, list[Token]] = {}  # each list's words when it was done
+        self.helpers: dict[int, Optional[tuple[ModuleModel, list[Token]]]] = {}  # by call id
         shape = _shape(module)
         self.relevant = shape.relevant
         self.hot = shape.hot
@@ -607,7 +610,7 @@ class _ListBuilder:
         """A list literal, list arithmetic, a tracked list, or a helper that returns a list."""
         if _is_listish(node, self.lists):
             return True
-        return isinstance(node, ast.Call) and self._inline(node, False) is not None
+        return isinstance(node, ast.Call) and self._helper_words(node) is not None
 
     def _mark(self, node: ast.AST) -> None:
         """Record the list literals and ``+`` inside ``node`` as consumed. Only the relevant
@@ -684,6 +687,28 @@ class _ListBuilder:
 
     def _inline(self, call: ast.Call, cond: bool) -> Optional[list[Token]]:
         """Words a same-module helper (``self._base_command()``) returns, if it returns a list."""
+        found = self._helper_words(call)
+        if found is None:
+            return None
+        owner, returned = found
+        if owner is not self.module:
+            # Words of another module: they keep their place there (its findings are its own).
+            return [
+                replace(t, span=_in_file(t.span, owner), conditional=t.conditional or cond)
+                for t in returned
+            ]
+        return [replace(t, conditional=t.conditional or cond) for t in returned]
+
+    def _helper_words(self, call: ast.Call) -> Optional[tuple[ModuleModel, list[Token]]]:
+        """The module of the helper ``call`` calls and the words it returns (None: not a
+        helper that returns a list), found once per call: ``_listish`` asks before ``_expand``
+        reads the words."""
+        key = id(call)
+        if key not in self.helpers:
+            self.helpers[key] = self._find_helper_words(call)
+        return self.helpers[key]
+
+    def _find_helper_words(self, call: ast.Call) -> Optional[tuple[ModuleModel, list[Token]]]:
         if self.depth >= _MAX_INLINE_DEPTH:
             return None
         func = call.func
@@ -699,15 +724,7 @@ class _ListBuilder:
         if len(defs) != 1:
             return None
         returned = _returned_words(owner, defs[0], self.depth + 1)
-        if returned is None:
-            return None
-        if owner is not self.module:
-            # Words of another module: they keep their place there (its findings are its own).
-            return [
-                replace(t, span=_in_file(t.span, owner), conditional=t.conditional or cond)
-                for t in returned
-            ]
-        return [replace(t, conditional=t.conditional or cond) for t in returned]
+        return None if returned is None else (owner, returned)
 
 
 # Statements that hold statements: what a builder follows may change inside them.
@@ -897,17 +914,32 @@ def _imports_helper(module: ModuleModel, name: str, attribute: Optional[str]) ->
 
 
 def _may_define(module: ModuleModel, path: Path, name: str) -> bool:
-    """False when the project file ``path`` defines no function ``name``: it is ASCII and
-    UTF-8 (no BOM, no coding declaration, so its text is its bytes and no identifier is
-    normalised) and no ``def`` is followed by the name."""
+    """False when the project file ``path`` defines no function ``name``: no ``def`` is
+    followed by the name in its text, read the way the parser reads identifiers."""
+    text = _identifier_text(module, path)
+    return text is not None and _def_of(text, name.encode())
+
+
+@per_module
+def _identifier_text(module: ModuleModel, path: Path) -> Optional[bytes]:
+    """The text of the project file ``path`` as UTF-8 bytes in which every identifier is
+    spelt as the parser names it (None: unreadable or undecodable, so not parsed either).
+    An ASCII file without a coding declaration is its bytes. Any other is decoded as
+    Python decodes it (BOM, PEP 263) and NFKC-normalised, as the parser normalises each
+    identifier: ``def`` and the blanks and ``(`` around a function's name are ASCII, which
+    the normalisation keeps apart from the name, so a name the parser reads is there."""
     raw = module.project.source_bytes(path)
     if raw is None:
-        return False  # unreadable: not parsed either
+        return None
     first = raw.find(b"\n")
     second = raw.find(b"\n", first + 1) if first >= 0 else -1
-    if not raw.isascii() or b"coding" in (raw if second < 0 else raw[:second]):
-        return True  # (a coding declaration sits on one of the first two lines)
-    return _def_of(raw, name.encode())
+    if raw.isascii() and b"coding" not in (raw if second < 0 else raw[:second]):
+        return raw  # (a coding declaration sits on one of the first two lines)
+    try:
+        text = Source.from_bytes(raw).text
+    except DecodeError:
+        return None
+    return unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass")
 
 
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
