@@ -31,6 +31,7 @@ from mfkit_lint.engine.cache import (
 )
 from mfkit_lint.engine.config import load_settings
 from mfkit_lint.engine.linter import Linter
+from mfkit_lint.engine.registry import rule_infos
 from mfkit_lint.engine.session import RunOptions, Session
 
 
@@ -535,3 +536,46 @@ def test_a_cached_run_imports_no_rule(bad_project: Path):
     )
     assert "LOADED []" in second.stderr, second.stderr
     assert second.stdout == first.stdout and "MFK301" in second.stdout
+
+
+def test_a_first_run_takes_the_fingerprint_only_to_store(bad_project: Path, monkeypatch):
+    """With nothing in the cache directory to look up (a first run), neither the rule list nor
+    a file's entry needs the fingerprint (which reads every analysis file): it is taken when
+    the first result is stored, while the workers lint. What that run stores answers the next
+    run as before: the same entries, and a rule list that spares it importing the rules."""
+    taken: list[Path] = []
+    real = cache_module.fingerprint
+
+    def counted(directory: Optional[Path] = None, modules: Any = None) -> str:
+        taken.append(directory)
+        return real(directory, modules)
+
+    monkeypatch.setattr(cache_module, "fingerprint", counted)
+    monkeypatch.setattr(cache_module, "_SALTS", {})
+    settings = load_settings(None, bad_project)
+    missing = Cache.for_settings(settings)
+    assert missing.rule_index() is None and not missing.has_entries(b"stamp")
+    missing.directory.mkdir()
+    first = Cache.for_settings(settings)
+    assert first.rule_index() is None and not first.has_entries(b"stamp")  # an empty one
+    assert taken == []
+    linter = Linter(settings)
+    first.put_rule_index(rule_infos())
+    outcome = Session(linter, RunOptions(cache=True)).run([str(bad_project)])
+    assert taken == [first.directory]  # once, by the run's first stored result
+    assert {d.code for d in outcome.diagnostics} >= {"MFK301"}
+    stored = entries(bad_project)
+    assert len(stored) == len(list(bad_project.glob("*.py")))
+
+    monkeypatch.setattr(cache_module, "_SALTS", {})
+    second = Cache.for_settings(settings)
+    assert second.rule_index() == list(rule_infos())
+    assert taken == [first.directory] * 2  # a directory holding entries is asked with it
+    warm = Linter(settings, index=second.rule_index())
+    monkeypatch.setattr(warm, "lint_bytes", None)  # every file is answered by the cache
+    again = Session(warm, RunOptions(cache=True)).run([str(bad_project)])
+    assert again.errors == []
+    assert [(d.code, d.filename, d.span) for d in again.diagnostics] == [
+        (d.code, d.filename, d.span) for d in outcome.diagnostics
+    ]
+    assert entries(bad_project) == stored

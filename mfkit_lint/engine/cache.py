@@ -208,15 +208,19 @@ _STALE_TMP_SECONDS = 3600
 _PRUNE_MARKER = "last-prune"
 _RACY_NS = 2_000_000_000  # a file changed this recently may change again unseen
 PACK_PREFIX = "pack-"
-_SALTS: dict[Path, str] = {}
+RULES_PREFIX = "rules-"
+_SALTS: dict[Path, str] = {}  # fingerprints by cache directory, this process
+_RULE_INDEXES: dict[Path, tuple[RuleInfo, ...]] = {}  # rules to remember, by cache directory
 
 
 class Cache:
     """Diagnostics by content; every method swallows I/O problems (a failure is a miss)."""
 
-    def __init__(self, directory: Path, salt: str) -> None:
+    def __init__(self, directory: Path, salt: Optional[str] = None) -> None:
+        """``salt``: the fingerprint (see ``fingerprint``); None: taken when first needed."""
         self.directory = directory
-        self.salt = salt.encode()
+        self._salt = None if salt is None else salt.encode()
+        self._names: Optional[list[str]] = None  # the directory's files, listed once
         self._ready: Optional[bool] = None  # the directory exists with its marker files
         self._packs: dict[str, dict[str, Any]] = {}  # entries by pack, as read
         self._pack_ids: dict[Optional[bytes], str] = {}  # pack by project stamp
@@ -228,18 +232,38 @@ class Cache:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Cache:
-        directory = cache_dir(settings.root)
-        salt = _SALTS.get(directory)
-        if salt is None:  # once per process and directory: it reads every analysis file
-            salt = _SALTS[directory] = fingerprint(directory)
-        return cls(directory, salt)
+        return cls(cache_dir(settings.root))
+
+    @property
+    def salt(self) -> bytes:
+        """The fingerprint, taken once per process and directory (it reads every analysis
+        file) when first needed: a run whose directory holds nothing to look up (a first run)
+        needs it only for what it stores, while the workers lint."""
+        if self._salt is None:
+            salt = _SALTS.get(self.directory)
+            if salt is None:
+                salt = _SALTS[self.directory] = fingerprint(self.directory)
+            self._salt = salt.encode()
+        return self._salt
+
+    def _holds(self, prefix: str) -> bool:
+        """Whether the directory held a file named ``prefix...`` when this object first looked
+        (a file written meanwhile by another run is a miss, as a pack read once is)."""
+        if self._names is None:
+            try:
+                self._names = os.listdir(self.directory)
+            except OSError:  # (no directory yet: nothing to look up)
+                self._names = []
+        return any(name.startswith(prefix) for name in self._names)
 
     def _index_entry(self) -> str:
-        return os.path.join(self.directory, f"rules-{self.salt.decode()[:32]}.json")
+        return os.path.join(self.directory, f"{RULES_PREFIX}{self.salt.decode()[:32]}.json")
 
     def rule_index(self) -> Optional[list[RuleInfo]]:
         """The rules as they were when this fingerprint was seen, or None: lets a run whose
         files are all cached skip importing the rules."""
+        if not self._holds(RULES_PREFIX):
+            return None
         try:
             with open(self._index_entry(), "rb") as fh:
                 items = json.loads(fh.read())
@@ -248,7 +272,13 @@ class Cache:
             return None
 
     def put_rule_index(self, infos: Sequence[RuleInfo]) -> None:
-        if not self._prepare():
+        """Remember the rules for later runs; written with the next ``flush`` in this process
+        of a cache of the same directory (the entries' run: see ``salt``)."""
+        _RULE_INDEXES[self.directory] = tuple(infos)
+
+    def _write_rule_index(self) -> None:
+        infos = _RULE_INDEXES.pop(self.directory, None)
+        if infos is None or not self._prepare():
             return
         data = json.dumps([[i.code, i.scope] for i in infos], separators=(",", ":"))
         with contextlib.suppress(OSError):
@@ -287,9 +317,11 @@ class Cache:
             entries = self._packs[pack] = _read_pack(self._pack_path(pack))
         return entries
 
-    def has_entries(self, pack: str) -> bool:
-        """Whether the pack holds any entry (read once; a missing pack holds none)."""
-        return bool(self._entries(pack))
+    def has_entries(self, stamp: Optional[bytes]) -> bool:
+        """Whether the pack of the project in this state (see ``pack_for``) holds any entry
+        (read once; a missing pack holds none, and a directory without packs needs no
+        fingerprint to say so)."""
+        return self._holds(PACK_PREFIX) and bool(self._entries(self.pack_for(stamp)))
 
     def get(self, key: str, filename: str, pack: str = "") -> Optional[list[Diagnostic]]:
         try:
@@ -310,6 +342,7 @@ class Cache:
         again first and merged (another run may have added to it meanwhile; when two write at
         once, the entries of the one that loses are misses next time, never wrong), its
         entries older than MAX_AGE_DAYS left out and at most MAX_ENTRIES of the newest kept."""
+        self._write_rule_index()
         new, self._new = self._new, {}
         if not new or not self._prepare():
             return

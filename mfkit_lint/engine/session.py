@@ -107,12 +107,11 @@ class Session:
                 continue
             if cache is not None:
                 job.stamp = self._project_stamp(job.filename, job.path is not None)
-                job.pack = cache.pack_for(job.stamp)
                 # A pack with no entries (a first run) answers no file: the file's key is then
                 # computed when its result is stored, while the workers lint.
                 diagnostics = (
-                    cache.get(self._key(job, cache), job.filename, job.pack)
-                    if cache.has_entries(job.pack)
+                    cache.get(self._key(job, cache), job.filename, cache.pack_for(job.stamp))
+                    if cache.has_entries(job.stamp)
                     else None
                 )
                 if diagnostics is not None:
@@ -130,7 +129,8 @@ class Session:
                 if result is None:
                     result = next(linted)
                     if cache is not None and not result.errors:
-                        cache.put(self._key(job, cache), result.diagnostics, job.pack)
+                        pack = cache.pack_for(job.stamp)
+                        cache.put(self._key(job, cache), result.diagnostics, pack)
                 job.raw = job.result = None  # the Source keeps what is still needed
                 yield job, result
         finally:
@@ -249,7 +249,6 @@ class _Job:
     raw: Optional[bytes] = None
     stamp: Optional[bytes] = None  # of the file's project (see ``Session._project_stamp``)
     key: Optional[str] = None  # in the cache
-    pack: str = ""  # the cache's pack that holds the key
     result: Optional[FileResult] = None
 
 
