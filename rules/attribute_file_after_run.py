@@ -343,7 +343,8 @@ def _called_function(
         or not _imported(module, call)
     ):
         return None
-    defined = [(other, f) for other, f in module.project.defining(name) if other is not module]
+    defined = module.project.defining(name, seen_from=module.path)
+    defined = [(other, f) for other, f in defined if other is not module]
     return defined[0] if len(defined) == 1 else None
 
 

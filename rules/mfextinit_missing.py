@@ -148,7 +148,9 @@ def _registered_paths(module: ModuleModel, plugins: Path) -> Optional[set[str]]:
     when one cannot be read or builds its list in code (then nothing can be concluded)."""
     assert module.project is not None
     out: set[str] = set()
-    configs = {p for p in module.project.files if _is_config(p)} | set(config_files(plugins))
+    project = module.project
+    configs = {p for p in project.files if _is_config(p) and project.sees(module.path, p)}
+    configs |= set(config_files(plugins))
     for path in sorted(configs):
         where = ExtensionFile.of(path)
         config = module.project.model(path)

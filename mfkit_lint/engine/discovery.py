@@ -166,14 +166,16 @@ class FileFinder:
             return True
         return self.gitignore is not None and self.gitignore.ignored(real, is_dir)
 
-    def find(self, paths: Sequence[Path]) -> Discovered:
+    def find(self, paths: Sequence[Path], named: bool = False) -> Discovered:
+        """The files to lint under ``paths``. ``named``: walk every directory as one named
+        on the command line even when it is not itself excluded (see ``_walk``)."""
         files: list[Path] = []
         errors: list[tuple[Path, str]] = []
         seen: set[object] = set()
         for path in paths:
             info = _stat(path)  # (one stat per named path: pre-commit names every file)
             if info is not None and stat.S_ISDIR(info.st_mode):
-                for found in self._walk(path, errors):
+                for found in self._walk(path, errors, named):
                     key = _identity(found)
                     if key not in seen:
                         seen.add(key)
@@ -202,14 +204,16 @@ class FileFinder:
                 return True
         return False
 
-    def _walk(self, root: Path, errors: list[tuple[Path, str]]) -> Iterator[Path]:
+    def _walk(
+        self, root: Path, errors: list[tuple[Path, str]], named: bool = False
+    ) -> Iterator[Path]:
         def onerror(exc: OSError) -> None:
             errors.append((Path(exc.filename or root), exc.strerror or str(exc)))
 
         # A directory the user names is linted even when it is itself excluded or ignored
         # (e.g. a gitignored build tree); inside it only the default excludes still apply,
         # matched by name, since every other pattern matching it would skip it all.
-        forced = self.excluded(root, is_dir=True, base=root.parent)
+        forced = named or self.excluded(root, is_dir=True, base=root.parent)
 
         def skip(path: Path, is_dir: bool) -> bool:
             if forced:
@@ -280,6 +284,21 @@ class ProjectListing:
         # (made when first asked for: a run answered by the cache needs only the stamp)
         return tuple(Path(name) for name in self.names)
 
+    @cached_property
+    def _directories(self) -> frozenset[str]:
+        return frozenset(os.path.dirname(name) for name in self.names)
+
+    @cached_property
+    def _real_directories(self) -> frozenset[str]:
+        real = RealPaths()
+        return frozenset(real(directory) for directory in self._directories)
+
+    def covers(self, path: Union[str, os.PathLike]) -> bool:
+        """Whether the walk that made this listing lists files of ``path``'s directory (it
+        may still skip ``path`` itself: a name no walk picks up, an excluded file name)."""
+        directory = os.path.dirname(os.path.abspath(path))
+        return directory in self._directories or (RealPaths()(directory) in self._real_directories)
+
     def stamp(self) -> bytes:
         """A digest of the files as they are on disk (path, size, modification time), taken
         once per listing: whatever depends on the project is valid while it is unchanged."""
@@ -290,11 +309,29 @@ class ProjectListing:
         return self._stamp
 
 
-def project_listing(settings: Settings, root: Path, store: Optional[Path] = None) -> ProjectListing:
+def package_root(path: Path, project: Path) -> Path:
+    """The directory a file's package tree starts in (the directory above its top-level
+    package: the directory that must be on ``sys.path`` to import it), or the file's own
+    directory when it is no package module. Never ``project`` or above it: a top-level
+    package right inside ``project`` is its own tree, and a file right in ``project`` has
+    ``project``."""
+    directory = Path(os.path.abspath(path)).parent
+    top = Path(os.path.abspath(project))
+    root = directory
+    while (root / "__init__.py").is_file() and root.parent != top and top in root.parents:
+        root = root.parent
+    return root
+
+
+def project_listing(
+    settings: Settings, root: Path, store: Optional[Path] = None, named: bool = False
+) -> ProjectListing:
     """Every file under ``root`` that a run on the directory would lint (excludes and
-    .gitignore applied). With ``store`` (the cache directory) a listing is also kept on disk
-    and reused by later runs while nothing it depends on changed (see ``_StoredListing``)."""
-    key = (root, settings.root, settings.exclude, settings.extend_exclude)
+    .gitignore applied; ``named``: as when the directory is named on the command line, inside
+    it only the default excludes). With ``store`` (the cache directory) a listing is also kept
+    on disk and reused by later runs while nothing it depends on changed (see
+    ``_StoredListing``)."""
+    key = (root, settings.root, settings.exclude, settings.extend_exclude, named)
     now = time.monotonic()
     listed = _PROJECT_FILES.get(key)
     if listed is None or now - listed.listed_at > _LISTING_TTL:
@@ -303,7 +340,7 @@ def project_listing(settings: Settings, root: Path, store: Optional[Path] = None
         if names is None:
             started = time.time_ns()
             finder = FileFinder(settings)
-            found = finder.find([root])
+            found = finder.find([root], named=named)
             names = tuple(str(path) for path in found.files)
             if stored is not None and not found.errors:
                 stored.save(names, finder, started)

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Optional
 
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Applicability, Diagnostic, Fix, Location, Span
-from mfkit_lint.engine.discovery import ProjectListing, project_listing, project_root
+from mfkit_lint.engine.discovery import (
+    ProjectListing,
+    package_root,
+    project_listing,
+    project_root,
+)
 from mfkit_lint.engine.noqa import NoqaMap, noqa_map, noqa_map_by_line, suppressed
 from mfkit_lint.engine.registry import (
     ENGINE_RULES,
@@ -299,7 +304,17 @@ class Linter:
         if not filename or filename == "-" or not os.path.exists(filename):
             return None  # a source that is no file (a snippet, an unsaved buffer) stands alone
         root = project_root(Path(filename), self.settings.root)
-        return project_listing(self.settings, root, self.listing_store)
+        listing = project_listing(self.settings, root, self.listing_store)
+        if listing.covers(filename):
+            return listing
+        # The project's own walk skips the file's directory (gitignored or excluded: a
+        # vendored copy, a build tree, copies of a package side by side): the files beside it
+        # that it imports are not in that listing, and questions about "the project" would be
+        # answered without them. Its project is its package tree, listed as a named directory.
+        tree = package_root(Path(filename), root)
+        if tree == root:
+            return listing
+        return project_listing(self.settings, tree, self.listing_store, named=True)
 
     def project_for(self, filename: str) -> Optional[ProjectIndex]:
         """The project of the file, for questions that span modules: the same for every front

@@ -52,6 +52,11 @@ class ProjectIndex:
         # the first import question: each import is then answered without a walk over them all.
         self._by_resolved: Optional[dict[Path, list[Path]]] = None
         self._by_name: dict[str, list[tuple[int, Path, Path]]] = {}
+        # Copies of one package in the project (see ``sees``): each package file's import
+        # root (resolved) and the roots that provide a top-level package another root also
+        # provides; None until first asked.
+        self._import_roots: dict[Path, Path] = {}
+        self._rivals: Optional[dict[Path, frozenset[Path]]] = None
 
     def __getstate__(self) -> dict:
         # Sent to worker processes: the file list only; each process reads what it needs.
@@ -141,16 +146,19 @@ class ProjectIndex:
             resolved = self._resolved[path] = Path(self._real_paths(path))
         return resolved
 
-    def defining(self, name: str) -> list:
-        """(module, function) for every function named ``name`` in the project's modules,
-        computed once per name."""
+    def defining(self, name: str, seen_from: Optional[Path] = None) -> list:
+        """(module, function) for every function named ``name`` in the project's modules
+        (computed once per name), of those ``seen_from`` sees (see ``sees``)."""
         if name not in self._defining:
             self._defining[name] = [
                 (module, function)
                 for module in self.modules_mentioning("def " + name)
                 for function in module.functions.get(name, ())
             ]
-        return self._defining[name]
+        found = self._defining[name]
+        if seen_from is None or not self._copies():
+            return found
+        return [(module, f) for module, f in found if self.sees(seen_from, module.path)]
 
     def _files_holding(self, needle: bytes) -> list[Path]:
         """The readable files whose bytes contain ``needle``, in the order of ``files``."""
@@ -166,11 +174,12 @@ class ProjectIndex:
         return bool(self._files_holding(needle))
 
     def modules_mentioning(self, name: str, besides: Optional[Path] = None) -> list[ModuleModel]:
-        """Parsed project modules whose text contains ``name``, other than ``besides``."""
+        """Parsed project modules whose text contains ``name``, other than ``besides``, and
+        none of another copy of ``besides``'s package tree (see ``sees``)."""
         skip = self._resolve(besides) if besides is not None else None
         out = []
         for path in self._files_holding(name.encode()):
-            if skip is not None and self._resolve(path) == skip:
+            if skip is not None and (self._resolve(path) == skip or not self.sees(besides, path)):
                 continue
             model = self.model(path)
             if model is not None:
@@ -235,6 +244,45 @@ class ProjectIndex:
             # whose package root also holds the importer.
             found = [f for f in found if importer.is_relative_to(f[1])]
         return found[0][0] if len(found) == 1 else None
+
+    def sees(self, viewpoint: Optional[Path], path: Path) -> bool:
+        """Whether the file ``path`` belongs to what ``viewpoint`` (the file being linted)
+        runs with. A project may hold two copies of one package (a vendored copy, a fixture,
+        the same tree twice side by side): both define the same modules, and a program imports
+        only the one on its own path. So from a file in one copy, the files of the other copy
+        (of an import root that provides a top-level package the viewpoint's root provides
+        too) are not seen; every other file is. From a file outside every copy nothing tells
+        which copy it runs with, and all are seen (a question then finds each copy's answer,
+        and the models that need one answer get none)."""
+        if viewpoint is None:
+            return True
+        rivals = self._copies()
+        if not rivals:
+            return True
+        own = self._import_roots.get(self._resolve(viewpoint))
+        other = self._import_roots.get(self._resolve(path))
+        return own is None or other is None or other not in rivals.get(own, ())
+
+    def _copies(self) -> dict[Path, frozenset[Path]]:
+        """For each import root that shares a top-level package name with another import
+        root of the project, those other roots."""
+        if self._rivals is None:
+            by_resolved = self._index()
+            providers: dict[str, set[Path]] = {}
+            for resolved in by_resolved:
+                top = resolved.parent
+                if top / "__init__.py" not in by_resolved:
+                    continue  # a module outside any package: no copy can be told apart
+                while top.parent / "__init__.py" in by_resolved:
+                    top = top.parent
+                self._import_roots[resolved] = top.parent
+                providers.setdefault(top.name, set()).add(top.parent)
+            rivals: dict[Path, set[Path]] = {}
+            for roots in providers.values():
+                for root in roots:
+                    rivals.setdefault(root, set()).update(roots - {root})
+            self._rivals = {root: frozenset(r) for root, r in rivals.items() if r}
+        return self._rivals
 
     def owner(self, node: ast.AST) -> Optional[ModuleModel]:
         """The parsed project module whose tree holds ``node``. An answer is remembered while
