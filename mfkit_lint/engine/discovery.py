@@ -139,9 +139,16 @@ def _repo_dirs(directory: Path) -> tuple[Path, ...]:
 
 class FileFinder:
     def __init__(
-        self, settings: Settings, respect_gitignore: bool = True, force_exclude: bool = False
+        self,
+        settings: Settings,
+        respect_gitignore: bool = True,
+        force_exclude: bool = False,
+        as_named: bool = False,
     ) -> None:
         self.settings = settings
+        # Walk each directory as one named on the command line even when it is not itself
+        # excluded: inside it only the default excludes (see ``_walk``).
+        self.as_named = as_named
         # ruff's --force-exclude: files named on the command line (pre-commit passes each
         # staged file) are excluded when they, or a directory above them, match.
         self.force_exclude = force_exclude
@@ -166,16 +173,14 @@ class FileFinder:
             return True
         return self.gitignore is not None and self.gitignore.ignored(real, is_dir)
 
-    def find(self, paths: Sequence[Path], named: bool = False) -> Discovered:
-        """The files to lint under ``paths``. ``named``: walk every directory as one named
-        on the command line even when it is not itself excluded (see ``_walk``)."""
+    def find(self, paths: Sequence[Path]) -> Discovered:
         files: list[Path] = []
         errors: list[tuple[Path, str]] = []
         seen: set[object] = set()
         for path in paths:
             info = _stat(path)  # (one stat per named path: pre-commit names every file)
             if info is not None and stat.S_ISDIR(info.st_mode):
-                for found in self._walk(path, errors, named):
+                for found in self._walk(path, errors):
                     key = _identity(found)
                     if key not in seen:
                         seen.add(key)
@@ -204,16 +209,14 @@ class FileFinder:
                 return True
         return False
 
-    def _walk(
-        self, root: Path, errors: list[tuple[Path, str]], named: bool = False
-    ) -> Iterator[Path]:
+    def _walk(self, root: Path, errors: list[tuple[Path, str]]) -> Iterator[Path]:
         def onerror(exc: OSError) -> None:
             errors.append((Path(exc.filename or root), exc.strerror or str(exc)))
 
         # A directory the user names is linted even when it is itself excluded or ignored
         # (e.g. a gitignored build tree); inside it only the default excludes still apply,
         # matched by name, since every other pattern matching it would skip it all.
-        forced = named or self.excluded(root, is_dir=True, base=root.parent)
+        forced = self.as_named or self.excluded(root, is_dir=True, base=root.parent)
 
         def skip(path: Path, is_dir: bool) -> bool:
             if forced:
@@ -339,8 +342,8 @@ def project_listing(
         names = stored.load() if stored is not None else None
         if names is None:
             started = time.time_ns()
-            finder = FileFinder(settings)
-            found = finder.find([root], named=named)
+            finder = FileFinder(settings, as_named=named)
+            found = finder.find([root])
             names = tuple(str(path) for path in found.files)
             if stored is not None and not found.errors:
                 stored.save(names, finder, started)
