@@ -10,6 +10,7 @@ only when they can hold such a call; nothing is imported.
 from __future__ import annotations
 
 import ast
+import os
 import warnings
 import weakref
 from collections.abc import Iterator, Sequence
@@ -268,19 +269,33 @@ class ProjectIndex:
         root of the project, those other roots."""
         if self._rivals is None:
             by_resolved = self._index()
+            # (strings, and each directory's answer once: every worker asks this once)
+            packages = {os.path.dirname(str(r)) for r in by_resolved if r.name == "__init__.py"}
+            tops: dict[str, str] = {}  # package directory -> its top-level package directory
+
+            def top_of(directory: str) -> str:
+                found = tops.get(directory)
+                if found is None:
+                    parent = os.path.dirname(directory)
+                    found = tops[directory] = top_of(parent) if parent in packages else directory
+                return found
+
+            roots: dict[str, Path] = {}  # top-level package directory -> its import root
             providers: dict[str, set[Path]] = {}
             for resolved in by_resolved:
-                top = resolved.parent
-                if top / "__init__.py" not in by_resolved:
+                directory = os.path.dirname(str(resolved))
+                if directory not in packages:
                     continue  # a module outside any package: no copy can be told apart
-                while top.parent / "__init__.py" in by_resolved:
-                    top = top.parent
-                self._import_roots[resolved] = top.parent
-                providers.setdefault(top.name, set()).add(top.parent)
+                top = top_of(directory)
+                root = roots.get(top)
+                if root is None:
+                    root = roots[top] = Path(os.path.dirname(top))
+                    providers.setdefault(os.path.basename(top), set()).add(root)
+                self._import_roots[resolved] = root
             rivals: dict[Path, set[Path]] = {}
-            for roots in providers.values():
-                for root in roots:
-                    rivals.setdefault(root, set()).update(roots - {root})
+            for same_name in providers.values():
+                for root in same_name:
+                    rivals.setdefault(root, set()).update(same_name - {root})
             self._rivals = {root: frozenset(r) for root, r in rivals.items() if r}
         return self._rivals
 
