@@ -140,5 +140,5 @@ def _declared_beside(module: ModuleModel) -> bool:
     directory = module.path.parent
     return any(
         other.path is not None and Path(other.path).parent == directory and _declares(other.tree)
-        for other in module.project.modules_mentioning(DECLARATION, besides=module.path)
+        for other in module.project.mentioning(DECLARATION, besides=module.path)
     )

@@ -95,7 +95,7 @@ def _handles_environment(module: ModuleModel) -> bool:
     return any(
         _applies_vars(other)
         for marker in _MARKERS
-        for other in module.project.modules_mentioning(marker, besides=module.path)
+        for other in module.project.mentioning(marker, besides=module.path)
     )
 
 

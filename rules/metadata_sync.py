@@ -8,8 +8,8 @@ from mfkit_lint.engine.rule import Finding, Invalid, Rule, Valid
 from mfkit_lint.model.backends import (
     backend_context,
     backend_decorators,
-    calls_named,
     header_span,
+    is_called,
     module_backend_steps,
 )
 from mfkit_lint.model.module import ModuleModel
@@ -115,7 +115,7 @@ class MetadataSync(Rule):
         if not backend_context(module):
             return
         steps = module_backend_steps(module)
-        if steps and not calls_named(module, FROM_DATASTORE):
+        if steps and not is_called(module, FROM_DATASTORE):
             for step in steps:
                 yield Finding(
                     header_span(module, step.function),
@@ -124,7 +124,7 @@ class MetadataSync(Rule):
                     "without it (attempt 0 even after a retry); sync it back after the job",
                 )
         decorators = list(backend_decorators(module))
-        if not decorators or calls_named(module, TO_DATASTORE):
+        if not decorators or is_called(module, TO_DATASTORE):
             return
         for node, group in decorators:
             yield Finding(

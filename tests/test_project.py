@@ -8,7 +8,9 @@ import pytest
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import Selection
+from mfkit_lint.model.backends import calls_named, is_called
 from mfkit_lint.model.project import ProjectIndex
+from mfkit_lint.model.values import values_of
 
 BUILDER = """
 import sys
@@ -101,3 +103,41 @@ def test_unreadable_and_broken_project_files_are_skipped(tree, tmp_path):
     linter.project = ProjectIndex([*paths, broken, missing])
     diags = linter.lint_path(paths[0]).diagnostics
     assert [d.code for d in diags] == ["MFK101"]
+
+
+def test_the_modules_mentioning_a_name_are_parsed_as_the_question_reaches_them(tree):
+    paths = tree(a="x = 1\n", b="x = 2\n", c="y = x\n", d="z = 3\n")
+    index = ProjectIndex(paths)
+    found = index.mentioning("x", besides=paths[0])
+    assert next(found).path == paths[1]
+    assert set(index._models) == {paths[1]}  # c.py is parsed only when asked for
+    assert [m.path for m in found] == [paths[2]]
+    assert [m.path for m in index.mentioning("x")] == paths[:3]
+    assert [m.path for m in index.modules_mentioning("x")] == paths[:3]
+
+
+def test_a_builder_that_hands_its_function_over_itself_parses_no_caller(tree):
+    """Whether every call of a function can be read is first asked of its own module: when the
+    module passes it around, the callers in other modules would not change the answer."""
+    for registry, answer in (("REGISTRY = {'step': step_command}", None), ("", ["caller.py"])):
+        paths = tree(builder=f"{BUILDER}\n{registry}\n", caller=CALLER_WITHOUT_COUNTER)
+        index = ProjectIndex(paths)
+        builder = index.model(paths[0])
+        (function,) = builder.functions["step_command"]
+        sites = values_of(builder).argument_sites(function, function.args.args[-1])
+        if answer is None:
+            assert sites is None
+            assert paths[1] not in index._models  # the caller was never parsed
+        else:
+            assert [owner.module.path.name for _, _, owner in sites] == answer
+
+
+def test_a_call_found_before_the_other_modules_parses_none_of_them(tree):
+    paths = tree(a="sync()\n", b="sync()\n", c="def sync():\n    pass\n")
+    index = ProjectIndex(paths)
+    a, c = index.model(paths[0]), index.model(paths[2])
+    assert is_called(a, "sync")
+    assert set(index._models) == {paths[0], paths[2]}  # b.py is never parsed
+    assert is_called(c, "sync")  # in a.py, the first other module holding the name
+    assert paths[1] not in index._models
+    assert [m.path for m, _ in calls_named(c, "sync")] == paths[:2]

@@ -353,19 +353,26 @@ def decorator_name(node: ast.ClassDef) -> Optional[str]:
     return None
 
 
-def project_models(module: ModuleModel, needle: str) -> list[ModuleModel]:
-    """``module`` and, in project mode, the other parsed modules whose text has ``needle``."""
-    models = [module]
+def project_models(module: ModuleModel, needle: str) -> Iterator[ModuleModel]:
+    """``module`` and, in project mode, the other modules whose text has ``needle``, each
+    parsed when the caller gets to it (a caller that stops early parses no more)."""
+    yield module
     if module.project is not None:
-        models += module.project.modules_mentioning(needle, besides=module.path)
-    return models
+        yield from module.project.mentioning(needle, besides=module.path)
 
 
-def calls_named(module: ModuleModel, name: str) -> list[tuple[ModuleModel, ast.Call]]:
-    """Calls of ``name`` (``f(...)``, ``x.f(...)``) in the module and the rest of the project."""
-    return [
-        (m, call) for m in project_models(module, name) for call in m.calls_by_name.get(name, [])
-    ]
+def calls_named(module: ModuleModel, name: str) -> Iterator[tuple[ModuleModel, ast.Call]]:
+    """Calls of ``name`` (``f(...)``, ``x.f(...)``) in the module and the rest of the project,
+    the module's own first."""
+    for m in project_models(module, name):
+        for call in m.calls_by_name.get(name, []):
+            yield m, call
+
+
+def is_called(module: ModuleModel, name: str) -> bool:
+    """Some code of the project calls ``name``: the other modules are parsed only while none
+    of those before them does."""
+    return next(calls_named(module, name), None) is not None
 
 
 def backend_context(module: ModuleModel) -> bool:

@@ -295,7 +295,7 @@ def reads_env(module: ModuleModel, prefixes: tuple[str, ...]) -> bool:
     return any(
         _reads_env_names(other, prefixes)
         for prefix in prefixes
-        for other in project.modules_mentioning(prefix, besides=path)
+        for other in project.mentioning(prefix, besides=path)
     )
 
 
@@ -454,7 +454,7 @@ def sets_env_var(module: ModuleModel, names: tuple[str, ...]) -> bool:
     return any(
         _writes_env(other, names)
         for name in names
-        for other in project.modules_mentioning(name, besides=module.path)
+        for other in project.mentioning(name, besides=module.path)
     )
 
 

@@ -177,15 +177,19 @@ class ProjectIndex:
     def modules_mentioning(self, name: str, besides: Optional[Path] = None) -> list[ModuleModel]:
         """Parsed project modules whose text contains ``name``, other than ``besides``, and
         none of another copy of ``besides``'s package tree (see ``sees``)."""
+        return list(self.mentioning(name, besides))
+
+    def mentioning(self, name: str, besides: Optional[Path] = None) -> Iterator[ModuleModel]:
+        """The modules of ``modules_mentioning``, each parsed when the caller gets to it: a
+        question that the first modules answer (``any``, a loop that returns) parses no more
+        of them (a parse is most of what a question about another module costs)."""
         skip = self._resolve(besides) if besides is not None else None
-        out = []
         for path in self._files_holding(name.encode()):
             if skip is not None and (self._resolve(path) == skip or not self.sees(besides, path)):
                 continue
             model = self.model(path)
             if model is not None:
-                out.append(model)
-        return out
+                yield model
 
     # -- imports -------------------------------------------------------------------------------
     def module_named(

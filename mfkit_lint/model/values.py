@@ -16,7 +16,9 @@ from __future__ import annotations
 import ast
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from mfkit_lint.model.module import per_module
@@ -482,7 +484,7 @@ class Values:
             and module.parent(init) is owner
         ):
             return UNKNOWN
-        for other in module.project.modules_mentioning(node.attr, besides=module.path):
+        for other in module.project.mentioning(node.attr, besides=module.path):
             if _attribute_stores(other, node.attr) or _calls_setattr(other):
                 return UNKNOWN
         return self.const(statement.value, depth + 1)
@@ -735,14 +737,15 @@ class Values:
             return None
         args = func.args.args
         is_method = bool(args) and args[0].arg in ("self", "cls")
-        modules = [module]
+        others: Iterable[ModuleModel] = ()
         if module.project is not None and not func.name.startswith("__"):
-            others = module.project.modules_mentioning(func.name, besides=module.path)
-            if any(func.name in other.functions for other in others):
-                return None  # another module defines the same name: cannot tell them apart
-            modules += others
+            others = module.project.mentioning(func.name, besides=module.path)
         out = []
-        for owner in modules:
+        # The first module that cannot be read ends the question: the other modules are
+        # parsed only while it is open (this module first, it needs no parse).
+        for owner in chain([module], others):
+            if owner is not module and func.name in owner.functions:
+                return None  # another module defines the same name: cannot tell them apart
             calls = owner.calls_by_name.get(func.name, [])
             if owner.name_loads.get(func.name, 0) != len(calls):
                 return None  # passed around or stored, not only called
