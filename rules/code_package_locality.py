@@ -18,6 +18,17 @@ _PACKAGE_WORDS = ("code_package_url", "package_url", "code_package_path", "packa
 _MAX_DEPTH = 4
 _PACKAGE_OPTION = "--code-package-url"
 _MAX_START_DEPTH = 8
+# Expressions that make a list, tuple, set, dict or generator: never a string.
+_DISPLAYS = (
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Dict,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 # Calls that make a temp path whatever module they come from.
 _TEMP_CALLS = ("mkstemp", "mkdtemp", "gettempdir", "NamedTemporaryFile")
 
@@ -85,12 +96,15 @@ def _may_start_a_temp_path(module: ModuleModel, node: ast.AST, depth: int = 0) -
     a prefix or could be completed into one (``"/"``, ``"/tmp"``, ``""``); a name whose every
     assignment may (a parameter or an import: its value comes from elsewhere; any other binding
     folds to nothing); the pieces ``const`` may fold from elsewhere (``self.x``, ``module.X``,
-    ``TABLE[k]``, ``str(x)``, a path join). A non-string constant never renders as a path, and
+    ``TABLE[k]``, ``str(x)``, a path join). A non-string constant never renders as a path, nor
+    a ``+`` with one or a display on its right (``n + 1``, ``args + [x]``: never folded), and
     whatever else ``const`` does not fold."""
     if depth > _MAX_START_DEPTH:
         return True
     while True:  # the leftmost piece
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            if _never_text(node.right):
+                return False  # ``const`` folds a ``+`` only when both sides fold to strings
             node = node.left
         elif isinstance(node, ast.JoinedStr):
             if not node.values:
@@ -127,6 +141,14 @@ def _may_start_a_temp_path(module: ModuleModel, node: ast.AST, depth: int = 0) -
             and func.value.attr == "path"
         )
     return False
+
+
+def _never_text(node: ast.AST) -> bool:
+    """A piece that ``Values.const`` never folds into a string: a constant of another type (its
+    own value) or a display (not folded at all), e.g. ``width + 2``, ``args + ["--x"]``."""
+    if isinstance(node, ast.Constant):
+        return not isinstance(node.value, str)
+    return isinstance(node, _DISPLAYS)
 
 
 def local_path(module: ModuleModel, node: ast.AST, depth: int = 0) -> Optional[ast.AST]:

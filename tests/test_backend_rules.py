@@ -3,6 +3,7 @@ single modules and on multi-module backends in project mode."""
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from conftest import codes, fix, lint
 from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import Selection
+from mfkit_lint.engine.source import Source
+from mfkit_lint.model.module import ModuleModel
 from mfkit_lint.model.project import ProjectIndex
-from mfkit_lint.rules.code_package_locality import CodePackageLocality
+from mfkit_lint.rules.code_package_locality import CodePackageLocality, _may_name_a_temp_path
 from mfkit_lint.rules.conda_remote_commands import CondaRemoteCommands
 from mfkit_lint.rules.infra_vs_step_exit_code import InfraVsStepExitCode
 from mfkit_lint.rules.metadata_sync import MetadataSync
@@ -526,6 +529,41 @@ def test_temp_prefix_through_a_variable_or_a_parameter():
     """
     assert codes(parameter, "MFK603") == ["MFK603"]
     assert codes(parameter.replace('"/tmp")', '"s3://b")'), "MFK603") == []
+
+
+def _model(code: str) -> ModuleModel:
+    text = textwrap.dedent(code)
+    return ModuleModel(Source(text, "utf-8", text.encode()), ast.parse(text))
+
+
+def test_a_sum_with_a_number_or_a_display_on_its_right_is_never_a_temp_path():
+    """The command model is asked only where a value can be a temp path: a ``+`` whose right
+    side is a number or a display never folds to a string, whatever its left side."""
+    template = """
+    import subprocess
+
+    def launch(flow_file, root, runs):
+        subprocess.run(["python", flow_file, "step", "start", "--code-package-url", URL])
+        return runs + EXTRA
+    """
+    clean = ("root + 1", "[root] + ['x']", "root + ['x']", "root + ('x',)", "f'{root + 2}'")
+    for url, extra in (*((u, "1") for u in clean), ("'x'", "[1]"), ("'x'", "{root: 1}")):
+        module = _model(template.replace("URL", url).replace("EXTRA", extra))
+        assert not _may_name_a_temp_path(module), (url, extra)
+    for url in ("root + '/pkg.tgz'", "'/tmp/' + root + 1", "f'{root}/pkg'", "root + 'x' + root"):
+        module = _model(template.replace("URL", url).replace("EXTRA", "1"))
+        assert _may_name_a_temp_path(module), url
+    # what that leaves out is never reported
+    sums = """
+    def submit(client, run_id, root, n):
+        client.run_job(run_id, code_package_url=root + n + 1)
+        client.run_job(run_id, code_package_url=root + ["/job.tar"])
+
+    def go(client):
+        submit(client, "r1", "/tmp", "/x")
+    """
+    assert codes(sums, "MFK603") == []
+    assert codes(sums.replace(" + 1)", " + '1')"), "MFK603") == ["MFK603"]
 
 
 def test_code_package_url_option_in_generated_code():
