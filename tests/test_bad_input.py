@@ -18,6 +18,7 @@ from conftest import (
     run_cli,
 )
 
+from mfkit_lint.engine.source import Source
 from mfkit_lint.engine.writer import WriteError, write_atomic
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -379,3 +380,22 @@ def test_deep_but_parsable_code_under_fix(tree: Path):
         after = path.read_text()
         assert after == text or "trigger(run_params=list(run_params))" in after, args
         ast.parse(after)
+
+
+@pytest.mark.parametrize(
+    ("text", "lines", "starts"),
+    [
+        ("", [""], [0]),
+        ("a", ["a"], [0]),
+        ("a\nbc\n", ["a", "bc", ""], [0, 2, 5]),
+        ("a\r\nbc\rd\n", ["a", "bc", "d", ""], [0, 3, 6, 8]),
+        ("\n\n", ["", "", ""], [0, 1, 2]),
+        # form feeds, file separators and LINE SEPARATOR end no line for Python
+        ("a\x0cb\x1cc\u2028d\ne", ["a\x0cb\x1cc\u2028d", "e"], [0, 8]),
+    ],
+)
+def test_physical_lines_and_their_offsets(text: str, lines: list[str], starts: list[int]):
+    source = Source(text, "utf-8", text.encode())
+    assert source.lines == lines
+    assert source.line_starts == starts
+    assert [source.location_at(s).row for s in starts] == list(range(1, len(starts) + 1))

@@ -7,6 +7,8 @@ import re
 import tokenize
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate, count
+from operator import add
 from typing import Optional
 
 from mfkit_lint.engine.diagnostic import Location
@@ -58,12 +60,21 @@ class Source:
     @cached_property
     def line_starts(self) -> list[int]:
         """Offsets in ``text`` where each physical line starts (index 0 is line 1)."""
-        return [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        if "\r" in self.text:
+            return [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        # Only "\n" ends lines (the usual case: splitting on it is many times faster than the
+        # pattern): a line starts after the lines before it and their line ends.
+        starts = [0]
+        starts += map(add, accumulate(map(len, self.text.split("\n"))), count(1))
+        starts.pop()  # (after the last line: no line starts there)
+        return starts
 
     @cached_property
     def lines(self) -> list[str]:
         """Physical lines without their line endings, numbered like ``ast`` numbers them."""
-        return _NEWLINE.split(self.text)
+        if "\r" in self.text:
+            return _NEWLINE.split(self.text)
+        return self.text.split("\n")
 
     def line(self, row: int) -> str:
         lines = self.lines
