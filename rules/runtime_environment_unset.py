@@ -9,6 +9,7 @@ from mfkit_lint.model.backends import (
     env_names_written,
     header_span,
     module_backend_steps,
+    names_holding,
     project_models,
 )
 from mfkit_lint.model.module import ModuleModel
@@ -106,6 +107,8 @@ class RuntimeEnvironmentUnset(Rule):
         for other in project_models(module, RUNTIME_ENVIRONMENT):
             if env_names_written(other, {RUNTIME_ENVIRONMENT}):
                 return
+            if names_holding(other, RUNTIME_ENVIRONMENT):
+                return  # the name is kept in a constant: where it is written cannot be told
         for step in steps:
             yield Finding(
                 header_span(module, step.function),

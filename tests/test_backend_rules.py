@@ -616,6 +616,27 @@ def test_runtime_environment_set_in_another_module_counts(tmp_path):
     assert _project(tmp_path, "MFK606", cli=cli, executor=EXECUTOR, env=mention) != set()
 
 
+def test_runtime_environment_named_by_a_constant_is_not_reported(tmp_path):
+    """The variable's name kept in a constant and the constant used as the key, in the same
+    module or imported from another one: it may well be set, so nothing is reported."""
+    cli = CLI.replace(
+        '@click.option("--namespace")\n',
+        '@click.option("--namespace")\n@click.option("--num-parallel", default=0)\n',
+    )
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    local = 'RUNTIME = "METAFLOW_RUNTIME_ENVIRONMENT"\nJOB_ENV = {RUNTIME: "mybackend"}\n'
+    assert _project(tmp_path / "a", "MFK606", cli=cli, executor=EXECUTOR, env=local) == set()
+    consts = 'RUNTIME_ENV: str = "METAFLOW_RUNTIME_ENVIRONMENT"\n'
+    job = "from .consts import RUNTIME_ENV\n\ndef job_env():\n    return {RUNTIME_ENV: 'mine'}\n"
+    found = _project(tmp_path / "b", "MFK606", cli=cli, executor=EXECUTOR, consts=consts, job=job)
+    assert found == set()
+    # Compared with the name itself, not a text holding it: a longer constant is no binding.
+    other = 'HELP = "METAFLOW_RUNTIME_ENVIRONMENT is set by the scheduler"\n'
+    found = _project(tmp_path / "c", "MFK606", cli=cli, executor=EXECUTOR, env=other)
+    assert found == {("cli.py", _line(cli, "def step("), "MFK606")}
+
+
 def test_a_backend_launcher_is_not_judged_as_a_step_process_by_mfk201():
     launcher = textwrap.dedent(LAUNCHER).replace(
         "subprocess.run(cmd)", "subprocess.run(cmd, env={'PATH': '/usr/bin'})"

@@ -410,3 +410,16 @@ def env_names_written(
         if call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value in wanted:
             out.append((str(call.args[0].value), call.args[0]))
     return out
+
+
+def names_holding(module: ModuleModel, text: str) -> list[str]:
+    """The variables the module binds to exactly the string ``text`` (``X = "text"``,
+    ``X: str = "text"``): code that spells a variable's name once and then uses the constant,
+    where it goes (a dict key, an imported name in another module) is not followed."""
+    out = []
+    for node in module.nodes_of(ast.Assign, ast.AnnAssign):
+        value = node.value
+        if isinstance(value, ast.Constant) and value.value == text:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            out += [t.id for t in targets if isinstance(t, ast.Name)]
+    return out
