@@ -4,14 +4,18 @@ A worker process keeps state between the files it lints (the project index's par
 its import answers, the trees the linter lent it), and which worker gets which file depends on
 timing. So the same tree linted in one process, in 2 or 3 workers, with its files in reverse
 order, and file by file (each in a fresh run: only the file itself linted first) must give the
-same findings.
+same findings; so must runs whose string hashes differ (each process hashes strings with its
+own seed: a set of names iterated for a first answer would differ from run to run).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import BIN
 from test_project_copies import backend_copy, builder_copy
 
 from mfkit_lint.engine import workers
@@ -80,3 +84,22 @@ def test_same_findings_whatever_the_schedule(tree: str, tmp_path: Path, monkeypa
     assert _findings(root, list(reversed(files)), jobs=1) == expected
     one_by_one = sorted(f for path in files for f in _findings(root, [path], jobs=1))
     assert one_by_one == expected
+
+
+@pytest.mark.parametrize("tree", ["copies", "example"])
+def test_same_findings_whatever_the_hash_seed(tree: str, tmp_path: Path):
+    root = _copies(tmp_path) if tree == "copies" else EXAMPLE
+    outputs = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, NO_COLOR="1")
+        result = subprocess.run(
+            [str(BIN / "mfkit-lint"), "--no-cache", "--exit-zero", "--format", "concise", "."],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip()
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
