@@ -85,7 +85,7 @@ def test_a_worker_collects_between_files_as_its_parent_does():
         "from mfkit_lint.engine import collector, workers\n"
         "from mfkit_lint.engine.config import Settings\n"
         "from mfkit_lint.engine.linter import Linter\n"
-        "work = [], [0], multiprocessing.Array('q', [0, 0]), multiprocessing.Value('i', 0)\n"
+        "work = [], [0], multiprocessing.Array('q', [0, 0]), multiprocessing.Array('q', [0])\n"
         "workers._init_worker(Linter(Settings()), True, *work)\n"
         "print(gc.isenabled(), collector.collecting_between_files())\n"
         "frozen = gc.get_freeze_count()\n"

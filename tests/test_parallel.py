@@ -359,3 +359,29 @@ def test_modules_asked_about_across_workers_give_the_same_results(tmp_path: Path
     for jobs in (2, 3):
         assert _view(_run(root, jobs=jobs)) == _view(serial)
     assert used == [2, 3]
+
+
+def test_forked_workers_share_their_counters():
+    """What a forked worker writes under the lock, its parent and the other workers read."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here: workers are spawned and share an Array")
+    context = multiprocessing.get_context("fork")
+    shared = workers._shared_ints(context, [5, 7, 0])
+    assert isinstance(shared, workers._ForkedInts) and list(shared) == [5, 7, 0]
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            with shared.get_lock():
+                shared[2] += 1
+
+    children = [context.Process(target=add, args=(200,)) for _ in range(3)]
+    for child in children:
+        child.start()
+    add(100)
+    for child in children:
+        child.join(timeout=60)
+        assert child.exitcode == 0
+    assert list(shared) == [5, 7, 700]
+    assert len(shared) == 3

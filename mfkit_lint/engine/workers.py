@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from mfkit_lint.engine.collector import collect_between_files, collecting_between_files, file_done
 from mfkit_lint.engine.linter import FileResult, Linter
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import multiprocessing.context
     import multiprocessing.sharedctypes
     from concurrent.futures import ProcessPoolExecutor
+
+    SharedInts = Union["_ForkedInts", multiprocessing.sharedctypes.SynchronizedArray]
 
 MIN_FILES_PER_WORKER = 16
 MIN_BYTES_PER_WORKER = 256 * 1024
@@ -108,11 +110,47 @@ def lint_files(linter: Linter, items: Sequence[Item], jobs: int) -> Iterator[Fil
 _LINTER: Optional[Linter] = None
 _ITEMS: Sequence[Item] = ()
 _ENDS: Sequence[int] = ()  # _ENDS[i]: bytes of the items before item i (and the total, at the end)
-_CLAIMS: Optional[multiprocessing.sharedctypes.SynchronizedArray] = None  # [start, end) per run
+_CLAIMS: Optional[SharedInts] = None  # [start, end) per run
 _SLOT = 0  # the run of this worker
 
 
 BIG_FILE_BYTES = 32 * 1024
+
+
+class _ForkedInts:
+    """Integers that forked workers share, behind one lock, as multiprocessing's synchronized
+    Array offers them (``get_lock``, indexing, ``len``): kept in an anonymous shared mapping,
+    which a forked process inherits. (An Array costs a cold run ~5 ms before the workers start:
+    ctypes is imported, and a temporary file is made to be mapped.)"""
+
+    def __init__(self, values: Sequence[int], lock: Any) -> None:
+        import mmap
+
+        self._lock = lock
+        memory = mmap.mmap(-1, 8 * max(len(values), 1))  # MAP_SHARED: not copied on fork
+        self._values = memoryview(memory).cast("q")[: len(values)]
+        for index, value in enumerate(values):
+            self._values[index] = value
+
+    def get_lock(self) -> Any:
+        return self._lock
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: int) -> int:
+        return self._values[index]
+
+    def __setitem__(self, index: int, value: int) -> None:
+        self._values[index] = value
+
+
+def _shared_ints(context: multiprocessing.context.BaseContext, values: Sequence[int]) -> SharedInts:
+    """``values``, shared by the workers: where they are forked, in memory they inherit; else
+    in multiprocessing's Array, which is sent to each spawned worker."""
+    if context.get_start_method() == "fork":
+        return _ForkedInts(values, context.Lock())
+    return context.Array("q", values)
 
 
 class _Schedule:
@@ -149,15 +187,15 @@ def _init_worker(
     between_files: bool,
     items: Sequence[Item],
     ends: Sequence[int],
-    claims: multiprocessing.sharedctypes.SynchronizedArray,
-    slots: multiprocessing.sharedctypes.Synchronized,
+    claims: SharedInts,
+    slots: SharedInts,
 ) -> None:
     global _LINTER, _ITEMS, _ENDS, _CLAIMS, _SLOT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _LINTER, _ITEMS, _ENDS, _CLAIMS = linter, items, ends, claims
     with slots.get_lock():
-        _SLOT = slots.value % (len(claims) // 2)
-        slots.value += 1
+        _SLOT = slots[0] % (len(claims) // 2)
+        slots[0] += 1
     if between_files:  # (again in a forked worker: what it inherits is never walked)
         collect_between_files()
 
@@ -211,7 +249,7 @@ def _in_workers(
     from concurrent.futures.process import BrokenProcessPool
 
     schedule = _Schedule(items, workers)
-    claims = context.Array("q", schedule.claims)
+    claims = _shared_ints(context, schedule.claims)
     # A task returns its results after about an eighth of a worker's share of the bytes: a
     # round trip to this process costs little next to that, and results arrive all along.
     share = max(1, schedule.ends[-1] // (workers * 8))
@@ -225,7 +263,7 @@ def _in_workers(
             [items[index] for index in schedule.order],
             schedule.ends,
             claims,
-            context.Value("i", 0),
+            _shared_ints(context, [0]),  # the next worker's run
         ),
     )
     results: dict[int, FileResult] = {}
