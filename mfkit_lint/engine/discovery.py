@@ -100,11 +100,15 @@ class RealPaths:
         directory, name = os.path.split(path)
         if name in ("", ".", ".."):
             return os.path.realpath(path)
+        joined = os.path.join(self.directory(directory), name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+    def directory(self, directory: str) -> str:
+        """``os.path.realpath`` of a directory (as ``os.path.split`` gives it), once."""
         real = self._directories.get(directory)
         if real is None:
             real = self._directories[directory] = os.path.realpath(directory or os.curdir)
-        joined = os.path.join(real, name)
-        return os.path.realpath(joined) if os.path.islink(joined) else joined
+        return real
 
 
 def _stat(path: Path) -> Optional[os.stat_result]:
@@ -167,11 +171,14 @@ class FileFinder:
             rel = real.relative_to(self.settings.root).as_posix()
         except ValueError:
             rel = path.relative_to(base).as_posix() if base is not None else path.name
-        if self._exclude is None:
-            self._exclude = _spec([*self.settings.exclude, *self.settings.extend_exclude])
-        if self._exclude.match_file(rel + ("/" if is_dir else "")):
+        if self._exclusions().match_file(rel + ("/" if is_dir else "")):
             return True
         return self.gitignore is not None and self.gitignore.ignored(real, is_dir)
+
+    def _exclusions(self) -> pathspec.PathSpec:
+        if self._exclude is None:
+            self._exclude = _spec([*self.settings.exclude, *self.settings.extend_exclude])
+        return self._exclude
 
     def find(self, paths: Sequence[Path]) -> Discovered:
         files: list[Path] = []
@@ -218,21 +225,71 @@ class FileFinder:
         # matched by name, since every other pattern matching it would skip it all.
         forced = self.as_named or self.excluded(root, is_dir=True, base=root.parent)
 
-        def skip(path: Path, is_dir: bool) -> bool:
-            if forced:
-                return _defaults().match_file(path.name + ("/" if is_dir else ""))
-            return self.excluded(path, is_dir, base=root)
-
         for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
             self.walked.append(dirpath)
             current = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if not skip(current / d, True))
+            skip = _DirectoryEntries(self, current, root).excluded if not forced else _by_name
+            dirnames[:] = sorted(d for d in dirnames if not skip(d, True))
             for name in sorted(filenames):
-                path = current / name
-                if (name.endswith(PYTHON_SUFFIXES) or is_workflow_file(path)) and not skip(
-                    path, False
-                ):
-                    yield path
+                if (
+                    name.endswith(PYTHON_SUFFIXES)
+                    or (is_yaml_file(name) and is_workflow_file(current / name))
+                ) and not skip(name, False):
+                    yield current / name
+
+
+class _DirectoryEntries:
+    """``FileFinder.excluded`` for the entries of one walked directory, with what depends only
+    on the directory worked out once: its real path, that path relative to the configuration
+    root and to each directory whose .gitignore applies. An entry that is no symbolic link
+    resolves to that real path joined with its name, so each of its relative paths is the
+    directory's joined with its name. A symbolic link, and every entry of a directory outside
+    the configuration root, is asked of ``excluded`` itself."""
+
+    def __init__(self, finder: FileFinder, directory: Path, base: Path) -> None:
+        self.finder = finder
+        self.directory = directory
+        self.base = base
+        self.real = finder._real_paths.directory(str(directory))
+        real = Path(self.real)
+        try:
+            self.prefix: Optional[str] = _child_prefix(real.relative_to(finder.settings.root))
+        except ValueError:
+            self.prefix = None  # (matched from the walked directory: ``excluded`` does that)
+        self._ignores: Optional[list[tuple[pathspec.GitIgnoreSpec, str]]] = None
+
+    def excluded(self, name: str, is_dir: bool) -> bool:
+        if self.prefix is None or os.path.islink(os.path.join(self.real, name)):
+            return self.finder.excluded(self.directory / name, is_dir, base=self.base)
+        mark = "/" if is_dir else ""
+        if self.finder._exclusions().match_file(self.prefix + name + mark):
+            return True
+        return any(spec.match_file(prefix + name + mark) for spec, prefix in self.ignores())
+
+    def ignores(self) -> list[tuple[pathspec.GitIgnoreSpec, str]]:
+        """The .gitignore patterns that apply, each with the directory's path relative to the
+        .gitignore's (read when an entry is first asked about, as ``excluded`` reads them)."""
+        if self._ignores is None:
+            self._ignores = []
+            if self.finder.gitignore is not None:
+                real = Path(self.real)
+                for parent in _repo_dirs(real):
+                    spec = self.finder.gitignore._load(parent)
+                    if spec is not None:
+                        self._ignores.append((spec, _child_prefix(real.relative_to(parent))))
+        return self._ignores
+
+
+def _by_name(name: str, is_dir: bool) -> bool:
+    """Whether a default exclude matches the entry's name (inside a directory that was named
+    although excluded: see ``FileFinder._walk``)."""
+    return _defaults().match_file(name + ("/" if is_dir else ""))
+
+
+def _child_prefix(relative: Path) -> str:
+    """What comes before a child's name in its path relative to the same directory."""
+    posix = relative.as_posix()
+    return "" if posix == "." else posix + "/"
 
 
 # What marks the root of a project (ruff finds its project root the same way).
