@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 
 from mfkit_lint.engine.config import load_settings
-from mfkit_lint.engine.diagnostic import Applicability, FixSpec
+from mfkit_lint.engine.diagnostic import Applicability, FixSpec, codemod_target
 from mfkit_lint.engine.linter import Linter
-from mfkit_lint.engine.registry import RegistryError, Selection, _rules_of, all_rules
+from mfkit_lint.engine.registry import (
+    RegistryError,
+    Selection,
+    _codemod_problem,
+    _rules_of,
+    all_rules,
+)
 from mfkit_lint.engine.rule import Finding, Rule
 from mfkit_lint.engine.source import Source
 from mfkit_lint.fixers.apply import fix_text
@@ -47,10 +53,35 @@ def _plugin_rule(codemod: str) -> type[Rule]:
 
 
 def test_every_builtin_fix_names_an_existing_codemod():
-    for rule in all_rules():
-        if rule.fix is not None:
-            module, cls = rule.fix.target()
-            assert module.startswith("mfkit_lint.fixers.") and cls
+    """The built-in rules' links are checked here, not when the rules load (see
+    ``registry._shipped_link``): each rule's fix and each kind of fix data a rule may report
+    with its own codemod name a class its fixer module defines."""
+    import inspect
+
+    from mfkit_lint.fixers import data
+
+    references = {rule.fix.codemod for rule in all_rules() if rule.fix is not None}
+    assert len(references) >= 19
+    for cls in vars(data).values():
+        if inspect.isclass(cls) and cls.__module__ == data.__name__ and hasattr(cls, "CODEMOD"):
+            references.add(cls.CODEMOD)
+    for reference in sorted(references):
+        module, cls = codemod_target(reference)
+        assert module.startswith("mfkit_lint.fixers.") and cls
+        assert _codemod_problem(reference) is None, reference
+
+
+def test_loading_the_builtin_rules_reads_no_fixer(monkeypatch):
+    import mfkit_lint.rules
+    from mfkit_lint.engine import registry
+
+    read: list[str] = []
+    monkeypatch.setattr(registry, "_codemod_problem", lambda reference: read.append(reference))
+    rules = _rules_of("builtin", mfkit_lint.rules)
+    assert any(rule.fix is not None for rule in rules)
+    assert read == []
+    _rules_of("plugin", _plugin_rule("move:MoveWords"))  # a plugin's link is read
+    assert read == ["move:MoveWords"]
 
 
 def test_a_reference_to_a_missing_codemod_fails_when_rules_load():

@@ -12,7 +12,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from mfkit_lint.engine.diagnostic import codemod_target
+from mfkit_lint.engine.diagnostic import FIXERS_PACKAGE, codemod_target
 from mfkit_lint.engine.rule import Rule
 
 if TYPE_CHECKING:
@@ -216,10 +216,23 @@ def _validate(ep_name: str, rule: object) -> None:
     if not _CODE.match(rule.code):
         raise RegistryError(f"rule {ep_name} has a malformed code {rule.code!r}")
     fix = getattr(rule, "fix", None)
-    if fix is not None:
+    if fix is not None and not _shipped_link(rule, fix.codemod):
         problem = _codemod_problem(fix.codemod)
         if problem:
             raise RegistryError(f"rule {rule.code}'s fix names {fix.codemod!r}: {problem}")
+
+
+BUILTIN_RULES = "mfkit_lint.rules"
+
+
+def _shipped_link(rule: type[Rule], reference: str) -> bool:
+    """A built-in rule's link to a built-in fixer: both ship in this package, and its tests
+    check every such link (tests/test_fixer_link.py). Reading the fixers' source again at each
+    start would cost a cold run ~8 ms before its workers start; a plugin's links are read."""
+    module, _ = codemod_target(reference)
+    return rule.__module__.startswith(BUILTIN_RULES + ".") and module.startswith(
+        FIXERS_PACKAGE + "."
+    )
 
 
 @cache
