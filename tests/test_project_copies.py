@@ -183,3 +183,24 @@ def test_a_file_excluded_by_name_keeps_its_repository(repository: Path):
     assert _findings(repository, str(launch), cwd=repository) == expected
     _write(repository / "tool" / "jobs.py", SETS_RUNTIME)
     assert _findings(repository, str(launch), cwd=repository) == set()
+
+
+def test_the_package_tree_of_a_left_out_file(tmp_path: Path):
+    from mfkit_lint.engine.discovery import package_root
+
+    _write(tmp_path / "corpus" / "copy-1" / "pkg" / "__init__.py", "")
+    _write(tmp_path / "corpus" / "copy-1" / "pkg" / "sub" / "__init__.py", "")
+    # A directory of scripts inside the package (no __init__.py): still its tree.
+    script = tmp_path / "corpus" / "copy-1" / "pkg" / "tutorials" / "one" / "flow.py"
+    _write(script, "")
+    loose = tmp_path / "corpus" / "scripts" / "run.py"
+    _write(loose, "")
+    _write(tmp_path / "gen" / "__init__.py", "")
+    generated = tmp_path / "gen" / "out" / "x.py"
+    _write(generated, "")
+    copy = tmp_path / "corpus" / "copy-1"
+    assert package_root(copy / "pkg" / "sub" / "m.py", tmp_path) == copy
+    assert package_root(script, tmp_path) == copy
+    assert package_root(loose, tmp_path) == loose.parent
+    # Never the project itself: a package right inside it is its own tree.
+    assert package_root(generated, tmp_path) == tmp_path / "gen"

@@ -370,17 +370,25 @@ class ProjectListing:
 
 
 def package_root(path: Path, project: Path) -> Path:
-    """The directory a file's package tree starts in (the directory above its top-level
-    package: the directory that must be on ``sys.path`` to import it), or the file's own
-    directory when it is no package module. Never ``project`` or above it: a top-level
-    package right inside ``project`` is its own tree, and a file right in ``project`` has
-    ``project``."""
-    directory = Path(os.path.abspath(path)).parent
-    top = Path(os.path.abspath(project))
-    root = directory
-    while (root / "__init__.py").is_file() and root.parent != top and top in root.parents:
-        root = root.parent
-    return root
+    """The directory the package tree holding a file starts in: the directory above the
+    highest package (a directory with ``__init__.py``) on the file's path, the one that must
+    be on ``sys.path`` to import it; the file's own directory when no directory on its path
+    is a package. Never ``project`` or above it: a package right inside ``project`` is its
+    own tree."""
+    return _package_root(os.path.dirname(os.path.abspath(path)), os.path.abspath(project))
+
+
+@lru_cache(maxsize=4096)
+def _package_root(directory: str, top: str) -> Path:
+    # (once per directory: every file of a left-out tree asks, and most share a directory)
+    below = top.rstrip(os.sep) + os.sep
+    root = current = directory
+    while current.startswith(below):
+        parent = os.path.dirname(current)
+        if os.path.isfile(os.path.join(current, "__init__.py")):
+            root = parent if parent.startswith(below) else current
+        current = parent
+    return Path(root)
 
 
 def project_listing(
