@@ -10,8 +10,10 @@ from pathlib import Path
 from conftest import lint_tree
 from test_embedded import HELPERS_AND_LINES
 
+from mfkit_lint.engine.config import Settings
+from mfkit_lint.engine.linter import Linter
 from mfkit_lint.engine.registry import all_rules
-from mfkit_lint.engine.rule import Rule
+from mfkit_lint.engine.rule import Rule, SourceKind
 from mfkit_lint.model import embedded, module
 
 LAYOUT = {"MFK501", "MFK504", "MFK506"}
@@ -108,3 +110,19 @@ def test_generated_code_is_extracted_only_for_rules_that_read_it(monkeypatch):
     with_generated = lint_tree(files, "MFK101")
     assert extracted == [False]
     assert [(d.code, d.location.row) for d in with_generated] == [("MFK101", 12)]
+
+
+def test_the_rules_of_a_file_depend_on_its_directory_alone():
+    """What a linter decides for a directory's files is kept for them, and never carried over
+    to a file of another directory or to another list of rules."""
+    linter = Linter(Settings())
+    inside, outside = "metaflow_extensions/acme/plugins/a.py", "extensions/acme/plugins/a.py"
+    for name in ("a.py", "b.py"):
+        inside, outside = inside.replace("a.py", name), outside.replace("a.py", name)
+        assert {r.code for r in linter._rules_for(inside, SourceKind.PYTHON)} >= LAYOUT
+        assert not LAYOUT & {r.code for r in linter._rules_for(outside, SourceKind.PYTHON)}
+    workflow = linter._rules_for(".github/workflows/ci.yml", SourceKind.YAML)
+    assert workflow and all(r.kind is SourceKind.YAML for r in workflow)
+    linter._rules = [r for r in linter.rules if r.code == "MFK504"]
+    assert [r.code for r in linter._rules_for(inside, SourceKind.PYTHON)] == ["MFK504"]
+    assert linter._rules_for(outside, SourceKind.PYTHON) == []

@@ -80,6 +80,8 @@ class Linter:
         )
         self._index: tuple[RuleInfo, ...] = tuple(index) if index is not None else ()
         self._rules: Optional[list[type[Rule]]] = None
+        # The rules each directory's files get, for one list of rules (see ``_rules_for``).
+        self._by_directory: tuple[Optional[list], dict[tuple[str, SourceKind], list]] = (None, {})
         self._per_file = []
         if settings.per_file_ignores:
             import pathspec
@@ -153,7 +155,7 @@ class Linter:
         their ``tree``; those that apply noqa themselves pass ``apply_noqa=False``."""
         if is_yaml_file(filename):
             return self._lint_yaml(source, filename, errors, apply_noqa)
-        rules = [r for r in self._rules_for(filename) if r.kind == SourceKind.PYTHON]
+        rules = self._rules_for(filename, SourceKind.PYTHON)
         project = self.project_for(filename)
         # The project index may have parsed this file already (another file asked about it).
         known = (
@@ -268,7 +270,7 @@ class Linter:
         # PyYAML is imported only when a YAML file is linted.
         from mfkit_lint.model.yaml_document import YamlDocument, YamlSyntaxError
 
-        rules = [r for r in self._rules_for(filename) if r.kind == SourceKind.YAML]
+        rules = self._rules_for(filename, SourceKind.YAML)
         raw = source.raw or source.text.encode("utf-8", "replace")
         searched: dict[bytes, bool] = {}
         active = [r for r in rules if r.might_apply(raw, searched)]
@@ -391,11 +393,25 @@ class Linter:
         return codes
 
     # -- helpers -------------------------------------------------------------------------------
-    def _rules_for(self, filename: str) -> list[type[Rule]]:
-        """The rules that may report on ``filename``: not ignored for it, and declaring no
-        directory its path lacks (a file no rule applies to is parsed, and nothing more)."""
-        ignored = self._ignored_codes(filename)
-        rules = [r for r in self.rules if r.code not in ignored]
+    def _rules_for(self, filename: str, kind: SourceKind) -> list[type[Rule]]:
+        """The rules of ``kind`` that may report on ``filename``: not ignored for it, and
+        declaring no directory its path lacks (a file no rule applies to is parsed, and nothing
+        more). Without per-file ignores, that depends on the file's directory alone: the
+        answer is kept for the next files of the directory."""
+        if self._per_file:
+            return self._applicable(filename, kind, self._ignored_codes(filename))
+        rules = self.rules
+        if self._by_directory[0] is not rules:
+            self._by_directory = (rules, {})
+        known = self._by_directory[1]
+        key = (os.path.dirname(filename), kind)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = self._applicable(filename, kind, set())
+        return found
+
+    def _applicable(self, filename: str, kind: SourceKind, ignored: set[str]) -> list[type[Rule]]:
+        rules = [r for r in self.rules if r.kind == kind and r.code not in ignored]
         if any(r.directories for r in rules):
             directories = frozenset(Path(filename).parts[:-1])
             rules = [r for r in rules if r.might_apply_in(directories)]
