@@ -386,6 +386,10 @@ class _ListBuilder:
         self.joined: dict[int, list[Token]] = {}
         self.finished: dict[str, list[Token]] = {}  # each list's words when it was done
         self.helpers: dict[int, Optional[tuple[ModuleModel, list[Token]]]] = {}  # by call id
+        # Whether the run asked for a helper's words (the inline depth then plays a part), and
+        # whether every helper asked had its words worked out (see ``_built``).
+        self.asked = False
+        self.exact = True
         shape = _shape(module)
         self.relevant = shape.relevant
         self.hot = shape.hot
@@ -709,6 +713,7 @@ class _ListBuilder:
         return self.helpers[key]
 
     def _find_helper_words(self, call: ast.Call) -> Optional[tuple[ModuleModel, list[Token]]]:
+        self.asked = True
         if self.depth >= _MAX_INLINE_DEPTH:
             return None
         func = call.func
@@ -723,7 +728,10 @@ class _ListBuilder:
             owner, defs = values_of(self.module).imported_function(func)
         if len(defs) != 1:
             return None
-        returned = _returned_words(owner, defs[0], self.depth + 1)
+        returned = _helper_returned(owner, defs[0], self.depth + 1)
+        if returned is _UNFINISHED:
+            self.exact = False  # (a run of this scope at another time may get its words)
+            return None
         return None if returned is None else (owner, returned)
 
 
@@ -981,16 +989,46 @@ def _in_file(span: Span, module: ModuleModel) -> Span:
 
 
 def _returned_words(module: ModuleModel, function, depth: int) -> Optional[list[Token]]:
-    # Keyed by the function alone (the first depth that asks wins); None guards recursion.
+    words = _helper_returned(module, function, depth)
+    return None if words is _UNFINISHED else words
+
+
+# What a helper returns while its words are still being worked out (a recursive call).
+_UNFINISHED: list[Token] = []
+
+
+def _helper_returned(module: ModuleModel, function, depth: int) -> Optional[list[Token]]:
+    """The words ``function`` returns, or ``_UNFINISHED`` (see ``_built``)."""
+    # Keyed by the function alone (the first depth that asks wins).
     cache = module.analyses.setdefault(_returned_words, {})
     if function not in cache:
-        cache[function] = None  # guards against recursion
+        cache[function] = _UNFINISHED  # guards against recursion
         if not _builds_lists(module, function):
-            return None
-        builder = _ListBuilder(module, function, depth)
-        builder.run(function.body)
-        cache[function] = builder.returned
+            cache[function] = None
+        else:
+            cache[function] = _built(module, function, depth).returned
     return cache[function]
+
+
+def _built(module: ModuleModel, function: Optional[FunctionNode], depth: int) -> _ListBuilder:
+    """A builder run over ``function``'s body (None: the module's own statements) at
+    ``depth``. A run that was given every helper's words it asked for (no helper still being
+    worked out) is kept and stands for the later runs on the same side of the inline limit:
+    those ask the same helpers, whose words are then known and the same (they are kept once
+    found, by function), so they find the same lists. A run that asked for no helper's words
+    stands for the runs at every depth."""
+    kept = module.analyses.setdefault(_built, {})
+    beyond = depth >= _MAX_INLINE_DEPTH
+    builder = kept.get((function, beyond))
+    if builder is None:
+        builder = _ListBuilder(module, function, depth)
+        builder.run(function.body if function is not None else module.tree.body)
+        builder.helpers.clear()  # (only the run reads them)
+        if builder.exact:
+            kept[(function, beyond)] = builder
+            if not builder.asked:
+                kept.setdefault((function, not beyond), builder)
+    return builder
 
 
 def returned_words(module: ModuleModel, function: FunctionNode) -> Optional[list[Token]]:
@@ -1003,9 +1041,7 @@ def word_lists(module: ModuleModel, function: FunctionNode) -> list[list[Token]]
     (``parts += ["step", name]`` whose task options are added later in a string)."""
     if not _builds_lists(module, function):
         return []
-    builder = _ListBuilder(module, function)
-    builder.run(function.body)
-    return builder.emitted
+    return _built(module, function, 0).emitted
 
 
 def joined_name(node: ast.AST) -> Optional[str]:
@@ -1039,9 +1075,7 @@ def joined_words(module: ModuleModel, call: ast.Call) -> Optional[list[Token]]:
 def _joins_in(module: ModuleModel, function: Optional[FunctionNode]) -> dict[int, list[Token]]:
     if not _builds_lists(module, function):
         return {}
-    builder = _ListBuilder(module, function)
-    builder.run(function.body if function is not None else module.tree.body)
-    return builder.joined
+    return _built(module, function, 0).joined
 
 
 def _constant_list(module: ModuleModel, name: ast.Name) -> Optional[list[Token]]:
@@ -1062,9 +1096,8 @@ def _module_lists(module: ModuleModel) -> dict[str, list[Token]]:
         for s in module.tree.body
     ):
         return {}
-    builder = _ListBuilder(module, None)
-    builder.run(module.tree.body)
-    return {name: words for name, words in builder.finished.items() if _only_read(module, name)}
+    finished = _built(module, None, 0).finished
+    return {name: words for name, words in finished.items() if _only_read(module, name)}
 
 
 # Calls that read a list they are given without changing it.
@@ -1387,13 +1420,12 @@ def own_commands(module: ModuleModel) -> list[Command]:
     """The Metaflow command lines this module builds itself."""
     commands: list[Command] = []
     consumed: set[int] = set()
-    scopes: list[tuple[Optional[ast.AST], list[ast.stmt]]] = [(None, module.tree.body)]
-    scopes += [(f, f.body) for fs in module.functions.values() for f in fs]
-    for function, body in scopes:
+    scopes: list[Optional[FunctionNode]] = [None]  # (None: the module's own statements)
+    scopes += [f for fs in module.functions.values() for f in fs]
+    for function in scopes:
         if not _builds_lists(module, function):
             continue
-        builder = _ListBuilder(module, function)
-        builder.run(body)
+        builder = _built(module, function, 0)
         commands.extend(builder.found)
         consumed |= builder.consumed
     commands.extend(_string_commands(module, consumed))
