@@ -717,13 +717,13 @@ class _ListBuilder:
         if self.depth >= _MAX_INLINE_DEPTH:
             return None
         func = call.func
-        name = _helper_name(func)
-        if name is None:
+        names = _call_names(func)
+        if names is None:
             return None
-        defs = self.module.functions.get(name, [])
+        defs = self.module.functions.get(names[0], [])
         owner = self.module
         if not defs:
-            if not _may_import_helper(self.module, func):
+            if not _may_import_helper(self.module, func, names[1]):
                 return None  # what the dearer lookup below would find: no one function
             owner, defs = values_of(self.module).imported_function(func)
         if len(defs) != 1:
@@ -788,18 +788,16 @@ def _shape(module: ModuleModel) -> _Shape:
         if joined and joined_name(call) is not None:
             _scope(module, call, scopes)
             seeds.append(call)
-        name = _helper_name(func)
-        if name is None:
+        names = _call_names(func)
+        if names is None:
             continue
-        defs = functions.get(name)
-        if (
-            (defs and len(defs) == 1) or (not defs and _imported_name(func) in imported_names)
-        ) and _words_read(module, call):
+        defs = functions.get(names[0])
+        if (len(defs) == 1 if defs else names[1] in imported_names) and _words_read(module, call):
             shape.with_helpers.add(_scope(module, call, scopes))
     for node in seeds:
         current = node
         while current is not None and id(current) not in relevant:
-            if isinstance(current, ast.stmt):
+            if current.__class__ in _STATEMENTS:
                 break
             relevant.add(id(current))
             current = parent(current)
@@ -842,13 +840,14 @@ def _scope(module: ModuleModel, node: ast.AST, known: dict[int, Optional[ast.AST
     """The function ``node`` is in (like ``enclosing_function``), remembering it for every
     node on the way up in ``known``, so a module's nodes are each walked past once."""
     path = []
-    current = module.parent(node)
-    while current is not None and not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    parent = module.parent
+    current = parent(node)
+    while current is not None and current.__class__ not in _FUNCTIONS:
         if id(current) in known:
             current = known[id(current)]
             break
         path.append(current)
-        current = module.parent(current)
+        current = parent(current)
     for passed in path:
         known[id(passed)] = current
     return current
@@ -861,34 +860,34 @@ def _builds_lists(module: ModuleModel, scope: Optional[ast.AST]) -> bool:
     return scope in shape.with_lists or scope in shape.with_helpers
 
 
-def _helper_name(func: ast.expr) -> Optional[str]:
-    """The function name ``_inline`` looks up for a call of ``func``: ``helper()`` and
-    ``self.helper()`` here; "" for ``common.helper()`` (another module of the project);
-    None for a call it does not follow."""
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return func.attr if func.value.id in ("self", "cls") else ""
+def _call_names(func: ast.expr) -> Optional[tuple[str, str]]:
+    """For a call of ``func`` that ``_inline`` follows (None for the others): the function
+    name it looks up in the module (``helper()`` and ``self.helper()``: helper; ""
+    for ``common.helper()``, a function of another module), and the name an import would bind
+    for ``imported_function`` to follow the call (helper of ``helper()``, common of
+    ``common.helper()``). (Parsed trees hold no subclasses of the node classes.)"""
+    kind = func.__class__
+    if kind is ast.Name:
+        return func.id, func.id
+    if kind is ast.Attribute and func.value.__class__ is ast.Name:
+        bound = func.value.id
+        return (func.attr if bound in ("self", "cls") else ""), bound
     return None
 
 
-def _imported_name(func: ast.expr) -> Optional[str]:
-    """The name an import would bind for ``imported_function`` to follow a call of ``func``:
-    ``helper`` of ``helper()``, ``common`` of ``common.helper()``."""
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return func.value.id
-    return None
+# The node classes of statements and of functions (see ``_call_names``).
+_STATEMENTS = frozenset(
+    c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.stmt)
+)
+_FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
 
 
-def _may_import_helper(module: ModuleModel, func: ast.expr) -> bool:
+def _may_import_helper(module: ModuleModel, func: ast.expr, name: str) -> bool:
     """Necessary for ``_inline`` to find words where ``imported_function`` leads: an import
-    of the module binds the called name to a project module with a function of that name at
-    its top level, one that can build a list. Cheaper than the scope lookup that tells which
-    binding the call reads."""
-    name = _imported_name(func)
-    if name is None or name not in module.imported_names:
+    of the module binds the called name (``name``, see ``_call_names``) to a project module
+    with a function of that name at its top level, one that can build a list. Cheaper than
+    the scope lookup that tells which binding the call reads."""
+    if name not in module.imported_names:
         return False
     return _imports_helper(module, name, func.attr if isinstance(func, ast.Attribute) else None)
 
