@@ -187,3 +187,56 @@ def test_a_run_that_met_an_unfinished_helper_is_not_kept(monkeypatch):
     model.commands_of(module)
     assert walked["other"] == 2 or walked["top"] == 2, walked
     assert walked["step_cmd"] == 1
+
+
+HERE = """
+import sys
+
+BASE = [sys.executable, "flow.py"]
+
+
+def helper():
+    return BASE + ["--tag", "x"]
+
+
+CMD = helper()
+
+
+def step_args(run_id):
+    return BASE + ["step", "s", "--run-id", run_id, "--task-id", "1", "--input-paths", "p"]
+"""
+
+CALLER = """
+import subprocess
+
+from .here import step_args
+
+
+def build(run_id):
+    cmd = step_args(run_id)
+    subprocess.run(cmd)
+"""
+
+
+@pytest.mark.parametrize("first", ["caller", "here"])
+def test_a_helper_read_while_the_module_lists_are_followed_gets_no_words_yet(tmp_path, first):
+    """``step_args`` reads the module-level ``BASE``: following the module's lists runs the
+    module level, whose ``helper()`` reads ``BASE`` too while those lists are not known yet.
+    That read is unknown (it made the analysis fail before), and the caller's command still
+    gets ``BASE``'s words, whichever module is asked about first."""
+    from pathlib import Path
+
+    from mfkit_lint.model.project import ProjectIndex
+
+    package = tmp_path / "sched"
+    package.mkdir()
+    for name, code in {"__init__": "", "here": HERE, "caller": CALLER}.items():
+        (package / f"{name}.py").write_text(textwrap.dedent(code))
+    index = ProjectIndex(sorted(package.glob("*.py")))
+    order = ["caller", "here"] if first == "caller" else ["here", "caller"]
+    found = {name: model.commands_of(index.model(package / f"{name}.py")) for name in order}
+    for name in order:
+        (command,) = found[name]
+        assert [t.text for t in command.tokens][1:3] == ["flow.py", "step"], name
+        assert not any(t.spread for t in command.tokens), name
+    assert Path(found["caller"][0].tokens[1].span.file).name == "here.py"

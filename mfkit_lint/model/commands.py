@@ -644,7 +644,9 @@ class _ListBuilder:
             return [replace(t, conditional=t.conditional or cond) for t in self.lists[node.id][0]]
         if isinstance(node, ast.Name) and self.function is not None:
             words = _constant_list(module, node)
-            if words is not None:
+            if words is _UNFINISHED:
+                self.exact = False  # (a run of this scope at another time may get them)
+            elif words is not None:
                 return [replace(t, conditional=t.conditional or cond) for t in words]
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
@@ -1080,11 +1082,13 @@ def _joins_in(module: ModuleModel, function: Optional[FunctionNode]) -> dict[int
 def _constant_list(module: ModuleModel, name: ast.Name) -> Optional[list[Token]]:
     """The words of a module-level list that ``name`` reads, when nothing changes the list
     (``TOP_ARGS = [...]`` read by the functions that build commands, e.g. in generated code
-    where the generator wrote the list out)."""
+    where the generator wrote the list out). ``_UNFINISHED`` while the module's lists are
+    being followed (a helper that reads one is called at the module level): not known yet."""
     scope, bindings = values_of(module).lookup(name.id, name)
     if scope is not module.tree or len(bindings) != 1 or not isinstance(bindings[0], Assigned):
         return None
-    return _module_lists(module).get(name.id)
+    lists = _module_lists(module)
+    return _UNFINISHED if lists is None else lists.get(name.id)
 
 
 @per_module
