@@ -22,7 +22,7 @@ from mfkit_lint.engine.registry import (
     rule_by_code,
     rule_infos,
 )
-from mfkit_lint.engine.session import STDIN, RunOptions, RunOutcome, Session, prepare_run
+from mfkit_lint.engine.session import STDIN, RunOptions, RunOutcome, Session
 from mfkit_lint.engine.workers import default_jobs
 from mfkit_lint.report import FORMAT_NAMES, Report, renderer
 from mfkit_lint.report.text import render_statistics
@@ -212,23 +212,22 @@ def lint_command(
         first = next((p for p in paths if p != STDIN), None)
         start = Path(first) if first else Path(stdin_filename or ".").parent
         settings = load_settings(config_file, start if start.exists() else Path.cwd())
-        unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-        options = RunOptions(
-            fix=fix,
-            unsafe_fixes=unsafe,
-            diff=diff,
-            need_fix_edits=output_format in ("json", "sarif"),
-            stdin_filename=stdin_filename,
-            cache=not no_cache,
-            jobs=jobs or default_jobs(),
-            force_exclude=force_exclude,
-        )
-        prepare_run(settings, list(paths), options)
         index = _rule_index(settings, use_cache=not no_cache)
         selection = _selection(settings, select, ignore, extend_select, index)
         linter = Linter(settings, selection, index=index)
     except (ConfigError, RegistryError) as exc:
         _fail(str(exc))
+    unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+    options = RunOptions(
+        fix=fix,
+        unsafe_fixes=unsafe,
+        diff=diff,
+        need_fix_edits=output_format in ("json", "sarif"),
+        stdin_filename=stdin_filename,
+        cache=not no_cache,
+        jobs=jobs or default_jobs(),
+        force_exclude=force_exclude,
+    )
     stdin = sys.stdin.buffer.read() if STDIN in paths else None
     try:
         outcome = Session(linter, options).run(list(paths), stdin)

@@ -37,7 +37,7 @@ def _walk_asking_each_path(finder, root):
 
     from mfkit_lint.engine import discovery
 
-    forced = finder.as_named or finder.excluded(root, is_dir=True, base=root.parent)
+    forced = finder.excluded(root, is_dir=True, base=root.parent)
 
     def skip(path: Path, is_dir: bool) -> bool:
         if forced:
@@ -129,116 +129,9 @@ def test_a_walk_decides_per_directory_as_it_would_per_path(tmp_path, monkeypatch
         assert list(walking._walk(root, [])) == expected, root
         # (the .gitignore files read are those a kept listing watches)
         assert sorted(walking.gitignore.loaded()) == sorted(asking.gitignore.loaded()), root
-        named = FileFinder(settings, as_named=True)
-        assert list(named._walk(root, [])) == _walk_asking_each_path(named, root)
         without_gitignore = FileFinder(settings, respect_gitignore=False)
         expected = _walk_asking_each_path(without_gitignore, root)
         assert list(FileFinder(settings, respect_gitignore=False)._walk(root, [])) == expected
     found = {p.relative_to(repo).as_posix() for p in FileFinder(settings)._walk(repo, [])}
     assert {"a.py", "keep.py", "sub/a.py", "sub/important.py", "linked.py", "out.py"} <= found
     assert not found & {"top_only.py", "build/b.py", "generated/g.py", "docs/d.py", "sub/local.py"}
-
-
-def _tree(tmp_path):
-    root = tmp_path / "proj"
-    for name in ("pyproject.toml", "a.py", "pkg/b.py", "pkg/c.py", "build/x.py", "notes.txt"):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text("x = 1\n")
-    return root
-
-
-def test_projects_listed_ahead_are_the_listings_this_process_makes(tmp_path, monkeypatch):
-    """A child lists the projects of the named files while this process goes on; the
-    listings (and their stamps) it hands over are the ones this process would make."""
-    from mfkit_lint.engine import cache, discovery
-    from mfkit_lint.engine.config import load_settings
-
-    root = _tree(tmp_path)
-    settings = load_settings(None, root)
-    expected = discovery.project_listing(settings, root)
-    expected_stamp = expected.stamp()
-    discovery.forget_projects()
-    run = object()
-    discovery.list_projects_ahead(lambda: discovery.project_listing(settings, root), run)
-    assert discovery._AHEAD is not None
-    # (this process lists and stamps nothing itself now: the child did, as it was)
-    monkeypatch.setattr(discovery.FileFinder, "find", None)
-    monkeypatch.setattr(cache, "project_context", None)
-    discovery.forget_projects(run)  # (as the run starts: it takes what was listed for it)
-    assert discovery._AHEAD is None
-    listed = discovery.project_listing(settings, root)
-    assert listed.names == expected.names and listed.root == root
-    assert listed.stamp() == expected_stamp
-    assert discovery.project_listing(settings, root) is listed  # remembered for the run
-    discovery.forget_projects()
-
-
-def test_where_the_child_fails_this_process_lists_as_before(tmp_path, monkeypatch):
-    from mfkit_lint.engine import discovery
-    from mfkit_lint.engine.config import load_settings
-
-    root = _tree(tmp_path)
-    settings = load_settings(None, root)
-    expected = discovery.project_listing(settings, root).names
-    discovery.forget_projects()
-    finder = discovery.FileFinder.find
-    monkeypatch.setattr(discovery.FileFinder, "find", None)  # the child fails
-    run = object()
-    discovery.list_projects_ahead(lambda: discovery.project_listing(settings, root), run)
-    monkeypatch.setattr(discovery.FileFinder, "find", finder)
-    discovery.forget_projects(run)
-    assert discovery._AHEAD is None
-    assert discovery.project_listing(settings, root).names == expected
-    discovery.forget_projects()
-
-
-def test_a_lint_with_workers_lists_its_projects_in_a_child(tmp_path):
-    """The command line with workers to come: pathspec (the listing's walk) is never imported
-    in the process that loads the rules, and the findings are those of a run without it."""
-    import subprocess
-    import sys
-
-    root = _tree(tmp_path)
-    (root / "pkg" / "c.py").write_text("def trigger(d, p):\n    d.trigger(run_params=tuple(p))\n")
-    probe = (
-        "import sys\n"
-        "from mfkit_lint.cli import lint_command\n"
-        "try:\n"
-        "    lint_command.main(['--format', 'concise', *sys.argv[1:]], prog_name='mfkit-lint')\n"
-        "except SystemExit as exc:\n"
-        "    print('EXIT', exc.code, file=sys.stderr)\n"
-        "print('PATHSPEC', 'pathspec' in sys.modules, file=sys.stderr)\n"
-    )
-    named = [str(root / "a.py"), str(root / "pkg" / "b.py"), str(root / "pkg" / "c.py")]
-
-    def lint(*args: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-c", probe, *args, *named]
-        env = dict(os.environ, MFKIT_LINT_CACHE_DIR=str(tmp_path / f"cache{len(args)}"))
-        return subprocess.run(command, capture_output=True, text=True, cwd=root, env=env)
-
-    # (cold runs: each lists the project for its cache entries and for the rules)
-    ahead, alone = lint("--jobs", "2"), lint("--jobs", "1", "--no-cache")
-    if sys.platform.startswith("linux"):
-        assert "PATHSPEC False" in ahead.stderr, ahead.stderr
-    assert "PATHSPEC True" in alone.stderr, alone.stderr
-    assert "EXIT 1" in ahead.stderr and "MFK301" in ahead.stdout
-    assert ahead.stdout == alone.stdout
-
-
-def test_listings_made_ahead_for_a_run_are_no_other_runs(tmp_path, monkeypatch):
-    """A run that never started (a selector that names no rule, in a process that goes on
-    linting) leaves its listings to no other run: the tree may have changed since."""
-    from mfkit_lint.engine import discovery
-    from mfkit_lint.engine.config import load_settings
-
-    root = _tree(tmp_path)
-    settings = load_settings(None, root)
-    discovery.list_projects_ahead(lambda: discovery.project_listing(settings, root), object())
-    (root / "new.py").write_text("x = 2\n")
-    discovery.forget_projects(object())  # another run
-    assert discovery._AHEAD is None
-    assert str(root / "new.py") in discovery.project_listing(settings, root).names
-    discovery.list_projects_ahead(lambda: discovery.project_listing(settings, root), object())
-    discovery.list_projects_ahead(lambda: None, object())  # (the first is dropped, reaped)
-    discovery.forget_projects()
-    assert discovery._AHEAD is None and discovery._PROJECT_FILES == {}

@@ -281,13 +281,9 @@ def test_a_file_deleted_after_discovery(tree: Path, monkeypatch):
 
     def find_then_delete(self, paths):
         found = real_find(self, paths)
-        # (the project of each file is listed with the same finder: called more than once;
-        # a child process that lists the projects ahead of the run finds, deletes nothing)
-        if os.getpid() == run_process:
-            (tree / "gone.py").unlink(missing_ok=True)
+        # (the project of each file is listed with the same finder: called more than once)
+        (tree / "gone.py").unlink(missing_ok=True)
         return found
-
-    run_process = os.getpid()
 
     monkeypatch.setattr(FileFinder, "find", find_then_delete)
     result = _cli(".", cwd=tree)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from mfkit_lint.engine.config import DEFAULT_EXCLUDE, Settings
 from mfkit_lint.engine.source import is_yaml_file
@@ -476,87 +476,6 @@ def _state(path: str) -> Optional[list[int]]:
     return [info.st_mtime_ns, info.st_size]
 
 
-def forget_projects(run: object = None) -> None:
-    """Drop the remembered project listings: a new run lists the projects again, or takes
-    what was listed ahead for it (``run``: the object it was listed for, see
-    ``list_projects_ahead``; taken before its workers start, so that they inherit it)."""
+def forget_projects() -> None:
+    """Drop the remembered project listings (a new run lists the projects again)."""
     _PROJECT_FILES.clear()
-    if _AHEAD is not None:
-        ahead = _AHEAD
-        listings = ahead.take()
-        if run is not None and ahead.run is run:  # (another run's: listed before it, dropped)
-            _PROJECT_FILES.update(listings)
-
-
-class _ListingsAhead:
-    """The listings a child process makes for a run (see ``list_projects_ahead``), taken
-    once."""
-
-    def __init__(self, pid: int, read_end: int, run: object) -> None:
-        self.pid = pid
-        self.read_end = read_end
-        self.run = run
-
-    def take(self) -> dict[tuple, ProjectListing]:
-        """The child's listings by key (waits for it; none if it failed)."""
-        global _AHEAD
-        _AHEAD = None
-        try:
-            with os.fdopen(self.read_end, "rb") as pipe:
-                data = pipe.read()
-            os.waitpid(self.pid, 0)
-            import pickle
-
-            return dict(pickle.loads(data))
-        except Exception:  # (the child failed: this process lists as before)
-            return {}
-
-
-_AHEAD: Optional[_ListingsAhead] = None
-
-
-def list_projects_ahead(ask: Callable[[], object], run: object) -> None:
-    """Call ``ask``, which asks for project listings, in a child process while this one goes
-    on (a lint loads its rules meanwhile): the listings it made, with their stamps, are this
-    process's when the run they are for starts (``forget_projects(run)``; any other run drops
-    them), instead of walking again. The
-    CPU a lint's workers will use is idle until then, and on Metaflow's source a listing
-    costs ~20 ms: pathspec's import, the walk and the files' stamp. The child is a fork of
-    this process, so it lists what this process would; where it fails, this process lists as
-    before. Only where forking is safe (Linux, no other thread running)."""
-    global _AHEAD
-    import sys
-    import threading
-
-    if _AHEAD is not None:
-        _AHEAD.take()  # (made for a run that never started)
-    if not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return
-    try:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return
-    if pid == 0:
-        os.close(read_end)
-        _list_in_child(write_end, ask)
-    os.close(write_end)
-    _AHEAD = _ListingsAhead(pid, read_end, run)
-
-
-def _list_in_child(write_end: int, ask: Callable[[], object]) -> NoReturn:
-    try:
-        import pickle
-        import signal
-
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # (Ctrl-C ends it quietly, as its parent)
-        _PROJECT_FILES.clear()
-        ask()
-        for listing in _PROJECT_FILES.values():
-            listing.stamp()
-        data = pickle.dumps(list(_PROJECT_FILES.items()))
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data)
-    finally:
-        # (no exit handlers, no flushing: the buffers and files are its parent's)
-        os._exit(0)

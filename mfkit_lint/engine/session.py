@@ -14,16 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from mfkit_lint.engine.cache import Cache, cache_dir, content_digest, project_context
+from mfkit_lint.engine.cache import Cache, content_digest, project_context
 from mfkit_lint.engine.collector import file_done
-from mfkit_lint.engine.config import Settings
 from mfkit_lint.engine.diagnostic import Diagnostic
-from mfkit_lint.engine.discovery import (
-    FileFinder,
-    RealPaths,
-    forget_projects,
-    list_projects_ahead,
-)
+from mfkit_lint.engine.discovery import FileFinder, RealPaths, forget_projects
 from mfkit_lint.engine.linter import FileResult, Linter, read_source_bytes
 from mfkit_lint.engine.registry import UndecodableFileRule
 from mfkit_lint.engine.source import DecodeError, Source
@@ -59,26 +53,6 @@ class RunOutcome:
     files: int = 0
 
 
-def prepare_run(settings: Settings, paths: list[str], options: RunOptions) -> None:
-    """Start what a run of ``paths`` can do before its rules are loaded: where workers will
-    lint, the projects its files belong to are listed meanwhile in a child process, on a CPU
-    that is idle until the workers start (see ``discovery.list_projects_ahead``). The next
-    ``Session(linter, options).run(paths)`` with these very ``options`` takes them."""
-    files = [Path(p) for p in paths if p != STDIN]
-    if options.jobs <= 1 or not files:
-        return
-
-    def ask() -> None:  # (the listings ``run`` asks for: see ``_project_stamp``)
-        linter = Linter(settings)
-        if options.cache:
-            linter.listing_store = cache_dir(settings.root)
-        finder = FileFinder(settings, force_exclude=options.force_exclude)
-        for path in finder.find(files).files:
-            linter.project_listing(str(path))
-
-    list_projects_ahead(ask, options)
-
-
 class Session:
     def __init__(self, linter: Linter, options: RunOptions) -> None:
         self.linter = linter
@@ -92,9 +66,7 @@ class Session:
         """Lint (and fix) ``paths``; ``-`` is ``stdin``. A KeyboardInterrupt stops the worker
         processes and propagates; a file being written is then left whole (old or new)."""
         outcome = RunOutcome()
-        # Files may have come or gone since a previous run in this process: its projects are
-        # listed again, unless they were listed ahead for this run (see ``prepare_run``).
-        forget_projects(self.options)
+        forget_projects()  # files may have come or gone since a previous run in this process
         jobs: list[_Job] = []
         file_paths = [Path(p) for p in paths if p != STDIN]
         if file_paths:
