@@ -158,7 +158,8 @@ def test_kept_runs_give_the_answers_of_a_walk_per_question(monkeypatch, case, or
     assert kept["commands"], case  # (each case builds commands)
 
 
-def test_each_scope_is_walked_once(monkeypatch):
+def _count_walks(monkeypatch) -> Counter:
+    """How many times each scope (a function's name; None: the module) is walked from now on."""
     walked: Counter = Counter()
     real = model._ListBuilder.run
 
@@ -167,6 +168,11 @@ def test_each_scope_is_walked_once(monkeypatch):
         return real(self, body)
 
     monkeypatch.setattr(model._ListBuilder, "run", counting)
+    return walked
+
+
+def test_each_scope_is_walked_once(monkeypatch):
+    walked = _count_walks(monkeypatch)
     _answers(_module(CHAIN), "commands first")
     assert set(walked.values()) == {1}, walked
     assert "level4" in walked and None in walked
@@ -175,14 +181,7 @@ def test_each_scope_is_walked_once(monkeypatch):
 def test_a_run_that_met_an_unfinished_helper_is_not_kept(monkeypatch):
     """``top`` and ``other`` call each other: the run of ``other`` made while ``top``'s words
     are being worked out does not get them, so it does not stand for later runs."""
-    walked: Counter = Counter()
-    real = model._ListBuilder.run
-
-    def counting(self, body):
-        walked[getattr(self.function, "name", None)] += 1
-        return real(self, body)
-
-    monkeypatch.setattr(model._ListBuilder, "run", counting)
+    walked = _count_walks(monkeypatch)
     module = _module(RECURSIVE)
     model.commands_of(module)
     assert walked["other"] == 2 or walked["top"] == 2, walked

@@ -64,30 +64,26 @@ def _findings(root: Path, *paths: str, cwd: Path | None = None) -> set[tuple[str
 CASES = [(True, True), (False, False), (False, True), (True, False)]
 
 
+# The callers of a builder are looked for in the builder's own copy only: the other copy's
+# caller neither hides a finding nor makes a correct copy look wrong (MFK101); MFK606 looks for
+# the environment variable in its own copy only.
+COPIES = [
+    pytest.param(backend_copy, "MFK606", "mybackend/cli.py", id="backend"),
+    pytest.param(builder_copy, "MFK101", "ext/builder.py", id="builder"),
+]
+
+
+@pytest.mark.parametrize(("make_copy", "code", "module"), COPIES)
 @pytest.mark.parametrize(("a_correct", "b_correct"), CASES)
-def test_two_backend_copies_in_one_project(tmp_path: Path, a_correct: bool, b_correct: bool):
+def test_two_copies_in_one_project(
+    tmp_path: Path, make_copy, code: str, module: str, a_correct: bool, b_correct: bool
+):
     (tmp_path / "setup.cfg").write_text("")  # one project holding both copies
-    backend_copy(tmp_path / "copy-a", a_correct)
-    backend_copy(tmp_path / "copy-b", b_correct)
-    found = {f for f in _findings(tmp_path, ".") if f[1] == "MFK606"}
+    make_copy(tmp_path / "copy-a", a_correct)
+    make_copy(tmp_path / "copy-b", b_correct)
+    found = {f for f in _findings(tmp_path, ".") if f[1] == code}
     expected = {
-        (f"{name}/mybackend/cli.py", "MFK606")
-        for name, correct in (("copy-a", a_correct), ("copy-b", b_correct))
-        if not correct
-    }
-    assert found == expected
-
-
-@pytest.mark.parametrize(("a_correct", "b_correct"), CASES)
-def test_two_builder_copies_in_one_project(tmp_path: Path, a_correct: bool, b_correct: bool):
-    """The callers of a builder are looked for in the builder's own copy only: the other
-    copy's caller neither hides a finding nor makes a correct copy look wrong."""
-    (tmp_path / "setup.cfg").write_text("")
-    builder_copy(tmp_path / "copy-a", a_correct)
-    builder_copy(tmp_path / "copy-b", b_correct)
-    found = {f for f in _findings(tmp_path, ".") if f[1] == "MFK101"}
-    expected = {
-        (f"{name}/ext/builder.py", "MFK101")
+        (f"{name}/{module}", code)
         for name, correct in (("copy-a", a_correct), ("copy-b", b_correct))
         if not correct
     }
